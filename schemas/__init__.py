@@ -1,0 +1,1 @@
+"""marshmallow request and response schemas: shape only, never a database lookup."""

@@ -1,0 +1,131 @@
+"""Articles: submission, revision and responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+from schemas.common import PageQuerySchema, PageSchema
+
+ARTICLE_STATUSES = ("queued", "processing", "processed", "failed")
+MAX_TITLE = 1_000
+MAX_URL = 2_048
+MAX_SHORT = 200
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ma.ValidationError("Must contain text, not only whitespace.")
+
+
+def _http_url(**kwargs: Any) -> ma.fields.Url:
+    return ma.fields.Url(
+        schemes={"http", "https"},
+        validate=ma.validate.Length(max=MAX_URL),
+        allow_none=True,
+        **kwargs,
+    )
+
+
+class ArticleInSchema(ma.Schema):
+    """An article as a newsroom submits it. Unknown fields are refused."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    title = ma.fields.String(validate=ma.validate.Length(max=MAX_TITLE), allow_none=True)
+    body = ma.fields.String(
+        required=True,
+        validate=_not_blank,
+        metadata={"description": "Plain text; claim offsets are code points into it"},
+    )
+    url = _http_url(metadata={"example": "https://news.example.org/2026/01/story"})
+    source = ma.fields.String(validate=ma.validate.Length(min=1, max=MAX_SHORT), allow_none=True)
+    external_id = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=500),
+        allow_none=True,
+        metadata={"description": "Your id; (source, external_id) makes submission idempotent"},
+    )
+    published_at = ma.fields.AwareDateTime(allow_none=True, default_timezone=None)
+    language = ma.fields.String(
+        validate=ma.validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"),
+        allow_none=True,
+        metadata={"description": "BCP 47 tag, e.g. en or en-GB"},
+    )
+    authors = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(min=1, max=MAX_SHORT)),
+        validate=ma.validate.Length(max=50),
+        load_default=list,
+    )
+
+
+class BatchItemSchema(ArticleInSchema):
+    idempotency_key = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=MAX_SHORT), allow_none=True
+    )
+
+
+class ArticleBatchInSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    articles = ma.fields.List(
+        ma.fields.Nested(BatchItemSchema),
+        required=True,
+        validate=ma.validate.Length(min=1),
+    )
+
+
+class ClaimCountsSchema(ma.Schema):
+    total = ma.fields.Integer(required=True)
+    checkworthy = ma.fields.Integer(required=True)
+
+
+class ArticleSummarySchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    title = ma.fields.String(allow_none=True)
+    url = ma.fields.String(allow_none=True)
+    source = ma.fields.String(allow_none=True)
+    external_id = ma.fields.String(allow_none=True)
+    published_at = ma.fields.DateTime(allow_none=True)
+    language = ma.fields.String(allow_none=True)
+    authors = ma.fields.List(ma.fields.String())
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(ARTICLE_STATUSES))
+    failure_reason = ma.fields.String(allow_none=True)
+    revision = ma.fields.Integer(required=True)
+    content_hash = ma.fields.String(required=True)
+    created_at = ma.fields.DateTime(required=True)
+    updated_at = ma.fields.DateTime(required=True)
+    processed_at = ma.fields.DateTime(allow_none=True)
+
+
+class ArticleSchema(ArticleSummarySchema):
+    body = ma.fields.String(required=True)
+    claim_counts = ma.fields.Nested(ClaimCountsSchema, required=True)
+
+
+class ArticlePageSchema(PageSchema):
+    items = ma.fields.List(ma.fields.Nested(ArticleSummarySchema), required=True)
+
+
+class ArticleListQuerySchema(PageQuerySchema):
+    status = ma.fields.String(validate=ma.validate.OneOf(ARTICLE_STATUSES))
+    source = ma.fields.String(validate=ma.validate.Length(min=1, max=MAX_SHORT))
+    q = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=500),
+        metadata={"description": "Full-text search on title and body (web search syntax)"},
+    )
+
+
+class BatchResultSchema(ma.Schema):
+    index = ma.fields.Integer(required=True)
+    outcome = ma.fields.String(
+        required=True, validate=ma.validate.OneOf(("accepted", "existing", "conflict"))
+    )
+    article = ma.fields.Nested(ArticleSummarySchema, allow_none=True)
+    detail = ma.fields.String(allow_none=True)
+
+
+class ArticleBatchOutSchema(ma.Schema):
+    results = ma.fields.List(ma.fields.Nested(BatchResultSchema), required=True)

@@ -1,0 +1,1 @@
+"""Fact-check annotation service: the Flask API, its domain logic and persistence."""

@@ -1,0 +1,166 @@
+"""Articles: submit, batch submit, list, read, and their claims."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_smorest import Blueprint, abort
+
+from schemas.articles import (
+    ArticleBatchInSchema,
+    ArticleBatchOutSchema,
+    ArticleInSchema,
+    ArticleListQuerySchema,
+    ArticlePageSchema,
+    ArticleSchema,
+)
+from schemas.claims import ArticleClaimsQuerySchema, ClaimPageSchema
+from schemas.common import encode_cursor
+from service.api import db, services
+from service.auth import current_principal, require
+from service.domain import articles as domain
+from service.models import Article
+
+blp = Blueprint("articles", __name__, description="Articles submitted for fact-checking")
+
+MAX_IDEMPOTENCY_KEY = 200
+AUTH_ERRORS = ((401, "UNAUTHORIZED"), (403, "FORBIDDEN"))
+
+
+def documented_errors(*statuses: int) -> Any:
+    """Document 401/403 plus the given problem+json responses on a view."""
+
+    def decorate(view: Any) -> Any:
+        for status, name in AUTH_ERRORS:
+            view = blp.alt_response(status, response=name)(view)
+        for status in statuses:
+            view = blp.alt_response(status, response=_STATUS_NAMES[status])(view)
+        return view
+
+    return decorate
+
+
+_STATUS_NAMES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    413: "REQUEST_ENTITY_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "UNPROCESSABLE_ENTITY",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+
+def _submitter() -> domain.Submitter:
+    principal = current_principal()
+    return domain.Submitter(user_id=principal.user_id, actor=principal.actor)
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
+        abort(
+            422,
+            errors={"Idempotency-Key": [f"Must be 1 to {MAX_IDEMPOTENCY_KEY} characters."]},
+        )
+    return key
+
+
+def _detail(article: Article) -> dict[str, Any]:
+    return {
+        **{c.key: getattr(article, c.key) for c in Article.__table__.columns if c.key != "search"},
+        "claim_counts": domain.claim_counts(db(), article),
+    }
+
+
+@blp.route("", methods=["POST"])
+@require("articles:submit")
+@blp.arguments(ArticleInSchema)
+@blp.response(202, ArticleSchema, description="Accepted: queued for claim extraction")
+@blp.alt_response(200, schema=ArticleSchema, description="Already submitted: the existing one")
+@documented_errors(400, 409, 413, 415, 503)
+def submit(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """Submit an article for claim extraction.
+
+    Idempotent on (source, external_id) and on the `Idempotency-Key` header: a repeat returns
+    the existing article with 200; the same key with a different body is 409.
+    """
+    result = domain.submit_article(db(), data, _submitter(), idempotency_key=_idempotency_key())
+    return _detail(result.article), 202 if result.created else 200
+
+
+@blp.route("/batch", methods=["POST"])
+@require("articles:submit")
+@blp.arguments(ArticleBatchInSchema)
+@blp.response(202, ArticleBatchOutSchema)
+@documented_errors(400, 413, 415, 503)
+def submit_batch(data: dict[str, Any]) -> dict[str, Any]:
+    """Submit many articles in one transaction; each result says accepted, existing or conflict.
+
+    Each item may carry its own `idempotency_key`.
+    """
+    items = data["articles"]
+    limit = services().settings.max_batch_articles
+    if len(items) > limit:
+        abort(422, errors={"articles": [f"At most {limit} articles per batch."]})
+    pairs = [(item, item.get("idempotency_key")) for item in items]
+    results = []
+    for index, outcome in enumerate(domain.submit_articles(db(), pairs, _submitter())):
+        if isinstance(outcome, domain.SubmitResult):
+            label = "accepted" if outcome.created else "existing"
+            results.append({"index": index, "outcome": label, "article": outcome.article})
+        else:
+            results.append({"index": index, "outcome": "conflict", "detail": outcome.detail})
+    return {"results": results}
+
+
+@blp.route("", methods=["GET"])
+@require("articles:read")
+@blp.arguments(ArticleListQuerySchema, location="query")
+@blp.response(200, ArticlePageSchema)
+@documented_errors()
+def list_articles(query: dict[str, Any]) -> dict[str, Any]:
+    """List articles, newest first, filtered by status, source or full-text query `q`."""
+    limit = query["limit"]
+    cursor = query.get("cursor")
+    items = domain.list_articles(
+        db(),
+        limit=limit,
+        after_id=cursor[0] if cursor else None,
+        status=query.get("status"),
+        source=query.get("source"),
+        query=query.get("q"),
+    )
+    next_cursor = encode_cursor(items[-1].id) if len(items) == limit else None
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@blp.route("/<int:article_id>", methods=["GET"])
+@require("articles:read")
+@blp.response(200, ArticleSchema)
+@documented_errors(404)
+def get_article(article_id: int) -> dict[str, Any]:
+    """An article with its body, processing status, revision and claim counts."""
+    return _detail(domain.get_article(db(), article_id))
+
+
+@blp.route("/<int:article_id>/claims", methods=["GET"])
+@require("articles:read")
+@blp.arguments(ArticleClaimsQuerySchema, location="query")
+@blp.response(200, ClaimPageSchema)
+@documented_errors(404)
+def list_claims(query: dict[str, Any], article_id: int) -> dict[str, Any]:
+    """Claims of the article's current revision, in text order."""
+    limit = query["limit"]
+    items = domain.list_claims(
+        db(),
+        article_id,
+        limit=limit,
+        after=query.get("cursor"),
+        checkworthy=query.get("checkworthy"),
+    )
+    next_cursor = encode_cursor(items[-1].start, items[-1].id) if len(items) == limit else None
+    return {"items": items, "next_cursor": next_cursor}

@@ -1,0 +1,66 @@
+"""Liveness, readiness and metrics."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import Response
+from flask_smorest import Blueprint
+from sqlalchemy import text
+
+from service.api import services
+from service.auth import require
+from service.errors import problem
+from service.metrics import render_metrics
+from workers.celery_app import broker_is_reachable
+
+blp = Blueprint("health", __name__, description="Health checks and metrics")
+
+
+class HealthSchema(ma.Schema):
+    status = ma.fields.String(required=True)
+    checks = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+
+
+@blp.route("/healthz")
+@blp.doc(security=[])
+@blp.response(200, HealthSchema)
+def healthz() -> dict[str, str]:
+    """Liveness: the process is up. Needs no token and touches no dependency."""
+    return {"status": "ok"}
+
+
+@blp.route("/readyz")
+@blp.doc(security=[])
+@blp.response(200, HealthSchema)
+@blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+def readyz() -> dict[str, object] | Response:
+    """Readiness: the database and the broker both answer. Needs no token."""
+    found = services()
+    checks = {"database": "ok", "broker": "ok"}
+    try:
+        with found.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:
+        checks["database"] = "unavailable"
+    if not broker_is_reachable(found.celery):
+        checks["broker"] = "unavailable"
+    if set(checks.values()) != {"ok"}:
+        failing = ", ".join(name for name, state in checks.items() if state != "ok")
+        return problem(
+            503,
+            f"Not ready: {failing} unavailable.",
+            kind="not-ready",
+            checks=checks,
+            headers={"Retry-After": "5"},
+        )
+    return {"status": "ready", "checks": checks}
+
+
+@blp.route("/metrics")
+@blp.response(200, content_type="text/plain")
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
+@require("metrics:read")
+def metrics() -> Response:
+    """Prometheus metrics (text exposition format)."""
+    return render_metrics()

@@ -1,0 +1,141 @@
+"""`create_app(settings)`: wiring only. Behaviour lives in the domain, the API and errors."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import partial
+
+from celery import Celery
+from flask import Flask, Response, g, request
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.config import Settings
+from service.db import commit, discard, make_engine, make_session_factory
+from service.domain.outbox import PUBLISHER_KEY
+from service.errors import ProblemApi, problem, register_error_handlers
+from service.metrics import install_metrics
+from workers.celery_app import make_celery, send
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+@dataclass
+class Services:
+    """What a request needs, kept on `app.extensions["factcheck"]`."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    celery: Celery
+
+    def session(self) -> Session:
+        """The request's session, opened on first use and closed at teardown."""
+        if "db" not in g:
+            g.db = self.sessions()
+        session: Session = g.db
+        return session
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    logging.basicConfig(level=settings.log_level)
+    app = Flask("factcheck")
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        API_TITLE="Fact-check annotation service",
+        API_VERSION="1.0.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    )
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+    )
+    celery = make_celery(settings)
+    sessions = make_session_factory(engine)
+    sessions.configure(info={PUBLISHER_KEY: partial(send, celery)})
+    app.extensions["factcheck"] = Services(settings, engine, sessions, celery)
+
+    install_metrics(app)
+    _install_request_guards(app)
+    _install_transactions(app)
+
+    api = ProblemApi(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": "Submit articles; get back anchored, check-worthy claims.",
+            },
+        },
+    )
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "API token"}
+    )
+    api.spec.options["security"] = [{"bearerAuth": []}]
+
+    from service.api.articles import blp as articles_blp
+    from service.api.health import blp as health_blp
+
+    api.register_blueprint(health_blp)
+    api.register_blueprint(articles_blp, url_prefix=API_PREFIX + "/articles")
+    register_error_handlers(app)
+    return app
+
+
+def _install_request_guards(app: Flask) -> None:
+    """Refuse oversized or non-JSON bodies before any view or authentication runs."""
+    limit = app.config["MAX_CONTENT_LENGTH"]
+
+    @app.before_request
+    def _guard_body() -> Response | None:
+        if request.method not in BODY_METHODS or not request.path.startswith(API_PREFIX):
+            return None
+        length = request.content_length
+        if length is not None and length > limit:
+            return problem(413, f"The request body is over the {limit}-byte limit.")
+        has_body = bool(length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+        mimetype = request.mimetype
+        if has_body and not (mimetype == "application/json" or mimetype.endswith("+json")):
+            return problem(
+                415,
+                f"Send JSON with Content-Type: application/json (got {mimetype or 'none'}).",
+            )
+        return None
+
+
+def _install_transactions(app: Flask) -> None:
+    """One transaction per request: commit before the response leaves, else roll back."""
+
+    @app.after_request
+    def _commit(response: Response) -> Response:
+        session: Session | None = g.pop("db", None)
+        if session is None:
+            return response
+        try:
+            if response.status_code < 400:
+                commit(session)
+            else:
+                discard(session)
+        except Exception:
+            log.exception("commit failed")
+            discard(session)
+            return problem(503, "The change could not be saved; retry shortly.")
+        finally:
+            session.close()
+        return response
+
+    @app.teardown_request
+    def _close(_exc: BaseException | None) -> None:
+        session: Session | None = g.pop("db", None)
+        if session is not None:
+            discard(session)
+            session.close()

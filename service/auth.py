@@ -1,0 +1,115 @@
+"""Bearer tokens, roles, and the permission decorator every API view declares."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from flask import current_app, g, request
+from flask_smorest import abort
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.models import ApiToken, User
+
+TOKEN_PREFIX = "fct_"  # noqa: S105 (a marker, not a secret)
+
+# The one permission table. A role not listed for a permission is refused (403).
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "articles:submit": frozenset({"admin", "editor", "newsroom"}),
+    "articles:read": frozenset({"admin", "editor", "reviewer", "newsroom", "viewer"}),
+    "users:manage": frozenset({"admin"}),
+    "metrics:read": frozenset({"admin", "viewer"}),
+}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a stored user, or the bootstrap admin (user_id None)."""
+
+    user_id: int | None
+    name: str
+    role: str
+
+    @property
+    def actor(self) -> str:
+        return self.name
+
+
+def new_token() -> str:
+    """A random bearer token (256 bits), shown to its owner once."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """Tokens are high-entropy random strings, so a plain SHA-256 digest is a safe lookup key."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def authenticate(session: Session, token: str, admin_token: str | None) -> Principal | None:
+    """The principal a token belongs to, or None if it is unknown, revoked or disabled."""
+    digest = hash_token(token)
+    if admin_token and hmac.compare_digest(digest, hash_token(admin_token)):
+        return Principal(user_id=None, name="bootstrap-admin", role="admin")
+    row = session.execute(
+        select(User.id, User.name, User.role)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == digest,
+            ApiToken.revoked_at.is_(None),
+            User.disabled_at.is_(None),
+        )
+    ).first()
+    return Principal(user_id=row.id, name=row.name, role=row.role) if row else None
+
+
+def _bearer_token() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def require(permission: str) -> Callable[[F], F]:
+    """Refuse the view unless the caller's token grants `permission` (401, then 403)."""
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+    roles = PERMISSIONS[permission]
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            token = _bearer_token()
+            principal = None
+            if token is not None:
+                principal = authenticate(
+                    current_app.extensions["factcheck"].session(),
+                    token,
+                    current_app.extensions["factcheck"].settings.admin_token,
+                )
+            if principal is None:
+                abort(
+                    401,
+                    message="A valid bearer token is required.",
+                    headers={"WWW-Authenticate": 'Bearer realm="factcheck"'},
+                )
+            if principal.role not in roles:
+                abort(403, message=f"The {principal.role} role may not {permission}.")
+            g.principal = principal
+            return view(*args, **kwargs)
+
+        wrapper.required_permission = permission  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def current_principal() -> Principal:
+    principal: Principal = g.principal
+    return principal

@@ -1,0 +1,377 @@
+"""The `factcheck` command: run the service, manage users, migrate, submit."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+
+from service.config import ConfigError, Settings
+
+DEFAULT_HOME = ".factcheck"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+DEMO_SOURCE = "factcheck-demo"
+home_option = click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_HOME,
+    show_default=True,
+    envvar="FACTCHECK_HOME",
+    help="Folder for the embedded Postgres and Redis data.",
+)
+
+
+def fail(message: str) -> None:
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(1)
+
+
+@click.group()
+def main() -> None:
+    """Fact-check annotation service."""
+
+
+@contextmanager
+def resolved_database(home: Path) -> Iterator[str]:
+    """DATABASE_URL, or the embedded Postgres under `home` while the block runs."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        yield url
+        return
+    from service.embedded import start_postgres, stop_postgres
+
+    server, url = start_postgres(home)
+    try:
+        yield url
+    finally:
+        stop_postgres(server)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@home_option
+def db_upgrade(home: Path) -> None:
+    """Apply every pending migration."""
+    from service.migrations import upgrade
+
+    with resolved_database(home) as url:
+        upgrade(url)
+    click.echo("database is at the latest revision")
+
+
+@main.group()
+def users() -> None:
+    """Users and their API tokens."""
+
+
+@users.command("create")
+@click.argument("name")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "editor", "reviewer", "newsroom", "viewer"]),
+)
+@home_option
+def users_create(name: str, role: str, home: Path) -> None:
+    """Create a user and print its token (shown this once only)."""
+    from service.db import make_engine, make_session_factory, session_scope
+    from service.domain import Conflict
+    from service.domain.users import create_user
+    from service.migrations import upgrade
+
+    with resolved_database(home) as url:
+        upgrade(url)
+        engine = make_engine(url, pool_size=1)
+        try:
+            with session_scope(make_session_factory(engine)) as session:
+                issued = create_user(session, name, role, actor="cli")
+        except Conflict as conflict:
+            fail(conflict.detail)
+        finally:
+            engine.dispose()
+    click.echo(f"created {role} {name!r}; its token (store it now, it is not shown again):")
+    click.echo(issued.token)
+
+
+def _child_env(settings_env: Mapping[str, str]) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(settings_env)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def _gunicorn_command(port: int, workers: int, bind_host: str) -> list[str]:
+    return [
+        sys.executable, "-m", "gunicorn",
+        "--workers", str(workers),
+        "--worker-class", "gthread",
+        "--threads", "4",
+        "--bind", f"{bind_host}:{port}",
+        "--graceful-timeout", "10",
+        "--access-logfile", "-",
+        "service.app:create_app()",
+    ]  # fmt: skip
+
+
+def _worker_command(concurrency: int, queues: str) -> list[str]:
+    return [
+        sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
+        "--queues", queues, "--concurrency", str(concurrency), "--loglevel", "INFO",
+        "--without-gossip", "--without-mingle",
+    ]  # fmt: skip
+
+
+def _beat_command(home: Path) -> list[str]:
+    return [
+        sys.executable, "-m", "celery", "-A", "workers.celery_app", "beat",
+        "--schedule", str(home / "beat-schedule"), "--loglevel", "INFO",
+    ]  # fmt: skip
+
+
+@main.command()
+@click.option("--port", type=int, default=8000, show_default=True, envvar="PORT")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@home_option
+@click.option("--demo", is_flag=True, help="Submit the sample articles in examples/.")
+@click.option("--api-workers", type=int, default=2, show_default=True)
+@click.option("--concurrency", type=int, default=2, show_default=True, help="Worker processes.")
+def up(port: int, host: str, home: Path, demo: bool, api_workers: int, concurrency: int) -> None:
+    """Run the API, a worker and beat; embedded Postgres and Redis unless configured."""
+    from service.embedded import start_postgres, start_redis, stop_postgres
+    from service.migrations import upgrade
+
+    home = home.resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    env: dict[str, str] = {}
+    postgres = redis = None
+    children: list[subprocess.Popen[bytes]] = []
+    stopping = False
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        if not os.environ.get("DATABASE_URL"):
+            click.echo(f"starting embedded Postgres in {home / 'pgdata'} ...")
+            postgres, env["DATABASE_URL"] = start_postgres(home)
+        if not os.environ.get("CELERY_BROKER_URL"):
+            click.echo(f"starting embedded Redis in {home / 'redis'} ...")
+            redis = start_redis(home)
+            env["CELERY_BROKER_URL"] = redis.url
+        demo_token = None
+        if demo and not os.environ.get("FACTCHECK_ADMIN_TOKEN"):
+            demo_token = env["FACTCHECK_ADMIN_TOKEN"] = "fct_demo_" + secrets.token_urlsafe(24)
+        metrics_dir = home / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir()
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+        child_env = _child_env(env)
+        try:
+            settings = Settings.from_env(child_env)
+        except ConfigError as error:
+            fail(str(error))
+        click.echo("applying migrations ...")
+        upgrade(settings.database_url)
+
+        commands = {
+            "api": _gunicorn_command(port, api_workers, host),
+            "worker": _worker_command(concurrency, "extraction,webhooks,maintenance"),
+            "beat": _beat_command(home),
+        }
+        for command in commands.values():
+            children.append(subprocess.Popen(command, env=child_env))
+        base = f"http://{host}:{port}"
+        if not _wait_healthy(base + "/healthz", children, lambda: stopping):
+            if not stopping:
+                fail("the API did not become healthy; see the log above")
+            return
+        if demo:
+            submitted = submit_demo_articles(settings)
+            click.echo(f"demo: {submitted} sample article(s) submitted from {EXAMPLES}")
+        _print_banner(base, home, demo_token)
+        while not stopping:
+            exited = [c for c in children if c.poll() is not None]
+            if exited:
+                click.secho(f"a child process exited ({exited[0].args[3]}); stopping", err=True)
+                sys.exit(1)
+            time.sleep(0.5)
+    finally:
+        _stop_children(children)
+        if redis is not None:
+            redis.stop()
+        if postgres is not None:
+            stop_postgres(postgres)
+        click.echo("stopped")
+
+
+def _wait_healthy(url: str, children: list[subprocess.Popen[bytes]], stopping: Any) -> bool:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not stopping():
+        if any(child.poll() is not None for child in children):
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (our own URL)
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    deadline = time.monotonic() + 20
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _print_banner(base: str, home: Path, demo_token: str | None) -> None:
+    click.echo("")
+    click.secho(f"API   {base}/api/v1", bold=True)
+    click.secho(f"Docs  {base}/api/v1/docs", bold=True)
+    if demo_token:
+        click.echo("Demo admin token (valid while this process runs):")
+        click.echo(f"  export TOKEN={demo_token}")
+    elif os.environ.get("FACTCHECK_ADMIN_TOKEN"):
+        click.echo("Admin token: the value of FACTCHECK_ADMIN_TOKEN")
+    else:
+        click.echo(
+            "Get a token:  factcheck users create NAME --role admin"
+            + (f" --home {home}" if str(home) != str(Path(DEFAULT_HOME).resolve()) else "")
+        )
+    click.echo(f'Try:   curl -H "Authorization: Bearer $TOKEN" {base}/api/v1/articles')
+    click.echo("Press Ctrl-C to stop.")
+
+
+def read_example(path: Path) -> dict[str, Any]:
+    """A sample article file: first line the title, the rest (after a blank line) the body."""
+    title, _, body = path.read_text(encoding="utf-8").partition("\n")
+    return {
+        "title": title.strip(),
+        "body": body.strip("\n"),
+        "source": DEMO_SOURCE,
+        "external_id": path.stem,
+        "language": "en",
+    }
+
+
+def submit_demo_articles(settings: Settings) -> int:
+    """Submit examples/*.txt through the domain; idempotent, so a restart adds nothing."""
+    from service.db import make_engine, make_session_factory, session_scope
+    from service.domain.articles import Submitter, submit_article
+    from service.domain.outbox import PUBLISHER_KEY
+    from workers.celery_app import make_celery, send
+
+    engine = make_engine(settings.database_url, pool_size=1)
+    celery = make_celery(settings)
+    sessions = make_session_factory(engine)
+    sessions.configure(info={PUBLISHER_KEY: lambda t, p, i: send(celery, t, p, i)})
+    created = 0
+    try:
+        for path in sorted(EXAMPLES.glob("*.txt")):
+            with session_scope(sessions) as session:
+                result = submit_article(session, read_example(path), Submitter(None, "demo"))
+                created += result.created
+    finally:
+        engine.dispose()
+    return created
+
+
+@main.command()
+@click.option("--concurrency", type=int, default=None, help="Worker processes (default: cores).")
+@click.option("--queues", default="extraction,webhooks,maintenance", show_default=True)
+def worker(concurrency: int | None, queues: str) -> None:
+    """Run a Celery worker (configured from the environment)."""
+    Settings.from_env()
+    command = _worker_command(concurrency or os.cpu_count() or 1, queues)
+    os.execv(sys.executable, command)  # noqa: S606 (replace this process with the worker)
+
+
+@main.command()
+@home_option
+def beat(home: Path) -> None:
+    """Run Celery beat, which schedules the outbox relay."""
+    Settings.from_env()
+    home.mkdir(parents=True, exist_ok=True)
+    os.execv(sys.executable, _beat_command(home))  # noqa: S606
+
+
+@main.command()
+@click.option("--port", type=int, default=8000, show_default=True, envvar="PORT")
+@click.option("--host", default="0.0.0.0", show_default=True)  # noqa: S104 (container default)
+@click.option("--workers", type=int, default=None, help="Gunicorn workers (default: 2 x cores).")
+def api(port: int, host: str, workers: int | None) -> None:
+    """Run the API under gunicorn (configured from the environment)."""
+    Settings.from_env()
+    command = _gunicorn_command(port, workers or 2 * (os.cpu_count() or 1), host)
+    os.execv(sys.executable, command)  # noqa: S606
+
+
+@main.command()
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--url", envvar="FACTCHECK_URL", default="http://127.0.0.1:8000", show_default=True)
+@click.option("--token", envvar="FACTCHECK_TOKEN", required=True, help="API token.")
+@click.option("--source", default=None, help="Source name for (source, external_id) idempotency.")
+def submit(files: tuple[Path, ...], url: str, token: str, source: str | None) -> None:
+    """Submit text files as articles (first line the title) and print their ids."""
+    failures = 0
+    with click.progressbar(files, label="submitting", file=sys.stderr) as progress:
+        for path in progress:
+            article = read_example(path)
+            article["source"] = source
+            if source is None:
+                article.pop("external_id")
+            status, body = _post_json(f"{url}/api/v1/articles", article, token)
+            if status in (200, 202):
+                click.echo(
+                    json.dumps({"file": str(path), "id": body["id"], "status": body["status"]})
+                )
+            else:
+                failures += 1
+                click.echo(json.dumps({"file": str(path), "error": body}), err=True)
+    if failures:
+        sys.exit(1)
+
+
+def _post_json(url: str, payload: Any, token: str) -> tuple[int, Any]:
+    request = urllib.request.Request(  # noqa: S310 (the user's own service URL)
+        url,
+        data=json.dumps(payload).encode("utf-8"),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)

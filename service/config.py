@@ -1,0 +1,121 @@
+"""Typed settings, read only from environment variables.
+
+Required settings raise `ConfigError` at start-up with a message naming the variable, so a
+misconfigured deployment fails before it serves a request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+MiB = 1024 * 1024
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _required(env: Mapping[str, str], name: str, hint: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"{name} is not set: {hint}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the API and the workers read; see the table in README.md."""
+
+    database_url: str
+    broker_url: str
+    admin_token: str | None = None
+    max_request_bytes: int = 12 * MiB
+    max_batch_articles: int = 100
+    db_pool_size: int = 5
+    db_statement_timeout_ms: int = 30_000
+    outbox_redeliver_seconds: int = 120
+    outbox_relay_interval_seconds: float = 10.0
+    outbox_max_attempts: int = 20
+    task_soft_time_limit: int = 120
+    task_time_limit: int = 150
+    broker_visibility_timeout: int = 900
+    worker_prefetch_multiplier: int = 4
+    publish_timeout_seconds: float = 2.0
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        hint = "point it at your service, or run `factcheck up` for embedded Postgres and Redis"
+        settings = cls(
+            database_url=_required(env, "DATABASE_URL", hint),
+            broker_url=_required(env, "CELERY_BROKER_URL", hint),
+            admin_token=env.get("FACTCHECK_ADMIN_TOKEN") or None,
+            max_request_bytes=_int(env, "FACTCHECK_MAX_REQUEST_BYTES", 12 * MiB, 1024),
+            max_batch_articles=_int(env, "FACTCHECK_MAX_BATCH_ARTICLES", 100, 1),
+            db_pool_size=_int(env, "FACTCHECK_DB_POOL_SIZE", 5, 1),
+            db_statement_timeout_ms=_int(env, "FACTCHECK_DB_STATEMENT_TIMEOUT_MS", 30_000, 0),
+            outbox_redeliver_seconds=_int(env, "FACTCHECK_OUTBOX_REDELIVER_SECONDS", 120, 1),
+            outbox_relay_interval_seconds=_float(env, "FACTCHECK_OUTBOX_RELAY_INTERVAL", 10.0),
+            outbox_max_attempts=_int(env, "FACTCHECK_OUTBOX_MAX_ATTEMPTS", 20, 1),
+            task_soft_time_limit=_int(env, "FACTCHECK_TASK_SOFT_TIME_LIMIT", 120, 1),
+            task_time_limit=_int(env, "FACTCHECK_TASK_TIME_LIMIT", 150, 1),
+            broker_visibility_timeout=_int(env, "FACTCHECK_BROKER_VISIBILITY_TIMEOUT", 900, 1),
+            worker_prefetch_multiplier=_int(env, "FACTCHECK_WORKER_PREFETCH", 4, 1),
+            publish_timeout_seconds=_float(env, "FACTCHECK_PUBLISH_TIMEOUT", 2.0),
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        )
+        if settings.admin_token is not None and len(settings.admin_token) < 24:
+            raise ConfigError("FACTCHECK_ADMIN_TOKEN must be at least 24 characters long")
+        if settings.task_time_limit <= settings.task_soft_time_limit:
+            raise ConfigError(
+                "FACTCHECK_TASK_TIME_LIMIT must exceed FACTCHECK_TASK_SOFT_TIME_LIMIT"
+            )
+        return settings
+
+    def redacted(self) -> dict[str, object]:
+        """The settings with secrets and credentials masked, for logs and diagnostics."""
+        out: dict[str, object] = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if field.name == "admin_token" and value:
+                value = "***"
+            elif field.name.endswith("_url") and isinstance(value, str):
+                value = redact_url(value)
+            out[field.name] = value
+        return out
+
+
+def redact_url(url: str) -> str:
+    """`scheme://user:secret@host/...` -> `scheme://user:***@host/...`."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user, has_password, _ = credentials.partition(":")
+    return f"{scheme}://{user}{':***' if has_password else ''}@{host}"

@@ -1,0 +1,78 @@
+"""The engine, and one session per request and per task.
+
+Work that must only happen once the transaction is durable (sending a Celery task) is queued
+with `after_commit(session, fn)` and run by `commit()`, never before.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+_AFTER_COMMIT = "factcheck.after_commit"
+
+
+def make_engine(database_url: str, *, pool_size: int = 5, statement_timeout_ms: int = 0) -> Engine:
+    """A psycopg2 engine that survives a database restart (pre-ping, recycled connections)."""
+    url = database_url
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg2://" + url.removeprefix("postgresql://")
+    options = f"-c statement_timeout={statement_timeout_ms}" if statement_timeout_ms else ""
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": 5, "options": options, "application_name": "factcheck"},
+    )
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once this session's transaction has committed."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+def commit(session: Session) -> None:
+    """Commit, then run the after-commit callbacks; a failing callback is logged, not raised.
+
+    Callbacks only speed things up (the outbox relay covers anything they fail to do), so
+    their failure must not turn a durable write into an error for the caller.
+    """
+    session.commit()
+    for callback in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            callback()
+        except Exception:
+            log.warning("after-commit callback failed; the outbox relay will retry", exc_info=True)
+
+
+def discard(session: Session) -> None:
+    """Roll back and forget any queued after-commit work."""
+    session.info.pop(_AFTER_COMMIT, None)
+    session.rollback()
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on error, always close."""
+    session = factory()
+    try:
+        yield session
+        commit(session)
+    except BaseException:
+        discard(session)
+        raise
+    finally:
+        session.close()

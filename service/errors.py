@@ -1,0 +1,166 @@
+"""Every error leaves the API as application/problem+json (RFC 9457), from this one place."""
+
+from __future__ import annotations
+
+import http
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import marshmallow as ma
+from flask import Flask, Response, json
+from flask_smorest import Api
+from flask_smorest.spec import prepare_response
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from service.domain import Conflict, DomainError, InvalidState, NotFound, PermissionDenied
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://factcheck.invalid/problems/"
+WEBARGS_LOCATIONS = frozenset({"json", "query", "headers", "form", "view_args"})
+
+_DOMAIN_STATUS: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    InvalidState: 409,
+    PermissionDenied: 403,
+}
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details, with `errors` (field -> messages) for validation failures."""
+
+    type = ma.fields.String(required=True, metadata={"example": PROBLEM_BASE + "validation"})
+    title = ma.fields.String(required=True)
+    status = ma.fields.Integer(required=True)
+    detail = ma.fields.String()
+    instance = ma.fields.String()
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        metadata={"description": "Field path -> messages, for validation errors"},
+    )
+
+
+def problem(
+    status: int,
+    detail: str | None = None,
+    *,
+    kind: str | None = None,
+    title: str | None = None,
+    errors: Mapping[str, list[str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: object,
+) -> Response:
+    """Build a problem+json response."""
+    phrase = http.HTTPStatus(status).phrase
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + (kind or phrase.lower().replace(" ", "-")),
+        "title": title or phrase,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = dict(errors)
+    body.update(extra)
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    response.headers.update(dict(headers or {}))
+    return response
+
+
+def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """webargs/marshmallow nested messages -> {"field.path": [messages]}."""
+    if isinstance(messages, Mapping):
+        flat: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(flatten_messages(value, path))
+        return flat
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return {prefix or "_schema": list(messages)}
+    if isinstance(messages, list):
+        flat = {}
+        for index, value in enumerate(messages):
+            flat.update(flatten_messages(value, f"{prefix}.{index}" if prefix else str(index)))
+        return flat
+    return {prefix or "_schema": [str(messages)]}
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api, speaking and documenting problem+json for every error."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        default: dict[str, Any] = {"description": "Error", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
+
+    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+        status = error.code or 500
+        data = getattr(error, "data", None) or {}
+        messages = data.get("errors") or data.get("messages")
+        errors = None
+        if messages:
+            # webargs keys messages by location ("json", "query", ...); the field path is enough.
+            if isinstance(messages, Mapping) and set(messages) <= WEBARGS_LOCATIONS:
+                merged: dict[str, Any] = {}
+                for location, found in messages.items():
+                    merged.update(found if isinstance(found, Mapping) else {location: found})
+                messages = merged
+            errors = flatten_messages(messages)
+        detail = data.get("message") or error.description
+        if status == 400 and errors:
+            detail = " ".join(m for found in errors.values() for m in found)
+            errors = None
+        elif status == 422 and errors:
+            detail = "The request did not validate: see `errors` for each field."
+        return problem(
+            status,
+            detail,
+            kind="validation" if status == 422 else None,
+            errors=errors,
+            headers=data.get("headers"),
+        )
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map domain errors, database outages and anything unexpected to problem+json."""
+
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError) -> Response:
+        status = _DOMAIN_STATUS.get(type(error), 400)
+        return problem(status, error.detail, title=error.title, **error.extra)
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(error: OperationalError) -> Response:
+        log.error("database unavailable: %s", error.orig.__class__.__name__ if error.orig else "")
+        return problem(
+            503,
+            "The database is unavailable; retry shortly.",
+            kind="database-unavailable",
+            headers={"Retry-After": "5"},
+        )
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(error: DBAPIError) -> Response:
+        if error.connection_invalidated:
+            return _database_unavailable(error)  # type: ignore[arg-type]
+        log.exception("database error")
+        return problem(500, "An internal error occurred.")
+
+    # Flask picks the most specific handler, so HTTPException still reaches ProblemApi.
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        log.exception("unhandled error")
+        return problem(500, "An internal error occurred.")

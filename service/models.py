@@ -1,0 +1,215 @@
+"""SQLAlchemy 2 tables. The schema itself is only ever created by the Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Computed,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy import (
+    text as sql_text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLES = ("admin", "editor", "reviewer", "newsroom", "viewer")
+ARTICLE_STATUSES = ("queued", "processing", "processed", "failed")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSONB, list[Any]: JSONB}
+
+
+def _now() -> Any:
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = _now()
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint(f"role IN {ROLES!r}", name="role"),)
+
+
+class ApiToken(Base):
+    """A bearer token, stored only as its SHA-256 digest (the token itself is shown once)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = _now()
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Article(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    source: Mapped[str | None] = mapped_column(String(200))
+    external_id: Mapped[str | None] = mapped_column(String(500))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    title: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(35))
+    authors: Mapped[list[Any]] = mapped_column(JSONB, server_default=sql_text("'[]'::jsonb"))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revision: Mapped[int] = mapped_column(Integer, server_default=sql_text("1"))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), server_default=sql_text("'queued'"))
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # tsvector values are capped at 1 MB, so only the head of very long bodies is indexed.
+    search: Mapped[Any] = mapped_column(
+        TSVECTOR,
+        Computed(
+            "to_tsvector('english'::regconfig, coalesce(title, '') || ' ' || left(body, 200000))",
+            persisted=True,
+        ),
+        deferred=True,
+    )
+
+    __table_args__ = (
+        CheckConstraint(f"status IN {ARTICLE_STATUSES!r}", name="status"),
+        Index("ix_articles_search", "search", postgresql_using="gin"),
+        Index(
+            "uq_articles_source_external_id",
+            "source",
+            "external_id",
+            unique=True,
+            postgresql_where=sql_text("external_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_articles_idempotency_key",
+            "submitted_by",
+            "idempotency_key",
+            unique=True,
+            # The bootstrap admin submits with submitted_by NULL; its keys must collide too.
+            postgresql_nulls_not_distinct=True,
+            postgresql_where=sql_text("idempotency_key IS NOT NULL"),
+        ),
+        Index("ix_articles_status_id", "status", "id"),
+        Index("ix_articles_source_id", "source", "id"),
+    )
+
+
+class ArticleRevision(Base):
+    """Every body an article has had; the current one is also on `articles.body`."""
+
+    __tablename__ = "article_revisions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _now()
+
+    __table_args__ = (UniqueConstraint("article_id", "revision", name="uq_article_revisions"),)
+
+
+class Claim(Base):
+    """A span of an article body: `body[start:end] == text`, offsets in code points."""
+
+    __tablename__ = "claims"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    prefix: Mapped[str] = mapped_column(Text, server_default=sql_text("''"))
+    suffix: Mapped[str] = mapped_column(Text, server_default=sql_text("''"))
+    kind: Mapped[str] = mapped_column(String(20), server_default=sql_text("'sentence'"))
+    checkworthiness: Mapped[float | None] = mapped_column(Float)
+    checkworthy: Mapped[bool | None] = mapped_column(Boolean)
+    types: Mapped[list[Any]] = mapped_column(JSONB, server_default=sql_text("'[]'::jsonb"))
+    speaker: Mapped[str | None] = mapped_column(Text)
+    quantities: Mapped[list[Any]] = mapped_column(JSONB, server_default=sql_text("'[]'::jsonb"))
+    dates: Mapped[list[Any]] = mapped_column(JSONB, server_default=sql_text("'[]'::jsonb"))
+    entities: Mapped[list[Any]] = mapped_column(JSONB, server_default=sql_text("'[]'::jsonb"))
+    language: Mapped[str | None] = mapped_column(String(35))
+    status: Mapped[str] = mapped_column(String(20), server_default=sql_text("'new'"))
+    origin: Mapped[str] = mapped_column(String(20), server_default=sql_text("'engine'"))
+    created_at: Mapped[datetime] = _now()
+
+    __table_args__ = (
+        CheckConstraint('start >= 0 AND "end" > start', name="span"),
+        UniqueConstraint("article_id", "revision", "start", "end", name="uq_claims_span"),
+    )
+
+
+class OutboxMessage(Base):
+    """Work promised in the same transaction as the write that needs it.
+
+    A row is sent at once after commit and re-sent by the relay until `completed_at` is set
+    by the task that did the work.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    task: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = _now()
+    last_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=sql_text("0"))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_outbox_pending", "id", postgresql_where=sql_text("completed_at IS NULL")),
+    )
+
+
+class AuditEvent(Base):
+    """Append-only: a trigger refuses UPDATE and DELETE on this table."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(100))
+    entity_type: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[int | None] = mapped_column(BigInteger)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    at: Mapped[datetime] = _now()
+
+    __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id", "id"),)

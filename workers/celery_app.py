@@ -1,0 +1,99 @@
+"""The Celery app and its configuration, built from `service.config.Settings`.
+
+`celery -A workers.celery_app worker` reads the settings from the environment on first use of
+`workers.celery_app.app`; the API builds its own producer-side app with `make_celery`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from celery import Celery
+from kombu import Queue
+
+from service.config import Settings
+
+EXTRACTION_QUEUE = "extraction"
+WEBHOOK_QUEUE = "webhooks"
+MAINTENANCE_QUEUE = "maintenance"
+QUEUES = (EXTRACTION_QUEUE, WEBHOOK_QUEUE, MAINTENANCE_QUEUE)
+
+TASK_ROUTES = {
+    "factcheck.extract_claims": {"queue": EXTRACTION_QUEUE},
+    "factcheck.relay_outbox": {"queue": MAINTENANCE_QUEUE},
+}
+
+
+def make_celery(settings: Settings) -> Celery:
+    """A Celery app for these settings; tasks live in `workers.tasks`."""
+    app = Celery("factcheck", set_as_current=False)
+    app.conf.update(
+        broker_url=settings.broker_url,
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=settings.publish_timeout_seconds,
+        broker_transport_options={
+            # Unacknowledged messages (a killed worker) come back after this many seconds;
+            # it must exceed the longest task, or a slow task would be handed out twice.
+            "visibility_timeout": settings.broker_visibility_timeout,
+            # A publisher facing a dead broker fails fast; the outbox relay retries later.
+            "max_retries": 1,
+            "connect_retries_timeout": settings.publish_timeout_seconds,
+            "socket_connect_timeout": settings.publish_timeout_seconds,
+        },
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        result_backend=None,
+        task_queues=[Queue(name) for name in QUEUES],
+        task_default_queue=EXTRACTION_QUEUE,
+        task_routes=TASK_ROUTES,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_soft_time_limit=settings.task_soft_time_limit,
+        task_time_limit=settings.task_time_limit,
+        worker_prefetch_multiplier=settings.worker_prefetch_multiplier,
+        worker_max_memory_per_child=400_000,  # KiB: recycle a child that grew past 400 MB
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+        beat_schedule={
+            "relay-outbox": {
+                "task": "factcheck.relay_outbox",
+                "schedule": settings.outbox_relay_interval_seconds,
+                "options": {"expires": max(settings.outbox_relay_interval_seconds, 1.0)},
+            }
+        },
+        factcheck_settings=settings,
+    )
+    app.autodiscover_tasks(["workers"], related_name="tasks", force=True)
+    return app
+
+
+def send(app: Celery, task: str, payload: Mapping[str, Any], outbox_id: int) -> None:
+    """Publish one outbox message as a task call; raises if the broker is unreachable."""
+    app.send_task(task, kwargs={**payload, "outbox_id": outbox_id}, retry=False)
+
+
+def broker_is_reachable(app: Celery) -> bool:
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=2)
+    except Exception:
+        return False
+    return True
+
+
+_app: Celery | None = None
+
+
+def __getattr__(name: str) -> Any:
+    # `celery -A workers.celery_app` looks up `app`; build it from the environment only then,
+    # so importing this module never requires the worker's settings.
+    global _app
+    if name in ("app", "celery"):
+        if _app is None:
+            _app = make_celery(Settings.from_env())
+            _app.set_current()
+            _app.set_default()
+        return _app
+    raise AttributeError(name)

@@ -1,0 +1,234 @@
+"""Split article text into sentence segments anchored to exact string offsets.
+
+``split_sentences(text)`` returns :class:`Segment` objects whose ``start``/``end`` are
+Python ``str`` indices (Unicode code points) into ``text`` exactly as given; the input is
+never normalised, so ``text[s.start:s.end] == s.text`` always holds.  Segment text never
+has leading or trailing whitespace, segments never overlap and come in text order.
+
+Rules, applied in this order:
+
+1. **Lines.**  Every line break ends a segment (``\\n``, ``\\r\\n``, ``\\r`` and the other
+   separators :meth:`str.splitlines` knows).  News text from our sources has one paragraph,
+   headline or byline per line, so a line is never continued on the next one.  Blank and
+   whitespace-only lines produce nothing; line-break characters never appear in a segment.
+
+2. **Metadata prefix.**  A line starting with a lowercase key word followed by an ISO date
+   (``date 2026-01-19``, ``published: 2026-01-19T08:00Z``) yields a ``"metadata"`` segment
+   for that prefix; the rest of the line, if any, is segmented like any other line.
+
+3. **Sentences.**  Inside a line, a sentence ends after a run of ``.``, ``!``, ``?`` or
+   ``…`` (``?!``, ``...``) together with any closing quotes or brackets that follow it
+   (``He said “Yes.” Then`` ends after ``”``), provided whitespace follows and the next
+   non-space character starts a sentence: an uppercase or uncased letter, a digit, an
+   opening quote/bracket, or a symbol such as an emoji.  Dashes never split, so an em-dash
+   dateline (``TEHRAN — Officials said ...``) stays part of the first sentence.
+
+4. **Abbreviations.**  A lone ``.`` does not end a sentence after
+
+   * titles and fixed abbreviations (``Mr.``, ``Dr.``, ``Gen.``, ``Sen.``, ``St.``,
+     ``vs.``, ``cf.`` ...);
+   * ``No.``, ``Vol.``, ``Art.``, ``p.`` ... when a digit follows;
+   * "weak" abbreviations -- dotted acronyms (``U.S.``, ``e.g.``, ``a.m.``), single-letter
+     initials (``John F. Kennedy``, ``J. K. Rowling``), ``Inc.``, ``Corp.``, ``etc.``,
+     ``Jr.``, month names (``Sept.``) -- unless the next word is a common sentence opener
+     (``The``, ``He``, ``But``, ``In`` ...), e.g. ``in the U.S. The next day``.
+
+   Decimals and numbers such as ``3.5`` or ``1.2 million`` never split because no
+   whitespace follows the dot.
+
+5. **Kinds.**  Sentences of a line that splits into several sentences are ``"sentence"``.
+   A line (or the rest of a line after a metadata prefix) that stays one segment is
+
+   * ``"byline"`` if it starts with ``By``, has at most 12 words, every following word is
+     capitalised or a connector such as ``and``/``in``/``of``, and it does not end with
+     ``.``, ``!`` or ``?`` (``By Staff, Agencies``, ``By Jane Doe and John Roe``);
+   * ``"headline"`` if it has fewer than 20 words and does not end with sentence-final
+     punctuation (closing quotes/brackets ignored);
+   * ``"sentence"`` otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = ["Segment", "split_sentences"]
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One sentence or boilerplate line: ``text == source[start:end]``."""
+
+    start: int
+    end: int
+    text: str
+    kind: str
+
+
+# Quote characters are spelled as escapes so they cannot be confused with each other.
+# Closing: straight quotes, right double/single quotes, right guillemets, brackets.
+_CLOSERS = "\"'\u201d\u2019\u00bb\u203a)\\]}"
+# Opening: straight quotes, left and low-9 double/single quotes, left guillemets, brackets.
+_OPENERS = "\"'\u201c\u2018\u201e\u201a\u00ab\u2039(\\[{"
+_TERMINALS = ".!?\u2026\u203d"  # plus horizontal ellipsis and interrobang
+_LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # exactly what str.splitlines() splits on
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_LINE_RE = re.compile(f"[^{_LINE_BREAKS}]+")
+
+# A run of terminal punctuation, optionally followed by closers and more terminals
+# (``.”.``).  If whitespace follows, group 1 spans the (possibly empty) opening
+# quotes/brackets where the next sentence would start and group 2 is the first character
+# after them; otherwise both groups are None.  The run is matched possessively and the
+# lookahead is optional, so every run is matched exactly once and scanning stays linear
+# even on pathological input such as a million dots.
+_BOUNDARY_RE = re.compile(
+    f"(?<![{_TERMINALS}])[{_TERMINALS}]++(?:[{_CLOSERS}]++[{_TERMINALS}]*+)*+"
+    f"(?:(?=\\s++([{_OPENERS}]*+)(\\S)))?"
+)
+
+_METADATA_RE = re.compile(
+    r"[a-z][a-z_\-]*(?:[ \t]+[a-z][a-z_\-]*)?:?[ \t]+"
+    r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+\-]\d{2}:?\d{2})?)?"
+    r"(?=\s|$)"
+)
+
+_WORD_RE = re.compile(r"\w+")
+_ACRONYM_RE = re.compile(r"(?:[A-Za-z]{1,2}\.)+[A-Za-z]{1,2}")
+_BYLINE_RE = re.compile(r"(?:By|BY)\s+(?=[^\W\d_])")
+_NAME_WORD_RE = re.compile(r"[^\W\d_]+")
+# Lowercase words allowed in a byline: "By Jane Doe and John Roe in Paris".
+_BYLINE_CONNECTORS = _wordset("and in for of with at the de van von der da del al bin")
+
+# Never sentence-final when followed by a single ".".
+_STRONG_ABBREVIATIONS = _wordset(
+    """
+    Mr Mrs Ms Mx Messrs Mme Mlle Dr Drs Prof Profs Gen Gens Lt Col Sgt Capt Cpt Cmdr Cdr
+    Maj Adm Brig Cpl Pvt Gov Govs Sen Sens Rep Reps Rev Fr Hon Pres Supt Insp Det Atty Amb
+    St Ste Mt Ft vs v cf viz approx ca
+    """
+)
+# Not sentence-final before a digit ("No. 5", "Vol. 2").
+_NUMBER_ABBREVIATIONS = _wordset("No Nos no nos Vol vol Art art Fig fig pp p Ch ch Sec sec")
+# Not sentence-final unless a common sentence opener follows.
+_WEAK_ABBREVIATIONS = _wordset(
+    """
+    Inc Ltd Co Corp Cos Bros Plc LLC etc al Jr Sr Esq Ave Blvd Rd Dept Univ Assn
+    Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec
+    """
+)
+_SENTENCE_OPENERS = _wordset(
+    """
+    The A An He She It They We I You His Her Its Their Our My This That These Those There
+    Here But And Or So Yet However Meanwhile In On At As If When While After Before Since
+    Although Though Because Then Now Still Also Some Many Most Both Each Another What Who
+    Why How Where
+    """
+)
+_TOKEN_LEAD = _OPENERS + "-\u2013\u2014"
+
+
+def _dot_ends_sentence(text: str, dot: int, line_start: int, next_char: int) -> bool:
+    """Decide whether the lone ``.`` at ``text[dot]`` ends a sentence.
+
+    ``next_char`` indexes the first non-opener character of what follows.
+    """
+    chunk = text[max(line_start, dot - 24) : dot]
+    if not chunk or chunk[-1].isspace():
+        return True
+    token = chunk.rsplit(None, 1)[-1].lstrip(_TOKEN_LEAD)
+    if not token:
+        return True
+    if token in _STRONG_ABBREVIATIONS:
+        return False
+    if token in _NUMBER_ABBREVIATIONS:
+        return not text[next_char].isdigit()
+    initial = len(token) == 1 and token.isupper()
+    if not (initial or token in _WEAK_ABBREVIATIONS or _ACRONYM_RE.fullmatch(token)):
+        return True
+    word = _WORD_RE.match(text, next_char)
+    if word is None:
+        return True
+    following = word.group()
+    if initial and len(following) == 1 and text.startswith(".", word.end()):
+        return False  # a chain of initials: "J. K. Rowling"
+    return following in _SENTENCE_OPENERS
+
+
+def _is_byline(segment: str) -> bool:
+    """``By`` followed by capitalised names, allowing a few lowercase connectors."""
+    prefix = _BYLINE_RE.match(segment)
+    if prefix is None:
+        return False
+    names = _NAME_WORD_RE.findall(segment, prefix.end())
+    return names[0][0].isupper() and all(
+        word[0].isupper() or word in _BYLINE_CONNECTORS for word in names
+    )
+
+
+def _line_kind(segment: str) -> str:
+    """Classify a line that was not split into several sentences."""
+    body = segment.rstrip(_CLOSERS)
+    if body and body[-1] in _TERMINALS:
+        return "sentence"
+    words = len(segment.split(None, 20))
+    if words <= 12 and _is_byline(segment):
+        return "byline"
+    return "headline" if words < 20 else "sentence"
+
+
+def _split_line(text: str, start: int, end: int, out: list[Segment]) -> None:
+    """Append the segments of ``text[start:end]`` (stripped, non-empty) to ``out``."""
+    first = len(out)
+    seg_start = start
+    for match in _BOUNDARY_RE.finditer(text, start, end):
+        next_char = match.start(2)
+        if next_char < 0:
+            continue  # no whitespace after the run: "3.5", "U.S.-led", end of line
+        run = match.group()
+        next_start = match.start(1)
+        char = text[next_char]
+        if not (
+            match.end(1) > next_start  # an opening quote or bracket
+            or char.isdigit()
+            or (char.isalpha() and not char.islower())
+            or unicodedata.category(char) == "So"  # emoji and other symbols
+        ):
+            continue
+        if run == "." and not _dot_ends_sentence(text, match.start(), start, next_char):
+            continue
+        seg_end = match.end()
+        out.append(Segment(seg_start, seg_end, text[seg_start:seg_end], "sentence"))
+        seg_start = next_start
+    if len(out) == first:
+        segment = text[start:end]
+        out.append(Segment(start, end, segment, _line_kind(segment)))
+    else:
+        out.append(Segment(seg_start, end, text[seg_start:end], "sentence"))
+
+
+def split_sentences(text: str) -> list[Segment]:
+    """Split ``text`` into sentence and boilerplate segments (see the module docstring)."""
+    out: list[Segment] = []
+    for line in _LINE_RE.finditer(text):
+        raw = line.group()
+        stripped = raw.strip()
+        if not stripped:
+            continue
+        start = line.start() + (len(raw) - len(raw.lstrip()))
+        end = start + len(stripped)
+        meta = _METADATA_RE.match(text, start, end)
+        if meta is not None:
+            out.append(Segment(start, meta.end(), meta.group(), "metadata"))
+            rest = text[meta.end() : end]
+            stripped_rest = rest.lstrip()
+            if not stripped_rest:
+                continue
+            start = end - len(stripped_rest)
+        _split_line(text, start, end, out)
+    return out
