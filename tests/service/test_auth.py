@@ -1,0 +1,115 @@
+"""Bearer tokens and the role checks, for every role against every endpoint so far."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from service.auth import PERMISSIONS, hash_token
+from tests.factories import article_payload
+
+ROLES = ("admin", "editor", "reviewer", "newsroom", "viewer")
+
+# (method, path, permission) of every authenticated endpoint.
+ENDPOINTS = [
+    ("POST", "/api/v1/articles", "articles:submit"),
+    ("POST", "/api/v1/articles/batch", "articles:submit"),
+    ("GET", "/api/v1/articles", "articles:read"),
+    ("GET", "/api/v1/articles/{id}", "articles:read"),
+    ("GET", "/api/v1/articles/{id}/claims", "articles:read"),
+    ("GET", "/metrics", "metrics:read"),
+]
+
+
+def call(client, method, path, headers, article_id):
+    path = path.format(id=article_id)
+    payload = None
+    if method == "POST":
+        payload = {"articles": [article_payload()]} if path.endswith("batch") else article_payload()
+    return client.open(path, method=method, json=payload, headers=headers)
+
+
+@pytest.fixture
+def article_id(client, admin_headers):
+    return client.post("/api/v1/articles", json=article_payload(), headers=admin_headers).json["id"]
+
+
+def test_every_registered_view_declares_a_permission(app):
+    open_endpoints = {
+        "health.healthz",
+        "health.readyz",
+        "static",
+        "api-docs.openapi_json",
+        "api-docs.openapi_swagger_ui",
+    }
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in open_endpoints:
+            continue
+        view = app.view_functions[rule.endpoint]
+        assert getattr(view, "required_permission", None) in PERMISSIONS, rule.rule
+
+
+def test_endpoint_table_covers_every_authenticated_route(app):
+    routes = {
+        (method, rule.rule.replace("<int:article_id>", "{id}"))
+        for rule in app.url_map.iter_rules()
+        if getattr(app.view_functions[rule.endpoint], "required_permission", None)
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes == {(method, path) for method, path, _ in ENDPOINTS}
+
+
+@pytest.mark.parametrize(("method", "path", "permission"), ENDPOINTS)
+@pytest.mark.parametrize("role", ROLES)
+def test_role_matrix(client, headers_for, article_id, method, path, permission, role):
+    response = call(client, method, path, headers_for(role), article_id)
+    if role in PERMISSIONS[permission]:
+        assert response.status_code < 400, response.get_data(as_text=True)
+    else:
+        assert response.status_code == 403
+        assert response.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize(("method", "path", "permission"), ENDPOINTS)
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer", "Bearer fct_wrong", "Basic dXNlcjpwYXNz", "fct_raw"]
+)
+def test_missing_or_bad_token_is_401(client, article_id, method, path, permission, authorization):
+    headers = {"Authorization": authorization} if authorization else {}
+    response = call(client, method, path, headers, article_id)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert response.mimetype == "application/problem+json"
+
+
+def test_health_checks_need_no_token(client):
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
+
+
+def test_tokens_are_stored_only_as_digests(make_token, engine):
+    token = make_token("newsroom")
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT token_hash, prefix FROM api_tokens")).one()
+    assert stored.token_hash == hash_token(token)
+    assert token not in stored.token_hash
+    assert len(stored.prefix) < len(token) // 3
+
+
+def test_revoked_token_and_disabled_user_are_refused(client, make_token, engine):
+    revoked, disabled = make_token("viewer"), make_token("viewer")
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE api_tokens SET revoked_at = now() WHERE token_hash = :h"),
+            {"h": hash_token(revoked)},
+        )
+        connection.execute(
+            text(
+                "UPDATE users SET disabled_at = now() WHERE id = "
+                "(SELECT user_id FROM api_tokens WHERE token_hash = :h)"
+            ),
+            {"h": hash_token(disabled)},
+        )
+    for token in (revoked, disabled):
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.get("/api/v1/articles", headers=headers).status_code == 401
