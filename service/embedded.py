@@ -30,6 +30,7 @@ def start_postgres(home: Path, database: str = DATABASE_NAME) -> tuple[Any, str]
     """Start (or attach to) the cluster under `home/pgdata`; returns (handle, url)."""
     import pgserver
 
+    home.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(home / "pgdata", cleanup_mode="stop")
     ensure_database(server.get_uri(), database)
     return server, server.get_uri(database)

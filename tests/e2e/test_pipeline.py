@@ -1,0 +1,128 @@
+"""Through a real worker and a real broker: submission to stored, anchored claims."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from service.app import create_app
+from tests.factories import article_payload, shared_articles, wait_until
+from workers.extraction.engine import extract
+
+pytestmark = pytest.mark.e2e
+
+URL = "/api/v1/articles"
+
+
+def status_of(engine: Any, article_id: int) -> str:
+    with engine.connect() as connection:
+        return connection.scalar(
+            text("SELECT status FROM articles WHERE id = :id"), {"id": article_id}
+        )
+
+
+def all_claims(client: FlaskClient, headers: dict[str, str], article_id: int) -> list[dict]:
+    claims: list[dict] = []
+    cursor = None
+    while True:
+        query = {"limit": 200} | ({"cursor": cursor} if cursor else {})
+        page = client.get(f"{URL}/{article_id}/claims", query_string=query, headers=headers)
+        assert page.status_code == 200
+        claims += page.get_json()["items"]
+        cursor = page.get_json()["next_cursor"]
+        if cursor is None:
+            return claims
+
+
+def spans(engine: Any, article_id: int) -> list[tuple[int, int]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text('SELECT start, "end" FROM claims WHERE article_id = :id ORDER BY start'),
+            {"id": article_id},
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_seed_articles_are_processed_and_every_claim_anchors(
+    client, admin_headers, start_worker, engine
+):
+    start_worker()
+    submitted = {}
+    for path in shared_articles():
+        body = path.read_text(encoding="utf-8")
+        response = client.post(
+            URL, json=article_payload(body=body, external_id=path.name), headers=admin_headers
+        )
+        assert response.status_code == 202
+        submitted[response.get_json()["id"]] = body
+
+    wait_until(
+        lambda: all(status_of(engine, i) == "processed" for i in submitted), 60, "processing"
+    )
+    for article_id, original in submitted.items():
+        article = client.get(f"{URL}/{article_id}", headers=admin_headers).get_json()
+        assert article["body"] == original
+        assert article["processed_at"] is not None
+        claims = all_claims(client, admin_headers, article_id)
+        assert article["claim_counts"]["total"] == len(claims) > 5
+        body = article["body"]
+        for claim in claims:
+            assert body[claim["start"] : claim["end"]] == claim["text"]
+            assert body[: claim["start"]].endswith(claim["prefix"])
+            assert body[claim["end"] :].startswith(claim["suffix"])
+
+
+def test_five_megabyte_article_is_processed(client, admin_headers, start_worker, engine):
+    start_worker()
+    sentence = "Exports rose 7% to $3bn in March, the ministry said on Tuesday. "
+    body = sentence * (5_000_000 // len(sentence))
+    article = client.post(URL, json=article_payload(body=body), headers=admin_headers).get_json()
+    wait_until(lambda: status_of(engine, article["id"]) == "processed", 120, "processing")
+    assert len(spans(engine, article["id"])) == len(extract(body))
+
+
+def test_worker_killed_mid_task_processes_exactly_once(client, admin_headers, start_worker, engine):
+    worker = start_worker(FACTCHECK_BROKER_VISIBILITY_TIMEOUT="5")
+    sentence = "Unemployment fell to 4.1% in May, down from 4.4% a year earlier. "
+    body = sentence * (6_000_000 // len(sentence))
+    article = client.post(URL, json=article_payload(body=body), headers=admin_headers).get_json()
+
+    wait_until(lambda: status_of(engine, article["id"]) == "processing", 60, "the task to start")
+    worker.kill()
+    assert status_of(engine, article["id"]) == "processing", "the kill must land mid-task"
+
+    start_worker(FACTCHECK_BROKER_VISIBILITY_TIMEOUT="5")
+    wait_until(lambda: status_of(engine, article["id"]) == "processed", 120, "reprocessing")
+    # Let the broker hand back the unacknowledged message too: it must change nothing.
+    time.sleep(12)
+    expected = [(c["start"], c["end"]) for c in extract(body)]
+    assert spans(engine, article["id"]) == expected
+    with engine.connect() as connection:
+        pending = connection.scalar(text("SELECT count(*) FROM outbox WHERE completed_at IS NULL"))
+    assert pending == 0
+
+
+def test_article_accepted_while_broker_is_down_is_processed_when_it_returns(
+    settings, isolated_redis, admin_headers, start_worker, engine
+):
+    down = replace(settings, broker_url=isolated_redis.url)
+    client = create_app(down).test_client()
+    started = time.monotonic()
+    response = client.post(URL, json=article_payload(), headers=admin_headers)
+    assert response.status_code == 202
+    assert time.monotonic() - started < 5, "a dead broker must not hold up submission"
+    readiness = client.get("/readyz")
+    assert readiness.status_code == 503
+    assert readiness.get_json()["checks"]["broker"] == "unavailable"
+
+    isolated_redis.start()
+    start_worker(down)
+    article_id = response.get_json()["id"]
+    wait_until(lambda: status_of(engine, article_id) == "processed", 60, "processing")
+    assert client.get("/readyz").status_code == 200
+    assert len(spans(engine, article_id)) == 2
