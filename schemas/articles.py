@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import marshmallow as ma
 
-from schemas.common import PageQuerySchema, PageSchema
+from schemas.common import PageQuerySchema, PageSchema, Timestamp, http_url, nonblank_text, text
 
 ARTICLE_STATUSES = ("queued", "processing", "processed", "failed")
 MAX_TITLE = 1_000
-MAX_URL = 2_048
 MAX_SHORT = 200
-
-
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ma.ValidationError("Must contain text, not only whitespace.")
-
-
-def _http_url(**kwargs: Any) -> ma.fields.Url:
-    return ma.fields.Url(
-        schemes={"http", "https"},
-        validate=ma.validate.Length(max=MAX_URL),
-        allow_none=True,
-        **kwargs,
-    )
 
 
 class ArticleInSchema(ma.Schema):
@@ -34,36 +17,37 @@ class ArticleInSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    title = ma.fields.String(validate=ma.validate.Length(max=MAX_TITLE), allow_none=True)
-    body = ma.fields.String(
+    title = text(max_length=MAX_TITLE, allow_none=True)
+    body = nonblank_text(
         required=True,
-        validate=_not_blank,
         metadata={"description": "Plain text; claim offsets are code points into it"},
     )
-    url = _http_url(metadata={"example": "https://news.example.org/2026/01/story"})
-    source = ma.fields.String(validate=ma.validate.Length(min=1, max=MAX_SHORT), allow_none=True)
-    external_id = ma.fields.String(
-        validate=ma.validate.Length(min=1, max=500),
+    url = http_url(allow_none=True, metadata={"example": "https://news.example.org/2026/01/story"})
+    source = text(1, MAX_SHORT, allow_none=True)
+    external_id = text(
+        1,
+        500,
         allow_none=True,
         metadata={"description": "Your id; (source, external_id) makes submission idempotent"},
     )
-    published_at = ma.fields.AwareDateTime(allow_none=True, default_timezone=None)
+    published_at = Timestamp(allow_none=True)
     language = ma.fields.String(
-        validate=ma.validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"),
+        validate=[
+            ma.validate.Length(max=35),
+            ma.validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"),
+        ],
         allow_none=True,
         metadata={"description": "BCP 47 tag, e.g. en or en-GB"},
     )
     authors = ma.fields.List(
-        ma.fields.String(validate=ma.validate.Length(min=1, max=MAX_SHORT)),
+        text(1, MAX_SHORT),
         validate=ma.validate.Length(max=50),
         load_default=list,
     )
 
 
 class BatchItemSchema(ArticleInSchema):
-    idempotency_key = ma.fields.String(
-        validate=ma.validate.Length(min=1, max=MAX_SHORT), allow_none=True
-    )
+    idempotency_key = text(1, MAX_SHORT, allow_none=True)
 
 
 class ArticleBatchInSchema(ma.Schema):
@@ -111,9 +95,10 @@ class ArticlePageSchema(PageSchema):
 
 class ArticleListQuerySchema(PageQuerySchema):
     status = ma.fields.String(validate=ma.validate.OneOf(ARTICLE_STATUSES))
-    source = ma.fields.String(validate=ma.validate.Length(min=1, max=MAX_SHORT))
-    q = ma.fields.String(
-        validate=ma.validate.Length(min=1, max=500),
+    source = text(1, MAX_SHORT)
+    q = text(
+        1,
+        500,
         metadata={"description": "Full-text search on title and body (web search syntax)"},
     )
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
@@ -12,32 +12,93 @@ MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
 
 
+# An http(s) URL with a DNS-style host: the same pattern validates and is documented, so the
+# OpenAPI contract accepts exactly what the API accepts.
+_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HTTP_URL_PATTERN = rf"^https?://{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?(?:[/?#][!-~]*)?$"
+MAX_URL = 2_048
+
+
+def http_url(**kwargs: Any) -> ma.fields.String:
+    """A field for http and https URLs only (no javascript:, data:, file: ...)."""
+    return ma.fields.String(
+        validate=[
+            ma.validate.Length(max=MAX_URL),
+            ma.validate.Regexp(HTTP_URL_PATTERN, error="Must be an http or https URL."),
+        ],
+        **kwargs,
+    )
+
+
+# Postgres text cannot hold NUL, so no string field accepts one (documented as a pattern too).
+NO_NUL_PATTERN = r"^[^\x00]*$"
+NOT_BLANK_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+
+
+def text(min_length: int | None = None, max_length: int | None = None, **kwargs: Any) -> Any:
+    """A string field that refuses NUL characters, with optional length bounds."""
+    return ma.fields.String(
+        validate=[
+            ma.validate.Length(min=min_length, max=max_length),
+            ma.validate.Regexp(NO_NUL_PATTERN, error="Must not contain NUL characters."),
+        ],
+        **kwargs,
+    )
+
+
+def nonblank_text(max_length: int | None = None, **kwargs: Any) -> Any:
+    """A string with at least one visible character and no NUL."""
+    return ma.fields.String(
+        validate=[
+            ma.validate.Length(min=1, max=max_length),
+            ma.validate.Regexp(
+                NOT_BLANK_PATTERN, error="Must contain text, not only whitespace (and no NUL)."
+            ),
+        ],
+        **kwargs,
+    )
+
+
+# RFC 3339 with a four-digit year from 1000 and an offset Postgres can store (< 16 h).
+TIMESTAMP_PATTERN = (
+    r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+    r"([Zz]|[+-](0[0-9]|1[0-5]):[0-5][0-9])$"
+)
+
+
+class Timestamp(ma.fields.AwareDateTime):
+    """An RFC 3339 timestamp with an explicit offset, returned in UTC."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"pattern": TIMESTAMP_PATTERN, **kwargs.pop("metadata", {})}
+        super().__init__(format="iso", metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        if not isinstance(value, str) or not re.fullmatch(TIMESTAMP_PATTERN, value):
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+        parsed: datetime = super()._deserialize(value, attr, data, **kwargs)
+        return parsed.astimezone(UTC)
+
+
 def encode_cursor(*values: int) -> str:
-    """Opaque cursor for the keyset position after `values`."""
-    raw = ".".join(str(v) for v in values).encode("ascii")
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    """The cursor for the keyset position after `values`."""
+    return ".".join(str(v) for v in values)
 
 
-class Cursor(ma.fields.Field):
+class Cursor(ma.fields.String):
     """A keyset cursor: deserialises to a tuple of `arity` integers, or fails validation."""
 
     default_error_messages = {"invalid": "Not a valid cursor; pass back `next_cursor` as given."}
 
     def __init__(self, arity: int = 1, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.arity = arity
+        self.pattern = r"^[0-9]{1,18}" + r"\.[0-9]{1,18}" * (arity - 1) + "$"
+        metadata = {"pattern": self.pattern, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
 
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> tuple[int, ...]:
-        if not isinstance(value, str) or len(value) > 200:
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str) or not re.fullmatch(self.pattern, value):
             raise self.make_error("invalid")
-        try:
-            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
-            numbers = tuple(int(part) for part in raw.split("."))
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            raise self.make_error("invalid") from None
-        if len(numbers) != self.arity or any(n < 0 or n > 2**63 - 1 for n in numbers):
-            raise self.make_error("invalid")
-        return numbers
+        return tuple(int(part) for part in value.split("."))
 
 
 class PageQuerySchema(ma.Schema):

@@ -31,7 +31,14 @@ _DOMAIN_STATUS: dict[type[DomainError], int] = {
 
 
 class ProblemSchema(ma.Schema):
-    """RFC 9457 problem details, with `errors` (field -> messages) for validation failures."""
+    """RFC 9457 problem details, with `errors` (field -> messages) for validation failures.
+
+    Problems may carry extension members (RFC 9457 section 3.2), e.g. `article_id` on a
+    conflict or `checks` on a failed readiness probe.
+    """
+
+    class Meta:
+        unknown = ma.INCLUDE
 
     type = ma.fields.String(required=True, metadata={"example": PROBLEM_BASE + "validation"})
     title = ma.fields.String(required=True)
@@ -125,12 +132,15 @@ class ProblemApi(Api):
             errors = None
         elif status == 422 and errors:
             detail = "The request did not validate: see `errors` for each field."
+        # Keep what werkzeug says in headers (Allow on 405, Retry-After...), not its type.
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        headers.update(data.get("headers") or {})
         return problem(
             status,
             detail,
             kind="validation" if status == 422 else None,
             errors=errors,
-            headers=data.get("headers"),
+            headers=headers,
         )
 
 

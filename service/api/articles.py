@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import marshmallow as ma
 from flask import request
 from flask_smorest import Blueprint, abort
 
@@ -119,7 +120,7 @@ def submit_batch(data: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("", methods=["GET"])
 @require("articles:read")
-@blp.arguments(ArticleListQuerySchema, location="query")
+@blp.arguments(ArticleListQuerySchema, location="query", unknown=ma.RAISE)
 @blp.response(200, ArticlePageSchema)
 @documented_errors()
 def list_articles(query: dict[str, Any]) -> dict[str, Any]:
@@ -149,7 +150,7 @@ def get_article(article_id: int) -> dict[str, Any]:
 
 @blp.route("/<int:article_id>/claims", methods=["GET"])
 @require("articles:read")
-@blp.arguments(ArticleClaimsQuerySchema, location="query")
+@blp.arguments(ArticleClaimsQuerySchema, location="query", unknown=ma.RAISE)
 @blp.response(200, ClaimPageSchema)
 @documented_errors(404)
 def list_claims(query: dict[str, Any], article_id: int) -> dict[str, Any]:

@@ -1,0 +1,122 @@
+"""`factcheck up --demo`, the `make run` path, on embedded Postgres and Redis."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ADMIN_TOKEN
+from tests.factories import wait_until
+
+pytestmark = pytest.mark.e2e
+
+FACTCHECK = Path(sys.executable).parent / "factcheck"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def get_json(url: str) -> object:
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 (local test URL)
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+        return json.load(response)
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid`, read from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, stack = set(), [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.add(child)
+            stack.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def run_up(home: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "FACTCHECK_ADMIN_TOKEN")
+    }
+    env["FACTCHECK_ADMIN_TOKEN"] = ADMIN_TOKEN
+    with log.open("ab") as output:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [str(FACTCHECK), "up", "--demo", "--port", str(port), "--home", str(home)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    tree = descendants(process.pid)
+    assert tree, "factcheck up should have child processes"
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 0
+    wait_until(lambda: not any(alive(pid) for pid in tree), 30, "every child to exit")
+
+
+def test_up_demo_serves_processes_and_survives_a_restart(tmp_path):
+    home, port = tmp_path / "home", free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "up.log"
+    process = run_up(home, port, log)
+    try:
+
+        def demo_processed() -> list[dict] | None:
+            try:
+                page = get_json(f"{base}/api/v1/articles?source=factcheck-demo")
+            except OSError:
+                return None
+            items = page["items"]  # type: ignore[index]
+            done = len(items) == len(list(EXAMPLES.glob("*.txt")))
+            return items if done and all(a["status"] == "processed" for a in items) else None
+
+        articles = wait_until(demo_processed, 120, "the demo articles to be processed")
+        for article in articles:
+            detail = get_json(f"{base}/api/v1/articles/{article['id']}")
+            claims = get_json(f"{base}/api/v1/articles/{article['id']}/claims")["items"]
+            assert claims
+            for claim in claims:
+                assert detail["body"][claim["start"] : claim["end"]] == claim["text"]
+        output = log.read_text()
+        assert f"{base}/api/v1/docs" in output
+        assert ADMIN_TOKEN not in output, "the token must not be echoed to the log"
+    finally:
+        stop(process)
+
+    process = run_up(home, port, log)
+    try:
+        ids = wait_until(lambda: demo_processed(), 120, "the restarted service")
+        assert sorted(a["id"] for a in ids) == sorted(a["id"] for a in articles)
+    finally:
+        stop(process)
