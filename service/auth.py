@@ -99,7 +99,7 @@ def require(permission: str) -> Callable[[F], F]:
                     message="A valid bearer token is required.",
                     headers={"WWW-Authenticate": 'Bearer realm="factcheck"'},
                 )
-            if principal.role not in roles:
+            elif principal.role not in roles:
                 abort(403, message=f"The {principal.role} role may not {permission}.")
             g.principal = principal
             return view(*args, **kwargs)

@@ -162,7 +162,7 @@ def up(port: int, host: str, home: Path, demo: bool, api_workers: int, concurren
     home.mkdir(parents=True, exist_ok=True)
     env: dict[str, str] = {}
     postgres = redis = None
-    children: list[subprocess.Popen[bytes]] = []
+    children: dict[str, subprocess.Popen[bytes]] = {}
     stopping = False
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
@@ -199,10 +199,10 @@ def up(port: int, host: str, home: Path, demo: bool, api_workers: int, concurren
             "worker": _worker_command(concurrency, "extraction,webhooks,maintenance"),
             "beat": _beat_command(home),
         }
-        for command in commands.values():
-            children.append(subprocess.Popen(command, env=child_env))
+        for name, command in commands.items():
+            children[name] = subprocess.Popen(command, env=child_env)
         base = f"http://{host}:{port}"
-        if not _wait_healthy(base + "/healthz", children, lambda: stopping):
+        if not _wait_healthy(base + "/healthz", list(children.values()), lambda: stopping):
             if not stopping:
                 fail("the API did not become healthy; see the log above")
             return
@@ -211,13 +211,13 @@ def up(port: int, host: str, home: Path, demo: bool, api_workers: int, concurren
             click.echo(f"demo: {submitted} sample article(s) submitted from {EXAMPLES}")
         _print_banner(base, home, demo_token)
         while not stopping:
-            exited = [c for c in children if c.poll() is not None]
+            exited = [name for name, child in children.items() if child.poll() is not None]
             if exited:
-                click.secho(f"a child process exited ({exited[0].args[3]}); stopping", err=True)
+                click.secho(f"the {exited[0]} process exited; stopping everything", err=True)
                 sys.exit(1)
             time.sleep(0.5)
     finally:
-        _stop_children(children)
+        _stop_children(list(children.values()))
         if redis is not None:
             redis.stop()
         if postgres is not None:

@@ -60,7 +60,7 @@ def problem(
     title: str | None = None,
     errors: Mapping[str, list[str]] | None = None,
     headers: Mapping[str, str] | None = None,
-    **extra: object,
+    extensions: Mapping[str, object] | None = None,
 ) -> Response:
     """Build a problem+json response."""
     phrase = http.HTTPStatus(status).phrase
@@ -73,7 +73,7 @@ def problem(
         body["detail"] = detail
     if errors:
         body["errors"] = dict(errors)
-    body.update(extra)
+    body.update(extensions or {})
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     response.headers.update(dict(headers or {}))
     return response
@@ -113,7 +113,7 @@ class ProblemApi(Api):
         prepare_response(default, self.spec, PROBLEM_JSON)
         self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
 
-    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+    def handle_http_exception(self, error: HTTPException) -> Response:
         status = error.code or 500
         data = getattr(error, "data", None) or {}
         messages = data.get("errors") or data.get("messages")
@@ -150,7 +150,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError) -> Response:
         status = _DOMAIN_STATUS.get(type(error), 400)
-        return problem(status, error.detail, title=error.title, **error.extra)
+        return problem(status, error.detail, title=error.title, extensions=error.extra)
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(error: OperationalError) -> Response:

@@ -50,7 +50,7 @@ def readyz() -> dict[str, object] | Response:
             503,
             f"Not ready: {failing} unavailable.",
             kind="not-ready",
-            checks=checks,
+            extensions={"checks": checks},
             headers={"Retry-After": "5"},
         )
     return {"status": "ready", "checks": checks}

@@ -70,7 +70,7 @@ def submit_article(
     """
     values = {field: data.get(field) for field in SUBMITTED_FIELDS}
     values["authors"] = list(values["authors"] or [])
-    digest = content_hash(values["body"])
+    digest = content_hash(data["body"])
     article_id = session.scalar(
         insert(Article)
         .values(

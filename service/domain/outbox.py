@@ -79,7 +79,7 @@ def relay(
         except Exception:
             log.warning("outbox relay: broker unavailable, %d left for later", len(rows) - sent)
             break
-        message.last_sent_at = func.now()  # type: ignore[assignment]
+        message.last_sent_at = func.now()
         message.attempts += 1
         sent += 1
         if message.attempts + 1 >= max_attempts:
