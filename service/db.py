@@ -19,11 +19,17 @@ log = logging.getLogger(__name__)
 _AFTER_COMMIT = "factcheck.after_commit"
 
 
+def psycopg2_url(database_url: str) -> str:
+    """Pin the psycopg2 driver: SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if database_url.startswith(prefix):
+            return "postgresql+psycopg2://" + database_url.removeprefix(prefix)
+    return database_url
+
+
 def make_engine(database_url: str, *, pool_size: int = 5, statement_timeout_ms: int = 0) -> Engine:
     """A psycopg2 engine that survives a database restart (pre-ping, recycled connections)."""
-    url = database_url
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg2://" + url.removeprefix("postgresql://")
+    url = psycopg2_url(database_url)
     options = f"-c statement_timeout={statement_timeout_ms}" if statement_timeout_ms else ""
     return create_engine(
         url,

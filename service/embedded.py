@@ -19,6 +19,8 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
+from service.db import psycopg2_url
+
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "factcheck"
@@ -38,10 +40,7 @@ def start_postgres(home: Path, database: str = DATABASE_NAME) -> tuple[Any, str]
 
 def ensure_database(admin_url: str, database: str) -> None:
     """Create `database` on the server at `admin_url` unless it exists."""
-    engine = create_engine(
-        admin_url.replace("postgresql://", "postgresql+psycopg2://", 1),
-        isolation_level="AUTOCOMMIT",
-    )
+    engine = create_engine(psycopg2_url(admin_url), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
             exists = connection.scalar(

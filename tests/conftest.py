@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 
 from service.app import create_app
 from service.config import Settings
-from service.db import make_engine, make_session_factory, session_scope
+from service.db import make_engine, make_session_factory, psycopg2_url, session_scope
 from service.domain.users import create_user
 from service.embedded import RedisServer, ensure_database, start_postgres, start_redis
 from service.migrations import upgrade
@@ -53,7 +53,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if server is not None:
         server.cleanup()
     elif base:
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        admin = create_engine(psycopg2_url(base), isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

@@ -1,0 +1,80 @@
+"""Storing engine output: exactly one set of claims per revision, whatever is re-delivered."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+
+from service.db import session_scope
+from service.domain.articles import Submitter, submit_article
+from service.domain.extraction import fail_extraction, start_extraction, store_claims
+from service.models import Article, Claim, OutboxMessage
+from workers.extraction.engine import extract
+
+BODY = "The dam holds 3 billion litres. Officials said it was safe. Critics disagree."
+
+
+def submitted(sessions) -> tuple[int, int]:
+    with session_scope(sessions) as session:
+        result = submit_article(session, {"body": BODY}, Submitter(None, "test"))
+        outbox_id = session.scalar(select(func.max(OutboxMessage.id)))
+        return result.article.id, outbox_id
+
+
+def claim_count(sessions, article_id: int) -> int:
+    with session_scope(sessions) as session:
+        return session.scalar(
+            select(func.count()).select_from(Claim).where(Claim.article_id == article_id)
+        )
+
+
+def test_processing_twice_leaves_one_set_of_claims(sessions):
+    article_id, outbox_id = submitted(sessions)
+    claims = extract(BODY)
+    for _ in range(2):
+        with session_scope(sessions) as session:
+            body = start_extraction(session, article_id, 1)
+        if body is not None:
+            with session_scope(sessions) as session:
+                store_claims(session, article_id, 1, claims, outbox_id=outbox_id)
+    assert claim_count(sessions, article_id) == len(claims) == 3
+    with session_scope(sessions) as session:
+        article = session.get_one(Article, article_id)
+        assert article.status == "processed"
+        assert session.get_one(OutboxMessage, outbox_id).completed_at is not None
+
+
+def test_two_deliveries_racing_store_only_once(sessions):
+    """Both started before either stored (a redelivery while the first still ran)."""
+    article_id, outbox_id = submitted(sessions)
+    claims = extract(BODY)
+    for _ in range(2):
+        with session_scope(sessions) as session:
+            assert start_extraction(session, article_id, 1) == BODY
+    results = []
+    for _ in range(2):
+        with session_scope(sessions) as session:
+            results.append(store_claims(session, article_id, 1, claims, outbox_id=outbox_id))
+    assert results == [True, False]
+    assert claim_count(sessions, article_id) == 3
+
+
+def test_stale_revision_is_skipped(sessions):
+    article_id, outbox_id = submitted(sessions)
+    with session_scope(sessions) as session:
+        session.execute(update(Article).where(Article.id == article_id).values(revision=2))
+    with session_scope(sessions) as session:
+        assert start_extraction(session, article_id, 1) is None
+        assert store_claims(session, article_id, 1, extract(BODY), outbox_id=outbox_id) is False
+    assert claim_count(sessions, article_id) == 0
+
+
+def test_failure_records_the_reason_and_completes_the_work(sessions):
+    article_id, outbox_id = submitted(sessions)
+    with session_scope(sessions) as session:
+        fail_extraction(session, article_id, 1, "engine error: boom", outbox_id=outbox_id)
+    with session_scope(sessions) as session:
+        article = session.get_one(Article, article_id)
+        assert (article.status, article.failure_reason) == ("failed", "engine error: boom")
+        assert session.get_one(OutboxMessage, outbox_id).completed_at is not None
+        # A late re-delivery does not resurrect it.
+        assert start_extraction(session, article_id, 1) is None

@@ -1,0 +1,119 @@
+"""The outbox: published after commit, re-sent by the relay until a task completes it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, text, update
+
+from service.db import session_scope
+from service.domain.outbox import PUBLISHER_KEY, complete, enqueue, pending_count, relay
+from service.models import OutboxMessage
+
+
+class Recorder:
+    """A publisher that records what it was asked to send (or fails like a dead broker)."""
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        self.sent: list[tuple[str, dict, int]] = []
+        self.fail_after = fail_after
+
+    def __call__(self, task, payload, outbox_id):
+        if self.fail_after is not None and len(self.sent) >= self.fail_after:
+            raise ConnectionError("broker down")
+        self.sent.append((task, dict(payload), outbox_id))
+
+
+def age_all(sessions, seconds: int) -> None:
+    with session_scope(sessions) as session:
+        session.execute(
+            update(OutboxMessage).values(last_sent_at=text(f"now() - interval '{seconds} seconds'"))
+        )
+
+
+def test_message_is_published_only_after_commit(sessions):
+    recorder = Recorder()
+    sessions.configure(info={PUBLISHER_KEY: recorder})
+    with session_scope(sessions) as session:
+        message = enqueue(session, "factcheck.extract_claims", {"article_id": 7, "revision": 1})
+        session.flush()
+        assert recorder.sent == []
+    assert recorder.sent == [
+        ("factcheck.extract_claims", {"article_id": 7, "revision": 1}, message.id)
+    ]
+
+
+def test_rolled_back_message_is_never_published(sessions):
+    recorder = Recorder()
+    sessions.configure(info={PUBLISHER_KEY: recorder})
+    try:
+        with session_scope(sessions) as session:
+            enqueue(session, "factcheck.extract_claims", {"article_id": 8, "revision": 1})
+            raise RuntimeError("the request failed")
+    except RuntimeError:
+        pass
+    assert recorder.sent == []
+    with session_scope(sessions) as session:
+        assert pending_count(session) == 0
+
+
+def test_relay_resends_only_stale_pending_messages(sessions):
+    with session_scope(sessions) as session:
+        stale = enqueue(session, "t", {"n": 1}).id
+        done = enqueue(session, "t", {"n": 2}).id
+    age_all(sessions, 600)
+    with session_scope(sessions) as session:
+        complete(session, done)
+        fresh = enqueue(session, "t", {"n": 3}).id
+    recorder = Recorder()
+    with session_scope(sessions) as session:
+        sent = relay(session, recorder, redeliver_after=timedelta(seconds=60), max_attempts=5)
+    assert sent == 1
+    assert [outbox_id for _, _, outbox_id in recorder.sent] == [stale]
+    with session_scope(sessions) as session:
+        row = session.get_one(OutboxMessage, stale)
+        assert row.attempts == 1
+        assert session.get_one(OutboxMessage, fresh).attempts == 0
+    # Just re-sent: the next run leaves it alone.
+    with session_scope(sessions) as session:
+        assert relay(session, recorder, redeliver_after=timedelta(seconds=60), max_attempts=5) == 0
+
+
+def test_relay_stops_at_a_dead_broker_and_keeps_the_rest(sessions):
+    with session_scope(sessions) as session:
+        ids = [enqueue(session, "t", {"n": n}).id for n in range(3)]
+    age_all(sessions, 600)
+    with session_scope(sessions) as session:
+        sent = relay(
+            session, Recorder(fail_after=1), redeliver_after=timedelta(seconds=1), max_attempts=5
+        )
+    assert sent == 1
+    with session_scope(sessions) as session:
+        attempts = session.scalars(
+            select(OutboxMessage.attempts).where(OutboxMessage.id.in_(ids)).order_by("id")
+        ).all()
+        assert attempts == [1, 0, 0]
+        assert pending_count(session) == 3
+
+
+def test_relay_gives_up_after_max_attempts(sessions):
+    with session_scope(sessions) as session:
+        enqueue(session, "t", {})
+        session.execute(update(OutboxMessage).values(attempts=5))
+    age_all(sessions, 600)
+    with session_scope(sessions) as session:
+        assert relay(session, Recorder(), redeliver_after=timedelta(seconds=1), max_attempts=5) == 0
+
+
+def test_concurrent_relays_never_send_the_same_row(sessions):
+    with session_scope(sessions) as session:
+        enqueue(session, "t", {})
+    age_all(sessions, 600)
+    first, second = Recorder(), Recorder()
+    with session_scope(sessions) as one:
+        assert relay(one, first, redeliver_after=timedelta(seconds=1), max_attempts=5) == 1
+        # `one` still holds its row lock: a second relay skips the row instead of waiting.
+        with session_scope(sessions) as two:
+            assert relay(two, second, redeliver_after=timedelta(seconds=1), max_attempts=5) == 0
+    assert len(first.sent) == 1
+    assert second.sent == []

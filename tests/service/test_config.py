@@ -1,0 +1,58 @@
+"""Settings come from the environment; bad or missing ones fail at start with a clear message."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.config import ConfigError, Settings, redact_url
+
+BASE = {"DATABASE_URL": "postgresql://u:pw@db/factcheck", "CELERY_BROKER_URL": "redis://r/0"}
+
+
+def test_defaults_apply_when_only_required_settings_are_given():
+    settings = Settings.from_env(BASE)
+    assert settings.database_url == BASE["DATABASE_URL"]
+    assert settings.max_request_bytes == 12 * 1024 * 1024
+    assert settings.admin_token is None
+
+
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "CELERY_BROKER_URL"])
+def test_missing_required_setting_names_the_variable(missing):
+    env = {k: v for k, v in BASE.items() if k != missing}
+    with pytest.raises(ConfigError, match=missing):
+        Settings.from_env(env)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("FACTCHECK_MAX_REQUEST_BYTES", "lots", "must be an integer"),
+        ("FACTCHECK_MAX_REQUEST_BYTES", "10", "must be >= 1024"),
+        ("FACTCHECK_OUTBOX_RELAY_INTERVAL", "soon", "must be a number"),
+        ("FACTCHECK_ADMIN_TOKEN", "short", "at least 24"),
+        ("FACTCHECK_TASK_TIME_LIMIT", "60", "must exceed"),
+    ],
+)
+def test_malformed_settings_are_refused(name, value, message):
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({**BASE, name: value})
+
+
+def test_redacted_settings_hide_secrets():
+    settings = Settings.from_env({**BASE, "FACTCHECK_ADMIN_TOKEN": "s" * 30})
+    shown = repr(settings.redacted())
+    assert "s" * 30 not in shown
+    assert ":pw@" not in shown
+    assert "postgresql://u:***@db/factcheck" in shown
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("redis://:secret@host:6379/0", "redis://:***@host:6379/0"),
+        ("postgresql://user@host/db", "postgresql://user@host/db"),
+        ("redis+socket:///tmp/redis.sock", "redis+socket:///tmp/redis.sock"),
+    ],
+)
+def test_redact_url(url, expected):
+    assert redact_url(url) == expected
