@@ -44,6 +44,7 @@ class Services:
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level)
+    log.info("factcheck API settings: %s", settings.redacted())
     app = Flask("factcheck")
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_request_bytes,

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 DATABASE_NAME = "factcheck"
 # A Unix socket path must fit in 108 bytes; longer homes get a private temporary folder.
 MAX_SOCKET_PATH = 100
+STARTUP_ATTEMPTS = 3
 
 
 def start_postgres(home: Path, database: str = DATABASE_NAME) -> tuple[Any, str]:
@@ -33,7 +34,16 @@ def start_postgres(home: Path, database: str = DATABASE_NAME) -> tuple[Any, str]
     import pgserver
 
     home.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(home / "pgdata", cleanup_mode="stop")
+    # pgserver waits 10 s for pg_ctl; on a loaded machine the server may simply be slow to
+    # come up, and asking again attaches to it once it has.
+    for attempt in range(1, STARTUP_ATTEMPTS + 1):
+        try:
+            server = pgserver.get_server(home / "pgdata", cleanup_mode="stop")
+            break
+        except subprocess.TimeoutExpired:
+            if attempt == STARTUP_ATTEMPTS:
+                raise
+            log.warning("embedded Postgres is slow to start; waiting (attempt %d)", attempt)
     ensure_database(server.get_uri(), database)
     return server, server.get_uri(database)
 

@@ -108,6 +108,14 @@ def test_up_demo_serves_processes_and_survives_a_restart(tmp_path):
             assert claims
             for claim in claims:
                 assert detail["body"][claim["start"] : claim["end"]] == claim["text"]
+        submitted = subprocess.run(
+            [str(FACTCHECK), "submit", str(EXAMPLES / "school-meals-study.txt"),
+             "--url", base, "--token", ADMIN_TOKEN, "--source", "cli-test"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert submitted.returncode == 0, submitted.stderr
+        new_id = json.loads(submitted.stdout.splitlines()[-1])["id"]
+        assert get_json(f"{base}/api/v1/articles/{new_id}")["source"] == "cli-test"
         output = log.read_text()
         assert f"{base}/api/v1/docs" in output
         assert ADMIN_TOKEN not in output, "the token must not be echoed to the log"

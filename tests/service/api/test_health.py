@@ -1,0 +1,48 @@
+"""Health, readiness and metrics."""
+
+from __future__ import annotations
+
+import logging
+
+from service.app import create_app
+from tests.conftest import ADMIN_TOKEN
+
+
+def test_healthz_answers_without_touching_dependencies(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_readyz_reports_each_dependency(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ready", "checks": {"database": "ok", "broker": "ok"}}
+
+
+def test_metrics_count_requests_per_route(client, admin_headers):
+    client.get("/api/v1/articles", headers=admin_headers)
+    response = client.get("/metrics", headers=admin_headers)
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    text = response.get_data(as_text=True)
+    assert (
+        'factcheck_http_requests_total{endpoint="/api/v1/articles",method="GET",status="200"}'
+        in text
+    )
+    assert "factcheck_http_request_seconds_bucket" in text
+
+
+def test_start_up_logs_settings_without_secrets(settings, caplog):
+    with caplog.at_level(logging.INFO, logger="service.app"):
+        create_app(settings)
+    assert "factcheck API settings" in caplog.text
+    assert ADMIN_TOKEN not in caplog.text
+
+
+def test_token_never_reaches_the_logs(client, caplog):
+    with caplog.at_level(logging.DEBUG):
+        client.get("/api/v1/articles", headers={"Authorization": "Bearer fct_not_a_real_token"})
+        client.get("/api/v1/articles", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert "fct_not_a_real_token" not in caplog.text
+    assert ADMIN_TOKEN not in caplog.text
