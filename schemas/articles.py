@@ -99,7 +99,10 @@ class ArticleListQuerySchema(PageQuerySchema):
     q = text(
         1,
         500,
-        metadata={"description": "Full-text search on title and body (web search syntax)"},
+        metadata={
+            "description": "Full-text search on the title and body of processed articles "
+            '(web search syntax: words, "quoted phrases", -excluded)'
+        },
     )
 
 

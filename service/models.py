@@ -9,7 +9,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Computed,
     DateTime,
     Float,
     ForeignKey,
@@ -94,15 +93,9 @@ class Article(Base):
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # tsvector values are capped at 1 MB, so only the head of very long bodies is indexed.
-    search: Mapped[Any] = mapped_column(
-        TSVECTOR,
-        Computed(
-            "to_tsvector('english'::regconfig, coalesce(title, '') || ' ' || left(body, 200000))",
-            persisted=True,
-        ),
-        deferred=True,
-    )
+    # Filled when the article is processed (keeping the accept path cheap); tsvector values
+    # are capped at 1 MB, so only the head of very long bodies is indexed.
+    search: Mapped[Any | None] = mapped_column(TSVECTOR, deferred=True)
 
     __table_args__ = (
         CheckConstraint(f"status IN {ARTICLE_STATUSES!r}", name="status"),

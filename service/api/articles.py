@@ -15,6 +15,7 @@ from schemas.articles import (
     ArticleListQuerySchema,
     ArticlePageSchema,
     ArticleSchema,
+    ArticleSummarySchema,
 )
 from schemas.claims import ArticleClaimsQuerySchema, ClaimPageSchema
 from schemas.common import encode_cursor
@@ -80,17 +81,20 @@ def _detail(article: Article) -> dict[str, Any]:
 @blp.route("", methods=["POST"])
 @require("articles:submit")
 @blp.arguments(ArticleInSchema)
-@blp.response(202, ArticleSchema, description="Accepted: queued for claim extraction")
-@blp.alt_response(200, schema=ArticleSchema, description="Already submitted: the existing one")
+@blp.response(202, ArticleSummarySchema, description="Accepted: queued for claim extraction")
+@blp.alt_response(
+    200, schema=ArticleSummarySchema, description="Already submitted: the existing one"
+)
 @documented_errors(400, 409, 413, 415, 503)
 def submit(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """Submit an article for claim extraction.
 
-    Idempotent on (source, external_id) and on the `Idempotency-Key` header: a repeat returns
-    the existing article with 200; the same key with a different body is 409.
+    Answers with the article's summary (not its body, which the caller has). Idempotent on
+    (source, external_id) and on the `Idempotency-Key` header: a repeat returns the existing
+    article with 200; the same key with a different body is 409.
     """
     result = domain.submit_article(db(), data, _submitter(), idempotency_key=_idempotency_key())
-    return _detail(result.article), 202 if result.created else 200
+    return result.article, 202 if result.created else 200
 
 
 @blp.route("/batch", methods=["POST"])

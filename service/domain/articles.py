@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from service.domain import Conflict, NotFound
-from service.domain.audit import record
-from service.domain.outbox import enqueue
-from service.models import Article, ArticleRevision, Claim
+from service.domain.outbox import publish_after_commit
+from service.models import Article, Claim
 
 EXTRACT_TASK = "factcheck.extract_claims"
 
@@ -41,7 +40,9 @@ class Submitter:
 
 @dataclass(frozen=True)
 class SubmitResult:
-    article: Article
+    """The article's summary fields (no body) and whether this call created it."""
+
+    article: dict[str, Any]
     created: bool
 
 
@@ -53,6 +54,48 @@ class ClaimCounts:
 
 def content_hash(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+# One round trip for the whole submission: the article, its first revision, the promised
+# extraction (outbox) and the audit event, all in the caller's transaction. ON CONFLICT DO
+# NOTHING covers both idempotency indexes; no row back means a duplicate.
+_SUBMIT = text(
+    """
+    WITH article AS (
+        INSERT INTO articles (title, body, url, source, external_id, published_at, language,
+                              authors, content_hash, idempotency_key, submitted_by)
+        VALUES (:title, :body, :url, :source, :external_id, :published_at, :language,
+                CAST(:authors AS jsonb), :content_hash, :idempotency_key, :submitted_by)
+        ON CONFLICT DO NOTHING
+        RETURNING *
+    ), revision AS (
+        INSERT INTO article_revisions (article_id, revision, title, body, content_hash)
+        SELECT id, revision, title, body, content_hash FROM article
+    ), outbox AS (
+        INSERT INTO outbox (task, payload, last_sent_at)
+        SELECT :task, jsonb_build_object('article_id', id, 'revision', revision), now()
+        FROM article
+        RETURNING id
+    ), audit AS (
+        INSERT INTO audit_log (actor, action, entity_type, entity_id, after)
+        SELECT :actor, 'article.submitted', 'article', id,
+               jsonb_build_object('source', source, 'external_id', external_id,
+                                  'revision', revision, 'content_hash', content_hash)
+        FROM article
+    )
+    SELECT a.id, a.title, a.url, a.source, a.external_id, a.published_at, a.language,
+           a.authors, a.status, a.failure_reason, a.revision, a.content_hash, a.created_at,
+           a.updated_at, a.processed_at, outbox.id AS outbox_id
+    FROM article AS a, outbox
+    """
+)
+# The same fields, for answering with an article that already existed.
+_SUMMARY_COLUMNS = (
+    Article.id, Article.title, Article.url, Article.source, Article.external_id,
+    Article.published_at, Article.language, Article.authors, Article.status,
+    Article.failure_reason, Article.revision, Article.content_hash, Article.created_at,
+    Article.updated_at, Article.processed_at,
+)  # fmt: skip
 
 
 def submit_article(
@@ -69,54 +112,38 @@ def submit_article(
     Conflict, since silently ignoring the new text would lose it.
     """
     values = {field: data.get(field) for field in SUBMITTED_FIELDS}
-    values["authors"] = list(values["authors"] or [])
+    values["authors"] = json.dumps(list(values["authors"] or []))
     digest = content_hash(data["body"])
-    article_id = session.scalar(
-        insert(Article)
-        .values(
-            **values,
-            content_hash=digest,
-            idempotency_key=idempotency_key,
-            submitted_by=submitter.user_id,
+    row = (
+        session.execute(
+            _SUBMIT,
+            {
+                **values,
+                "content_hash": digest,
+                "idempotency_key": idempotency_key,
+                "submitted_by": submitter.user_id,
+                "task": EXTRACT_TASK,
+                "actor": submitter.actor,
+            },
         )
-        .on_conflict_do_nothing()
-        .returning(Article.id)
+        .mappings()
+        .first()
     )
-    if article_id is None:
+    if row is None:
         existing = _find_duplicate(session, values, submitter, idempotency_key)
-        if existing.content_hash != digest:
+        if existing["content_hash"] != digest:
             raise Conflict(
-                f"Article {existing.id} was already submitted under this "
+                f"Article {existing['id']} was already submitted under this "
                 f"{'external_id' if values['external_id'] else 'Idempotency-Key'} with a "
-                f"different body; revise it with PUT /api/v1/articles/{existing.id}.",
-                article_id=existing.id,
+                f"different body; revise it with PUT /api/v1/articles/{existing['id']}.",
+                article_id=existing["id"],
             )
         return SubmitResult(existing, created=False)
-
-    session.add(
-        ArticleRevision(
-            article_id=article_id,
-            revision=1,
-            title=values["title"],
-            body=values["body"],
-            content_hash=digest,
-        )
+    article = dict(row)
+    outbox_id = article.pop("outbox_id")
+    publish_after_commit(
+        session, EXTRACT_TASK, {"article_id": article["id"], "revision": 1}, outbox_id
     )
-    enqueue(session, EXTRACT_TASK, {"article_id": article_id, "revision": 1})
-    record(
-        session,
-        submitter.actor,
-        "article.submitted",
-        "article",
-        article_id,
-        after={
-            "source": values["source"],
-            "external_id": values["external_id"],
-            "revision": 1,
-            "content_hash": digest,
-        },
-    )
-    article = session.get_one(Article, article_id)
     return SubmitResult(article, created=True)
 
 
@@ -125,7 +152,7 @@ def _find_duplicate(
     values: Mapping[str, Any],
     submitter: Submitter,
     idempotency_key: str | None,
-) -> Article:
+) -> dict[str, Any]:
     conditions = []
     if values["external_id"] is not None:
         conditions.append(
@@ -141,10 +168,11 @@ def _find_duplicate(
                 Article.idempotency_key == idempotency_key,
             )
         )
-    article = session.scalars(select(Article).where(or_(*conditions)).limit(1)).first()
-    if article is None:  # the unique indexes make this unreachable short of a bug
+    statement = select(*_SUMMARY_COLUMNS).where(or_(*conditions)).limit(1)
+    row = session.execute(statement).mappings().first()
+    if row is None:  # the unique indexes make this unreachable short of a bug
         raise RuntimeError("insert conflicted but no duplicate article was found")
-    return article
+    return dict(row)
 
 
 def submit_articles(

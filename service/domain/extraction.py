@@ -5,11 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from service.domain.outbox import complete
 from service.models import Article, Claim
+
+# What full-text search on articles matches: the title and the head of the body.
+SEARCH_VECTOR = func.to_tsvector(
+    literal_column("'english'::regconfig"),
+    func.coalesce(Article.title, "") + " " + func.left(Article.body, 200_000),
+)
 
 CLAIM_FIELDS = (
     "start",
@@ -92,6 +98,7 @@ def store_claims(
             failure_reason=None,
             processed_at=func.now(),
             updated_at=func.now(),
+            search=SEARCH_VECTOR,
         )
     )
     return True

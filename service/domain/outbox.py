@@ -31,11 +31,18 @@ def enqueue(session: Session, task: str, payload: Mapping[str, Any]) -> OutboxMe
     message = OutboxMessage(task=task, payload=dict(payload), last_sent_at=func.now())
     session.add(message)
     session.flush()
+    publish_after_commit(session, task, payload, message.id)
+    return message
+
+
+def publish_after_commit(
+    session: Session, task: str, payload: Mapping[str, Any], outbox_id: int
+) -> None:
+    """The fast path for a row already in the outbox: publish it once the commit succeeds."""
     publisher: Publisher | None = session.info.get(PUBLISHER_KEY)
     if publisher is not None:
-        message_id, data = message.id, dict(payload)
-        after_commit(session, lambda: publisher(task, data, message_id))
-    return message
+        data = dict(payload)
+        after_commit(session, lambda: publisher(task, data, outbox_id))
 
 
 def complete(session: Session, outbox_id: int | None) -> None:

@@ -134,16 +134,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "search",
-            postgresql.TSVECTOR(),
-            sa.Computed(
-                "to_tsvector('english'::regconfig, "
-                "coalesce(title, '') || ' ' || left(body, 200000))",
-                persisted=True,
-            ),
-            nullable=False,
-        ),
+        sa.Column("search", postgresql.TSVECTOR(), nullable=True),
         sa.CheckConstraint(
             "status IN ('queued', 'processing', 'processed', 'failed')",
             name=op.f("ck_articles_status"),

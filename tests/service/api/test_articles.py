@@ -10,6 +10,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from service.app import create_app
+from service.db import session_scope
+from service.domain.extraction import store_claims
 from tests.factories import article_payload
 
 URL = "/api/v1/articles"
@@ -39,7 +41,9 @@ class TestSubmit:
         assert article["status"] == "queued"
         assert article["revision"] == 1
         assert article["title"] == "Budget vote"
-        assert article["claim_counts"] == {"total": 0, "checkworthy": 0}
+        assert "body" not in article, "the caller has the body; it is not echoed back"
+        detail = client.get(f"{URL}/{article['id']}", headers=admin_headers).get_json()
+        assert detail["claim_counts"] == {"total": 0, "checkworthy": 0}
         with engine.connect() as connection:
             outbox = connection.execute(text("SELECT task, payload FROM outbox")).one()
             revisions = connection.scalar(
@@ -231,20 +235,22 @@ class TestRead:
                 break
         assert seen == sorted(ids, reverse=True)
 
-    def test_list_filters_by_status_source_and_text(self, client, admin_headers, engine):
+    def test_list_filters_by_status_source_and_text(self, client, admin_headers, sessions):
         a = submit(client, admin_headers, source="wire", body="Inflation fell to 3%.").get_json()
         b = submit(client, admin_headers, source="desk", body="The river flooded.").get_json()
-        with engine.begin() as connection:
-            connection.execute(
-                text("UPDATE articles SET status = 'processed' WHERE id = :id"), {"id": b["id"]}
-            )
+        c = submit(client, admin_headers, source="desk", body="Inflation rose again.").get_json()
+        for article in (a, b):  # processed, so searchable; c is still queued
+            with session_scope(sessions) as session:
+                store_claims(session, article["id"], 1, [])
 
         def ids(**query: Any) -> list[int]:
             page = client.get(URL, query_string=query, headers=admin_headers).get_json()
             return [item["id"] for item in page["items"]]
 
         assert ids(source="wire") == [a["id"]]
-        assert ids(status="processed") == [b["id"]]
+        assert ids(source="desk") == [c["id"], b["id"]]
+        assert ids(status="processed") == [b["id"], a["id"]]
+        assert ids(status="queued") == [c["id"]]
         assert ids(q="inflation") == [a["id"]]
         assert ids(q="flooding") == [b["id"]]  # English stemming
         assert ids(q="volcano") == []

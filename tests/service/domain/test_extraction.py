@@ -17,7 +17,7 @@ def submitted(sessions) -> tuple[int, int]:
     with session_scope(sessions) as session:
         result = submit_article(session, {"body": BODY}, Submitter(None, "test"))
         outbox_id = session.scalar(select(func.max(OutboxMessage.id)))
-        return result.article.id, outbox_id
+        return result.article["id"], outbox_id
 
 
 def claim_count(sessions, article_id: int) -> int:
