@@ -19,7 +19,9 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 @schema.parametrize()
 @settings(
-    max_examples=30,
+    max_examples=60,
+    # Deterministic, so CI's verdict never depends on a lucky draw; vary the code, not the seed.
+    derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
