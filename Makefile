@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.install-stamp
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench eval train install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.extract
+
+eval: $(STAMP)
+	$(BIN)/python -m workers.extraction.evaluate
+
+train: $(STAMP)
+	$(BIN)/python -m workers.extraction.train
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 
 from schemas.common import Cursor, PageQuerySchema, PageSchema
 
 
-class ClaimSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
-    article_id = ma.fields.Integer(required=True)
-    revision = ma.fields.Integer(required=True)
+class SpanSchema(ma.Schema):
+    """A quantity, date or entity inside a claim; offsets are into the article body."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+    text = ma.fields.String(required=True)
+    start = ma.fields.Integer(required=True)
+    end = ma.fields.Integer(required=True)
+
+
+class ExtractedClaimSchema(ma.Schema):
+    """A claim as the engine produces it."""
+
     text = ma.fields.String(required=True)
     start = ma.fields.Integer(
         required=True, metadata={"description": "Code-point offset: body[start:end] == text"}
@@ -18,15 +30,36 @@ class ClaimSchema(ma.Schema):
     end = ma.fields.Integer(required=True)
     prefix = ma.fields.String(required=True)
     suffix = ma.fields.String(required=True)
-    kind = ma.fields.String(required=True)
-    checkworthiness = ma.fields.Float(allow_none=True)
+    kind = ma.fields.String(
+        required=True,
+        metadata={"description": "sentence, clause (of a compound sentence), headline, ..."},
+    )
+    checkworthiness = ma.fields.Float(
+        allow_none=True, metadata={"description": "Calibrated probability; null when unscored"}
+    )
     checkworthy = ma.fields.Boolean(allow_none=True)
+    scored = ma.fields.Function(
+        lambda claim: _get(claim, "checkworthiness") is not None,
+        metadata={"description": "False when scoring is unavailable (a language not supported)"},
+    )
     types = ma.fields.List(ma.fields.String())
     speaker = ma.fields.String(allow_none=True)
-    quantities = ma.fields.List(ma.fields.Dict())
-    dates = ma.fields.List(ma.fields.Dict())
-    entities = ma.fields.List(ma.fields.Dict())
+    quantities = ma.fields.List(ma.fields.Nested(SpanSchema))
+    dates = ma.fields.List(ma.fields.Nested(SpanSchema))
+    entities = ma.fields.List(ma.fields.Nested(SpanSchema))
     language = ma.fields.String(allow_none=True)
+
+
+def _get(claim: Any, name: str) -> Any:
+    return claim.get(name) if isinstance(claim, dict) else getattr(claim, name)
+
+
+class ClaimSchema(ExtractedClaimSchema):
+    """A stored claim."""
+
+    id = ma.fields.Integer(required=True)
+    article_id = ma.fields.Integer(required=True)
+    revision = ma.fields.Integer(required=True)
     status = ma.fields.String(required=True)
     origin = ma.fields.String(required=True)
     created_at = ma.fields.DateTime(required=True)

@@ -25,6 +25,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "articles:read": frozenset({"admin", "editor", "reviewer", "newsroom", "viewer"}),
     "users:manage": frozenset({"admin"}),
     "metrics:read": frozenset({"admin", "viewer"}),
+    "claims:score": frozenset({"admin", "editor", "reviewer", "newsroom", "viewer"}),
 }
 
 F = TypeVar("F", bound=Callable[..., Any])

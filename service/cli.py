@@ -375,3 +375,76 @@ def _post_json(url: str, payload: Any, token: str) -> tuple[int, Any]:
             return response.status, json.load(response)
     except urllib.error.HTTPError as error:
         return error.code, json.load(error)
+
+
+def _claim_line(name: str, claim: dict[str, Any]) -> str:
+    score = "  n/a" if claim["checkworthiness"] is None else f"{claim['checkworthiness']:.2f}"
+    mark = "*" if claim["checkworthy"] else " "
+    who = f" [{claim['speaker']}]" if claim["speaker"] else ""
+    types = ",".join(claim["types"]) or "-"
+    return f"{name}:{claim['start']}-{claim['end']} {mark}{score} {types}{who} {claim['text']}"
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.File("r", encoding="utf-8"))
+@click.option(
+    "--format", "output_format", type=click.Choice(["json", "jsonl", "text"]), default="json",
+    show_default=True,
+)  # fmt: skip
+@click.option("--all", "show_all", is_flag=True, help="Every candidate, not only check-worthy.")
+@click.option("--language", default=None, help="Skip detection and use this language code.")
+def extract(
+    files: tuple[Any, ...], output_format: str, show_all: bool, language: str | None
+) -> None:
+    """Extract claims from text files offline (no database); `-` reads standard input.
+
+    By default only check-worthy claims are printed; --all prints every candidate with its
+    score. Offsets are code points into the file's text as read.
+    """
+    from workers.extraction.engine import default_engine
+
+    engine = default_engine()
+    documents = []
+    for handle in files:
+        name = handle.name
+        if len(files) > 1:
+            click.echo(f"extracting {name}", err=True)
+        claims = engine.extract(handle.read(), language)
+        if not show_all:
+            claims = [c for c in claims if c["checkworthy"]]
+        documents.append({"file": name, "claims": claims})
+    if output_format == "json":
+        click.echo(json.dumps(documents, ensure_ascii=False, indent=2))
+        return
+    for document in documents:
+        for claim in document["claims"]:
+            if output_format == "jsonl":
+                click.echo(json.dumps({"file": document["file"], **claim}, ensure_ascii=False))
+            else:
+                click.echo(_claim_line(document["file"], claim))
+
+
+@main.command()
+@click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
+@click.option("--batch", type=int, default=1000, show_default=True, help="Lines scored at once.")
+def score(source: Any, batch: int) -> None:
+    """Score sentences, one per line (FILE or - for standard input), as JSON lines."""
+    from workers.extraction.engine import default_engine
+
+    engine = default_engine()
+    pending: list[tuple[int, str]] = []
+
+    def flush() -> None:
+        scored = engine.score_sentences([sentence for _, sentence in pending])
+        for (number, _), claim in zip(pending, scored, strict=True):
+            click.echo(json.dumps({"line": number, **claim}, ensure_ascii=False))
+        pending.clear()
+
+    # Blank lines are skipped; "line" ties each output object to its input line.
+    for number, line in enumerate(source, start=1):
+        sentence = line.rstrip("\r\n")
+        if sentence.strip():
+            pending.append((number, sentence))
+        if len(pending) >= batch:
+            flush()
+    flush()

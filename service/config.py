@@ -40,6 +40,16 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 
 
+def _threshold(env: Mapping[str, str], name: str) -> float | None:
+    """A probability in [0, 1], or None (the model's own threshold) when unset."""
+    if not env.get(name):
+        return None
+    value = _float(env, name, 0.0)
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{name} must be between 0 and 1, got {value}")
+    return value
+
+
 def _required(env: Mapping[str, str], name: str, hint: str) -> str:
     value = env.get(name, "").strip()
     if not value:
@@ -66,6 +76,7 @@ class Settings:
     broker_visibility_timeout: int = 900
     worker_prefetch_multiplier: int = 4
     publish_timeout_seconds: float = 2.0
+    checkworthy_threshold: float | None = None
     log_level: str = "INFO"
 
     @classmethod
@@ -88,6 +99,7 @@ class Settings:
             broker_visibility_timeout=_int(env, "FACTCHECK_BROKER_VISIBILITY_TIMEOUT", 900, 1),
             worker_prefetch_multiplier=_int(env, "FACTCHECK_WORKER_PREFETCH", 4, 1),
             publish_timeout_seconds=_float(env, "FACTCHECK_PUBLISH_TIMEOUT", 2.0),
+            checkworthy_threshold=_threshold(env, "FACTCHECK_CHECKWORTHY_THRESHOLD"),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
         )
         if settings.admin_token is not None and len(settings.admin_token) < 24:

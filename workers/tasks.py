@@ -18,7 +18,7 @@ from service.db import make_engine, make_session_factory, session_scope
 from service.domain.extraction import fail_extraction, start_extraction, store_claims
 from service.domain.outbox import PUBLISHER_KEY, complete, relay
 from workers.celery_app import send
-from workers.extraction.engine import extract
+from workers.extraction.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -31,24 +31,26 @@ class _Resources:
     pid: int
     settings: Settings
     sessions: sessionmaker[Session]
+    extractor: Engine
 
 
 _resources: _Resources | None = None
 
 
 def resources(task: Task) -> _Resources:
-    """This process's engine and settings; rebuilt after a fork, never shared across one."""
+    """This process's database, extractor and settings; rebuilt after a fork, never shared."""
     global _resources
     if _resources is None or _resources.pid != os.getpid():
         settings: Settings = task.app.conf.factcheck_settings
-        engine = make_engine(
+        database = make_engine(
             settings.database_url,
             pool_size=2,
             statement_timeout_ms=settings.db_statement_timeout_ms,
         )
-        sessions = make_session_factory(engine)
+        sessions = make_session_factory(database)
         sessions.configure(info={PUBLISHER_KEY: partial(send, task.app)})
-        _resources = _Resources(os.getpid(), settings, sessions)
+        extractor = Engine(threshold=settings.checkworthy_threshold)
+        _resources = _Resources(os.getpid(), settings, sessions, extractor)
     return _resources
 
 
@@ -65,14 +67,16 @@ def resources(task: Task) -> _Resources:
 )
 def extract_claims(self: Task, article_id: int, revision: int, outbox_id: int | None = None) -> str:
     """Extract and store the claims of one article revision; safe to run any number of times."""
-    sessions = resources(self).sessions
+    res = resources(self)
+    sessions = res.sessions
     with session_scope(sessions) as session:
-        body = start_extraction(session, article_id, revision)
-        if body is None:
+        started = start_extraction(session, article_id, revision)
+        if started is None:
             complete(session, outbox_id)
             return "skipped"
+    body, language = started
     try:
-        claims = extract(body)
+        claims = res.extractor.extract(body, language)
     except SoftTimeLimitExceeded:
         reason = f"extraction took longer than {self.app.conf.task_soft_time_limit} s"
         return _fail(sessions, article_id, revision, reason, outbox_id)

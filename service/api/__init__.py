@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import current_app
+from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
 from service.app import Services
@@ -16,3 +20,27 @@ def services() -> Services:
 def db() -> Session:
     """The current request's session."""
     return services().session()
+
+
+_STATUS_NAMES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    413: "REQUEST_ENTITY_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "UNPROCESSABLE_ENTITY",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+
+def documented_errors(blp: Blueprint, *statuses: int) -> Callable[[Any], Any]:
+    """Document 401 and 403 (every authenticated view) plus these problem+json responses."""
+
+    def decorate(view: Any) -> Any:
+        for status in (401, 403, *statuses):
+            view = blp.alt_response(status, response=_STATUS_NAMES[status])(view)
+        return view
+
+    return decorate

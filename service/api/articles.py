@@ -19,7 +19,7 @@ from schemas.articles import (
 )
 from schemas.claims import ArticleClaimsQuerySchema, ClaimPageSchema
 from schemas.common import encode_cursor
-from service.api import db, services
+from service.api import db, documented_errors, services
 from service.auth import current_principal, require
 from service.domain import articles as domain
 from service.models import Article
@@ -27,31 +27,6 @@ from service.models import Article
 blp = Blueprint("articles", __name__, description="Articles submitted for fact-checking")
 
 MAX_IDEMPOTENCY_KEY = 200
-AUTH_ERRORS = ((401, "UNAUTHORIZED"), (403, "FORBIDDEN"))
-
-
-def documented_errors(*statuses: int) -> Any:
-    """Document 401/403 plus the given problem+json responses on a view."""
-
-    def decorate(view: Any) -> Any:
-        for status, name in AUTH_ERRORS:
-            view = blp.alt_response(status, response=name)(view)
-        for status in statuses:
-            view = blp.alt_response(status, response=_STATUS_NAMES[status])(view)
-        return view
-
-    return decorate
-
-
-_STATUS_NAMES = {
-    400: "BAD_REQUEST",
-    404: "NOT_FOUND",
-    409: "CONFLICT",
-    413: "REQUEST_ENTITY_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-    422: "UNPROCESSABLE_ENTITY",
-    503: "SERVICE_UNAVAILABLE",
-}
 
 
 def _submitter() -> domain.Submitter:
@@ -85,7 +60,7 @@ def _detail(article: Article) -> dict[str, Any]:
 @blp.alt_response(
     200, schema=ArticleSummarySchema, description="Already submitted: the existing one"
 )
-@documented_errors(400, 409, 413, 415, 503)
+@documented_errors(blp, 400, 409, 413, 415, 503)
 def submit(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """Submit an article for claim extraction.
 
@@ -101,7 +76,7 @@ def submit(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
 @require("articles:submit")
 @blp.arguments(ArticleBatchInSchema)
 @blp.response(202, ArticleBatchOutSchema)
-@documented_errors(400, 413, 415, 503)
+@documented_errors(blp, 400, 413, 415, 503)
 def submit_batch(data: dict[str, Any]) -> dict[str, Any]:
     """Submit many articles in one transaction; each result says accepted, existing or conflict.
 
@@ -126,7 +101,7 @@ def submit_batch(data: dict[str, Any]) -> dict[str, Any]:
 @require("articles:read")
 @blp.arguments(ArticleListQuerySchema, location="query", unknown=ma.RAISE)
 @blp.response(200, ArticlePageSchema)
-@documented_errors()
+@documented_errors(blp)
 def list_articles(query: dict[str, Any]) -> dict[str, Any]:
     """List articles, newest first, filtered by status, source or full-text query `q`."""
     limit = query["limit"]
@@ -146,7 +121,7 @@ def list_articles(query: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/<int:article_id>", methods=["GET"])
 @require("articles:read")
 @blp.response(200, ArticleSchema)
-@documented_errors(404)
+@documented_errors(blp, 404)
 def get_article(article_id: int) -> dict[str, Any]:
     """An article with its body, processing status, revision and claim counts."""
     return _detail(domain.get_article(db(), article_id))
@@ -156,7 +131,7 @@ def get_article(article_id: int) -> dict[str, Any]:
 @require("articles:read")
 @blp.arguments(ArticleClaimsQuerySchema, location="query", unknown=ma.RAISE)
 @blp.response(200, ClaimPageSchema)
-@documented_errors(404)
+@documented_errors(blp, 404)
 def list_claims(query: dict[str, Any], article_id: int) -> dict[str, Any]:
     """Claims of the article's current revision, in text order."""
     limit = query["limit"]

@@ -35,13 +35,15 @@ CLAIM_FIELDS = (
 )
 
 
-def start_extraction(session: Session, article_id: int, revision: int) -> str | None:
-    """Mark the revision `processing` and return its body; None when there is nothing to do.
+def start_extraction(
+    session: Session, article_id: int, revision: int
+) -> tuple[str, str | None] | None:
+    """Mark the revision `processing`; its (body, declared language), or None if nothing to do.
 
     Nothing to do: the article is gone, was revised since, or this revision is already
     processed or failed (a re-delivered or repeated task).
     """
-    return session.scalar(
+    row = session.execute(
         update(Article)
         .where(
             Article.id == article_id,
@@ -49,8 +51,13 @@ def start_extraction(session: Session, article_id: int, revision: int) -> str | 
             Article.status.in_(("queued", "processing")),
         )
         .values(status="processing", updated_at=func.now())
-        .returning(Article.body)
-    )
+        .returning(Article.body, Article.language)
+    ).first()
+    if row is None:
+        return None
+    # A declared "en-GB" is scored as "en"; the engine detects when nothing is declared.
+    language = row.language.split("-")[0].lower() if row.language else None
+    return row.body, language
 
 
 def store_claims(

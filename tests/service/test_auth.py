@@ -18,14 +18,19 @@ ENDPOINTS = [
     ("GET", "/api/v1/articles/{id}", "articles:read"),
     ("GET", "/api/v1/articles/{id}/claims", "articles:read"),
     ("GET", "/metrics", "metrics:read"),
+    ("POST", "/api/v1/score", "claims:score"),
 ]
 
 
 def call(client, method, path, headers, article_id):
     path = path.format(id=article_id)
     payload = None
-    if method == "POST":
-        payload = {"articles": [article_payload()]} if path.endswith("batch") else article_payload()
+    if path.endswith("batch"):
+        payload = {"articles": [article_payload()]}
+    elif path.endswith("score"):
+        payload = {"sentences": ["Prices rose 3% last year."]}
+    elif method == "POST":
+        payload = article_payload()
     return client.open(path, method=method, json=payload, headers=headers)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from click.testing import CliRunner
 from sqlalchemy import text
 
@@ -49,3 +51,45 @@ def test_read_example_splits_title_and_body(tmp_path):
     assert article["title"] == "Headline here"
     assert article["body"] == "First paragraph.\n\nSecond."
     assert article["external_id"] == "story"
+
+
+def test_extract_prints_checkworthy_claims_offline(tmp_path):
+    path = tmp_path / "story.txt"
+    body = (
+        "Budget row\n\nThe council cut spending by 12% to $4.5 million in 2025, "
+        "records show. Thank you for reading."
+    )
+    path.write_text(body, encoding="utf-8")
+    result = CliRunner().invoke(main, ["extract", str(path)])
+    assert result.exit_code == 0, result.output
+    (document,) = json.loads(result.output)
+    texts = [c["text"] for c in document["claims"]]
+    assert texts
+    assert all(c["checkworthy"] for c in document["claims"])
+    assert any("12%" in t for t in texts)
+    assert "Thank you for reading." not in texts
+    every = json.loads(CliRunner().invoke(main, ["extract", "--all", str(path)]).output)
+    assert len(every[0]["claims"]) > len(document["claims"])
+    for claim in every[0]["claims"]:
+        assert body[claim["start"] : claim["end"]] == claim["text"]
+
+
+def test_extract_jsonl_and_text_formats(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("Turnout rose to 71% in the 2024 election, officials said.\n", "utf-8")
+    lines = CliRunner().invoke(main, ["extract", "--all", "--format", "jsonl", str(path)])
+    records = [json.loads(line) for line in lines.output.splitlines()]
+    assert records
+    assert all(r["file"] == str(path) for r in records)
+    shown = CliRunner().invoke(main, ["extract", "--all", "--format", "text", str(path)]).output
+    assert "71%" in shown
+    assert f"{path}:0-" in shown
+
+
+def test_score_reads_one_sentence_per_line_from_stdin():
+    lines = "Inflation hit 9.1% in June.\n\nGood evening, everyone.\n"
+    result = CliRunner().invoke(main, ["score", "-"], input=lines)
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["line"] for r in records] == [1, 3]
+    assert records[0]["checkworthiness"] > records[1]["checkworthiness"]

@@ -1,40 +1,149 @@
 """Text in, candidate claims out: the engine's single entry point.
 
-This first version anchors every sentence of the body as a candidate claim with its W3C
-TextQuoteSelector context; scoring, typing and attribution fill the remaining fields
-(left empty, never guessed, until they are computed).
+Every segment of a body becomes a candidate claim, anchored by code-point offsets
+(`body[start:end] == text`) with W3C TextQuoteSelector context, scored for check-worthiness,
+typed, attributed to a speaker, and annotated with the quantities, dates and entities it
+rests on (their offsets are into the body too).
+
+Choices:
+- Boilerplate (bylines, metadata lines) is kept as a non-claim: score 0, never check-worthy.
+  Headlines are scored: they often carry the article's main claim.
+- A compound sentence ("X rose 5%, but Y fell 3%") stays a claim, and each independent
+  clause is offered as its own claim too (kind "clause"), so a reviewer can check either.
+- Only English is scored. Other languages are segmented and annotated, with
+  `checkworthiness` and `checkworthy` null and `scored` false: never a guessed score.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
-from workers.extraction.segment import split_sentences
+from workers.extraction.checkworthiness import CheckworthinessModel, load_model
+from workers.extraction.claimtypes import classify_types
+from workers.extraction.compound import split_compound
+from workers.extraction.dates import find_dates
+from workers.extraction.entities import find_entities
+from workers.extraction.language import detect_language
+from workers.extraction.quantities import find_quantities
+from workers.extraction.segment import Segment, split_sentences
+from workers.extraction.speakers import attribute_speakers
 
 # Characters of context kept either side of a claim, to re-anchor it in a revised body.
 CONTEXT_CHARS = 32
+SCORED_LANGUAGES = frozenset({"en"})
+# Short or ambiguous Latin-script text detects as "und"; it is scored as the default language,
+# since only a confident detection of another language should withhold a score.
+DEFAULT_LANGUAGE = "en"
+NON_CLAIM_KINDS = frozenset({"byline", "metadata"})
 
 
-def extract(body: str) -> list[dict[str, Any]]:
-    """Every segment of `body` as a claim dict; `body[start:end] == text` for each."""
-    claims = []
-    for segment in split_sentences(body):
-        claims.append(
-            {
-                "start": segment.start,
-                "end": segment.end,
-                "text": segment.text,
-                "prefix": body[max(0, segment.start - CONTEXT_CHARS) : segment.start],
-                "suffix": body[segment.end : segment.end + CONTEXT_CHARS],
-                "kind": segment.kind,
-                "checkworthiness": None,
-                "checkworthy": None,
-                "types": [],
-                "speaker": None,
-                "quantities": [],
-                "dates": [],
-                "entities": [],
-                "language": None,
-            }
-        )
-    return claims
+def _detect(text: str) -> str:
+    found = detect_language(text)
+    return DEFAULT_LANGUAGE if found == "und" else found
+
+
+def _shift(items: list[dict[str, Any]], offset: int) -> list[dict[str, Any]]:
+    for item in items:
+        item["start"] += offset
+        item["end"] += offset
+    return items
+
+
+class Engine:
+    """The extraction engine with its model and threshold loaded once."""
+
+    def __init__(
+        self, model: CheckworthinessModel | None = None, threshold: float | None = None
+    ) -> None:
+        self.model = model or load_model()
+        self.threshold = self.model.threshold if threshold is None else threshold
+
+    def extract(self, body: str, language: str | None = None) -> list[dict[str, Any]]:
+        """Every candidate claim of `body`, in text order (clauses after their sentence)."""
+        language = language or _detect(body)
+        segments = split_sentences(body)
+        speakers = attribute_speakers(body, segments)
+        spans: list[tuple[Segment, str | None]] = []
+        for segment, speaker in zip(segments, speakers, strict=True):
+            spans.append((segment, speaker))
+            if segment.kind == "sentence":
+                for start, end in split_compound(segment.text):
+                    start += segment.start
+                    end += segment.start
+                    spans.append((Segment(start, end, body[start:end], "clause"), speaker))
+        claims = [self._annotate(body, segment, speaker, language) for segment, speaker in spans]
+        self._score(claims, in_document=True)
+        return claims
+
+    def score_sentences(self, sentences: Sequence[str], language: str | None = None) -> list[dict]:
+        """Score standalone sentences (no document): each as a claim over its own text."""
+        claims = []
+        for sentence in sentences:
+            segment = Segment(0, len(sentence), sentence, "sentence")
+            lang = language or _detect(sentence)
+            claims.append(self._annotate(sentence, segment, None, lang))
+        self._score(claims, in_document=False)
+        return claims
+
+    def _annotate(
+        self, body: str, segment: Segment, speaker: str | None, language: str
+    ) -> dict[str, Any]:
+        text = segment.text
+        quantities = _shift(find_quantities(text), segment.start)
+        dates = _shift(find_dates(text), segment.start)
+        boilerplate = segment.kind in NON_CLAIM_KINDS
+        return {
+            "text": text,
+            "start": segment.start,
+            "end": segment.end,
+            "kind": segment.kind,
+            "checkworthiness": None,
+            "checkworthy": None,
+            "scored": False,
+            "types": []
+            if boilerplate
+            else classify_types(text, quantities=quantities, dates=dates),
+            "speaker": speaker,
+            "quantities": quantities,
+            "dates": dates,
+            "entities": _shift(find_entities(text), segment.start),
+            "language": language,
+            "prefix": body[max(0, segment.start - CONTEXT_CHARS) : segment.start],
+            "suffix": body[segment.end : segment.end + CONTEXT_CHARS],
+        }
+
+    def _score(self, claims: list[dict[str, Any]], *, in_document: bool) -> None:
+        """Fill scores in place: one batched model call for every scorable claim."""
+        scorable = []
+        for claim in claims:
+            if claim["language"] not in SCORED_LANGUAGES:
+                continue
+            if claim["kind"] in NON_CLAIM_KINDS:
+                claim.update(checkworthiness=0.0, checkworthy=False, scored=True)
+            else:
+                scorable.append(claim)
+        if not scorable:
+            return
+        positions = None
+        if in_document:  # where the claim sits in its article, 0 (top) to 1 (end)
+            length = max(claims[-1]["end"], 1)
+            positions = [c["start"] / length for c in scorable]
+        scores = self.model.score([c["text"] for c in scorable], positions)
+        for claim, score in zip(scorable, scores, strict=True):
+            claim.update(
+                checkworthiness=round(float(score), 4),
+                checkworthy=bool(score >= self.threshold),
+                scored=True,
+            )
+
+
+@lru_cache(maxsize=1)
+def default_engine() -> Engine:
+    return Engine()
+
+
+def extract(body: str, language: str | None = None) -> list[dict[str, Any]]:
+    """Every candidate claim of `body` with the default model and threshold."""
+    return default_engine().extract(body, language)

@@ -20,14 +20,18 @@ Rules, applied in this order:
    ``…`` (``?!``, ``...``) together with any closing quotes or brackets that follow it
    (``He said “Yes.” Then`` ends after ``”``), provided whitespace follows and the next
    non-space character starts a sentence: an uppercase or uncased letter, a digit, an
-   opening quote/bracket, or a symbol such as an emoji.  Dashes never split, so an em-dash
-   dateline (``TEHRAN — Officials said ...``) stays part of the first sentence.
+   opening quote/bracket, a symbol such as an emoji, or a web address (``https://``,
+   ``www.``).  Zero-width characters (U+200B, U+200C, U+200D, U+2060, U+FEFF), which
+   pasted web text often leaves around punctuation, count as neither text nor space: they
+   do not prevent a split and are left between the two sentences.  Dashes never split, so
+   an em-dash dateline (``TEHRAN — Officials said ...``) stays part of the first sentence.
 
 4. **Abbreviations.**  A lone ``.`` does not end a sentence after
 
    * titles and fixed abbreviations (``Mr.``, ``Dr.``, ``Gen.``, ``Sen.``, ``St.``,
      ``vs.``, ``cf.`` ...);
    * ``No.``, ``Vol.``, ``Art.``, ``p.`` ... when a digit follows;
+   * a number of one or two digits that opens the line: a list item (``1. Cut taxes.``);
    * "weak" abbreviations -- dotted acronyms (``U.S.``, ``e.g.``, ``a.m.``), single-letter
      initials (``John F. Kennedy``, ``J. K. Rowling``), ``Inc.``, ``Corp.``, ``etc.``,
      ``Jr.``, month names (``Sept.``) -- unless the next word is a common sentence opener
@@ -72,6 +76,8 @@ _CLOSERS = "\"'\u201d\u2019\u00bb\u203a)\\]}"
 # Opening: straight quotes, left and low-9 double/single quotes, left guillemets, brackets.
 _OPENERS = "\"'\u201c\u2018\u201e\u201a\u00ab\u2039(\\[{"
 _TERMINALS = ".!?\u2026\u203d"  # plus horizontal ellipsis and interrobang
+# Zero-width space, non-joiner, joiner, word joiner and BOM: invisible, yet not whitespace.
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 _LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # exactly what str.splitlines() splits on
 
 
@@ -82,14 +88,14 @@ def _wordset(words: str) -> frozenset[str]:
 _LINE_RE = re.compile(f"[^{_LINE_BREAKS}]+")
 
 # A run of terminal punctuation, optionally followed by closers and more terminals
-# (``.”.``).  If whitespace follows, group 1 spans the (possibly empty) opening
-# quotes/brackets where the next sentence would start and group 2 is the first character
-# after them; otherwise both groups are None.  The run is matched possessively and the
-# lookahead is optional, so every run is matched exactly once and scanning stays linear
-# even on pathological input such as a million dots.
+# (``.”.``).  If whitespace follows (zero-width characters around it are skipped), group 1
+# spans the (possibly empty) opening quotes/brackets where the next sentence would start and
+# group 2 is the first character after them; otherwise both groups are None.  The run is
+# matched possessively and the lookahead is optional, so every run is matched exactly once
+# and scanning stays linear even on pathological input such as a million dots.
 _BOUNDARY_RE = re.compile(
     f"(?<![{_TERMINALS}])[{_TERMINALS}]++(?:[{_CLOSERS}]++[{_TERMINALS}]*+)*+"
-    f"(?:(?=\\s++([{_OPENERS}]*+)(\\S)))?"
+    f"(?:(?=[{_ZERO_WIDTH}]*+\\s[\\s{_ZERO_WIDTH}]*+([{_OPENERS}]*+)(\\S)))?"
 )
 
 _METADATA_RE = re.compile(
@@ -131,6 +137,7 @@ _SENTENCE_OPENERS = _wordset(
     """
 )
 _TOKEN_LEAD = _OPENERS + "-\u2013\u2014"
+_WEB_ADDRESS_STARTS = ("http://", "https://", "www.")
 
 
 def _dot_ends_sentence(text: str, dot: int, line_start: int, next_char: int) -> bool:
@@ -148,6 +155,8 @@ def _dot_ends_sentence(text: str, dot: int, line_start: int, next_char: int) -> 
         return False
     if token in _NUMBER_ABBREVIATIONS:
         return not text[next_char].isdigit()
+    if token.isdigit() and len(token) <= 2 and dot - len(token) == line_start:
+        return False  # a list item number: "1. Cut taxes."
     initial = len(token) == 1 and token.isupper()
     if not (initial or token in _WEAK_ABBREVIATIONS or _ACRONYM_RE.fullmatch(token)):
         return True
@@ -198,6 +207,7 @@ def _split_line(text: str, start: int, end: int, out: list[Segment]) -> None:
             or char.isdigit()
             or (char.isalpha() and not char.islower())
             or unicodedata.category(char) == "So"  # emoji and other symbols
+            or text.startswith(_WEB_ADDRESS_STARTS, next_char)
         ):
             continue
         if run == "." and not _dot_ends_sentence(text, match.start(), start, next_char):

@@ -32,8 +32,8 @@ def test_processing_twice_leaves_one_set_of_claims(sessions):
     claims = extract(BODY)
     for _ in range(2):
         with session_scope(sessions) as session:
-            body = start_extraction(session, article_id, 1)
-        if body is not None:
+            started = start_extraction(session, article_id, 1)
+        if started is not None:
             with session_scope(sessions) as session:
                 store_claims(session, article_id, 1, claims, outbox_id=outbox_id)
     assert claim_count(sessions, article_id) == len(claims) == 3
@@ -49,7 +49,7 @@ def test_two_deliveries_racing_store_only_once(sessions):
     claims = extract(BODY)
     for _ in range(2):
         with session_scope(sessions) as session:
-            assert start_extraction(session, article_id, 1) == BODY
+            assert start_extraction(session, article_id, 1) == (BODY, None)
     results = []
     for _ in range(2):
         with session_scope(sessions) as session:

@@ -1,37 +1,100 @@
-"""The engine's entry point: every segment becomes an anchored candidate claim."""
+"""The engine's entry point: anchored, scored, typed and attributed candidate claims."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.factories import shared_articles
-from workers.extraction.engine import CONTEXT_CHARS, extract
+from workers.extraction.engine import CONTEXT_CHARS, Engine, default_engine, extract
+
+FIELDS = {
+    "text", "start", "end", "kind", "checkworthiness", "checkworthy", "scored", "types",
+    "speaker", "quantities", "dates", "entities", "language", "prefix", "suffix",
+}  # fmt: skip
 
 
-def test_claims_anchor_with_quote_selector_context():
-    body = "Intro line\n\nPrices rose 4% in May. “It is temporary,” she said. Rates held."
-    claims = extract(body)
-    assert [c["text"] for c in claims][-3:] == [
-        "Prices rose 4% in May.",
-        "“It is temporary,” she said.",
-        "Rates held.",
-    ]
+def assert_anchored(body: str, claims: list[dict]) -> None:
     for claim in claims:
+        assert set(claim) == FIELDS
         assert body[claim["start"] : claim["end"]] == claim["text"]
         assert claim["prefix"] == body[max(0, claim["start"] - CONTEXT_CHARS) : claim["start"]]
         assert claim["suffix"] == body[claim["end"] : claim["end"] + CONTEXT_CHARS]
+        for item in claim["quantities"] + claim["dates"] + claim["entities"]:
+            assert body[item["start"] : item["end"]] == item["text"]
+            assert claim["start"] <= item["start"] < item["end"] <= claim["end"]
 
 
-def test_fields_not_computed_yet_are_empty_not_guessed():
-    (claim,) = extract("Turnout was 61%.")
-    assert claim["checkworthiness"] is None
-    assert claim["checkworthy"] is None
-    assert claim["speaker"] is None
-    assert claim["types"] == claim["quantities"] == claim["dates"] == claim["entities"] == []
+@pytest.mark.parametrize("path", shared_articles(), ids=lambda p: p.name)
+def test_seed_articles_yield_anchored_scored_claims(path):
+    body = path.read_text(encoding="utf-8")
+    claims = extract(body)
+    assert_anchored(body, claims)
+    sentences = [c for c in claims if c["kind"] == "sentence"]
+    assert len(sentences) > 5
+    assert all(c["language"] == "en" and c["scored"] for c in claims)
+    assert any(c["checkworthy"] for c in sentences)
+    assert any(c["speaker"] for c in sentences)
+    assert any(c["quantities"] for c in claims) or path.name.startswith("000_")
 
 
-def test_seed_articles_keep_boilerplate_as_non_sentence_kinds():
-    for path in shared_articles():
-        body = path.read_text(encoding="utf-8")
-        kinds = [c["kind"] for c in extract(body)]
-        assert kinds.count("sentence") > 5
-        if path.name.startswith("000_"):
-            assert kinds[:3] == ["metadata", "headline", "byline"]
+def test_first_seed_article_keeps_boilerplate_as_non_claims():
+    path = next(p for p in shared_articles() if p.name.startswith("000_"))
+    claims = extract(path.read_text(encoding="utf-8"))
+    kinds = [c["kind"] for c in claims[:3]]
+    assert kinds == ["metadata", "headline", "byline"]
+    for claim in claims:
+        if claim["kind"] in ("metadata", "byline"):
+            assert (claim["checkworthiness"], claim["checkworthy"]) == (0.0, False)
+            assert claim["types"] == []
+
+
+def test_compound_sentence_offers_each_clause_and_keeps_the_sentence():
+    body = "Exports rose 12% to $4bn last year, but imports fell 3% over the same period."
+    claims = extract(body)
+    assert_anchored(body, claims)
+    assert claims[0]["kind"] == "sentence"
+    assert claims[0]["text"] == body
+    clauses = [c for c in claims if c["kind"] == "clause"]
+    assert len(clauses) == 2
+    assert clauses[0]["text"].startswith("Exports rose 12%")
+    assert clauses[1]["text"].startswith("imports fell 3%")
+
+
+def test_other_languages_are_segmented_but_never_scored():
+    body = "Die Regierung erhöhte die Steuern um 5 Prozent. Die Opposition ist dagegen."
+    claims = extract(body)
+    assert_anchored(body, claims)
+    assert len(claims) == 2
+    for claim in claims:
+        assert claim["language"] == "de"
+        assert claim["scored"] is False
+        assert claim["checkworthiness"] is None
+        assert claim["checkworthy"] is None
+
+
+def test_declared_language_skips_detection():
+    claims = extract("Prices rose 4% in May.", language="en")
+    assert claims[0]["language"] == "en"
+    assert claims[0]["scored"] is True
+
+
+def test_threshold_decides_checkworthy():
+    body = "Unemployment fell to 4.1% in May. Thank you very much."
+    strict, lenient = Engine(threshold=0.999), Engine(threshold=0.0)
+    assert not any(c["checkworthy"] for c in strict.extract(body))
+    assert all(c["checkworthy"] for c in lenient.extract(body))
+
+
+def test_quoted_claim_is_attributed_to_its_speaker():
+    body = "“Rents rose 20% in two years,” said Mayor Ana Ruiz. She added that wages had not."
+    claims = [c for c in extract(body) if c["kind"] == "sentence"]
+    assert claims[0]["speaker"] == "Ana Ruiz"
+    assert claims[1]["speaker"] == "Ana Ruiz"
+
+
+def test_standalone_sentences_score_like_document_sentences():
+    engine = default_engine()
+    (claim,) = engine.score_sentences(["Crime fell 8% in 2024, police figures show."])
+    assert claim["start"] == 0
+    assert claim["scored"] is True
+    assert "quantity" in claim["types"]

@@ -244,6 +244,43 @@ def test_multi_sentence_quote_splits_without_stealing_closing_quote() -> None:
     ]
 
 
+def test_zero_width_characters_do_not_block_a_split() -> None:
+    text = "The trial ended.\u200b \u201cIt worked,\u201d she said. \u200bCosts fell\u200b. Done."
+    assert texts(text) == [
+        "The trial ended.",
+        "\u201cIt worked,\u201d she said.",
+        "Costs fell\u200b.",
+        "Done.",
+    ]
+
+
+def test_numbered_list_items_are_not_split_after_the_number() -> None:
+    text = "The plan has parts:\n1. Cut taxes.\n2. Raise spending. Then review.\n10. Reform courts."
+    assert texts(text) == [
+        "The plan has parts:",
+        "1. Cut taxes.",
+        "2. Raise spending.",
+        "Then review.",
+        "10. Reform courts.",
+    ]
+    # Only a number that opens the line is a list marker.
+    assert texts("The count reached 12. Then it fell.") == [
+        "The count reached 12.",
+        "Then it fell.",
+    ]
+
+
+def test_web_address_starts_a_sentence() -> None:
+    text = (
+        "Officials denied the claim. https://t.co/Ab12 was shared widely. www.example.org agreed."
+    )
+    assert texts(text) == [
+        "Officials denied the claim.",
+        "https://t.co/Ab12 was shared widely.",
+        "www.example.org agreed.",
+    ]
+
+
 def test_em_dash_dateline_is_part_of_first_sentence() -> None:
     text = "NORTHPORT \u2014 The mayor opened the bridge. Traffic resumed.\nSOUTH BAY - Rain fell."
     segments = split_sentences(text)

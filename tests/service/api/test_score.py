@@ -1,0 +1,71 @@
+"""POST /api/v1/score: the engine over text or sentences, nothing stored."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from tests.factories import shared_articles
+
+URL = "/api/v1/score"
+FRENCH = (
+    "Le gouvernement a annoncé mardi une hausse de 4 % du budget de la santé. "
+    "Les syndicats estiment que cette mesure ne suffira pas."
+)
+
+
+def test_document_is_segmented_scored_and_anchored(client, admin_headers, engine):
+    body = shared_articles()[0].read_text(encoding="utf-8")
+    response = client.post(URL, json={"text": body}, headers=admin_headers)
+    assert response.status_code == 200
+    result = response.get_json()
+    assert 0 < result["threshold"] < 1
+    assert result["model_version"]
+    claims = result["claims"]
+    assert len(claims) > 5
+    for claim in claims:
+        assert body[claim["start"] : claim["end"]] == claim["text"]
+        assert claim["scored"] is True
+        assert 0.0 <= claim["checkworthiness"] <= 1.0
+        assert claim["checkworthy"] == (claim["checkworthiness"] >= result["threshold"])
+        assert claim["language"] == "en"
+        for item in claim["quantities"] + claim["dates"] + claim["entities"]:
+            assert body[item["start"] : item["end"]] == item["text"]
+    assert any(c["speaker"] for c in claims)
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM claims")) == 0
+
+
+def test_sentences_are_scored_one_by_one(client, admin_headers):
+    sentences = ["Unemployment fell to 4.1% in May, the lowest since 2001.", "Thank you all."]
+    response = client.post(URL, json={"sentences": sentences}, headers=admin_headers)
+    assert response.status_code == 200
+    claims = response.get_json()["claims"]
+    assert [c["text"] for c in claims] == sentences
+    assert claims[0]["checkworthiness"] > claims[1]["checkworthiness"]
+    assert claims[0]["checkworthy"] is True
+    assert claims[1]["checkworthy"] is False
+    assert "quantity" in claims[0]["types"]
+
+
+def test_other_languages_are_flagged_unscored_never_guessed(client, admin_headers):
+    response = client.post(URL, json={"text": FRENCH}, headers=admin_headers)
+    claims = response.get_json()["claims"]
+    assert len(claims) == 2
+    for claim in claims:
+        assert claim["language"] == "fr"
+        assert claim["scored"] is False
+        assert claim["checkworthiness"] is None
+        assert claim["checkworthy"] is None
+
+
+def test_exactly_one_input_is_required(client, admin_headers):
+    for payload in ({}, {"text": "A.", "sentences": ["B."]}):
+        response = client.post(URL, json=payload, headers=admin_headers)
+        assert response.status_code == 422
+        assert "_schema" in response.get_json()["errors"]
+
+
+def test_too_many_or_blank_sentences_are_422(client, admin_headers):
+    for sentences in (["x"] * 1001, ["  "], []):
+        response = client.post(URL, json={"sentences": sentences}, headers=admin_headers)
+        assert response.status_code == 422

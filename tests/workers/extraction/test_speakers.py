@@ -1,0 +1,178 @@
+"""Tests for workers.extraction.speakers.attribute_speakers (invented text + real articles)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from workers.extraction.segment import Segment, split_sentences
+from workers.extraction.speakers import attribute_speakers
+
+DATA_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+ARTICLES_DIR = DATA_DIR / "articles"
+
+
+def load_article(name: str) -> str:
+    path = ARTICLES_DIR / name
+    if not path.is_file():
+        pytest.skip(f"shared article {path} is not available")
+    with path.open(encoding="utf-8", newline="") as handle:
+        return handle.read()
+
+
+def speakers_of(body: str) -> list[tuple[str, str | None]]:
+    segments = split_sentences(body)
+    return [
+        (s.text, who) for s, who in zip(segments, attribute_speakers(body, segments), strict=True)
+    ]
+
+
+def test_quotes_reported_speech_and_pronouns():
+    body = (
+        "Harbour Minister Lotte Brenn said the quay was finished.\n"
+        "“It cost less than planned,” Brenn stated.\n"
+        "She added that the ferries would return.\n"
+        "“The water is warmer than ever,” said Dr. Helen Marsh, who led the survey.\n"
+        "According to Paul Okafor, the fish stocks are stable.\n"
+        "The quay is 300 metres long.\n"
+        "The minister said the quay would open in May.\n"
+    )
+    assert [who for _, who in speakers_of(body)] == [
+        "Lotte Brenn",
+        "Brenn",
+        "Brenn",
+        "Helen Marsh",
+        "Paul Okafor",
+        None,
+        "Lotte Brenn",
+    ]
+
+
+def test_quote_before_and_multi_sentence_quote():
+    body = (
+        "Tomas Vell said the river rose. He said: “We saw the flood. It was huge.”\n"
+        "“Roads closed. Shops shut,” Vell told reporters.\n"
+        "“Nobody expected it.” The council issued a warning.\n"
+    )
+    result = speakers_of(body)
+    assert result[1] == ("He said: “We saw the flood.", "Tomas Vell")
+    assert result[2][1] == "Tomas Vell"
+    assert result[3] == ("“Roads closed.", "Vell")
+    assert result[4][1] == "Vell"
+    assert result[6][1] is None
+
+
+def test_titles_and_nationality_are_dropped():
+    body = "Chilean Mining Minister Rosa Ibarra, for her part, stressed that output had doubled.\n"
+    assert speakers_of(body)[0][1] == "Rosa Ibarra"
+
+
+def test_writer_statements_have_no_speaker():
+    body = "The bridge opened in 1990. Traffic doubled within a decade.\n"
+    assert [who for _, who in speakers_of(body)] == [None, None]
+
+
+def _article_speakers(name: str) -> list[tuple[str, str | None]]:
+    return speakers_of(load_article(name))
+
+
+def test_first_article_reports_araghchi_and_hussein():
+    result = _article_speakers("000_dfb115d791d1cf54.txt")
+    araghchi = [(t, who) for t, who in result if t.startswith(("Araghchi said", "According to"))]
+    assert araghchi
+    assert all(who in ("Araghchi", "Abbas Araghchi") for _, who in araghchi)
+    by_start = {t.split()[0] + " " + t.split()[1]: who for t, who in result}
+    assert by_start["He noted"] in ("Araghchi", "Abbas Araghchi")
+    assert by_start["He added"] in ("Araghchi", "Abbas Araghchi")
+    assert by_start["Hussein added"] == "Hussein"
+    assert by_start["He also"] in ("Hussein", "Fuad Hussein")
+    hussein = [who for t, who in result if t.startswith("Iraqi Foreign Minister Fuad Hussein")]
+    assert hussein == ["Fuad Hussein"]
+    assert result[0][1] is None  # the dateline
+
+
+def test_second_article_quotes():
+    result = _article_speakers("001_1c9f022aa12bfb98.txt")
+    quoted = [who for t, who in result if t.startswith("\u201c")]
+    assert quoted
+    assert all(who == "Araghchi" for who in quoted)
+    stated = [who for t, who in result if t.startswith("Fuad Hussein stated")]
+    assert stated == ["Fuad Hussein"]
+    assert sum(who is None for _, who in result) >= 10  # the writer's own background
+
+
+def test_newsclaims_claimer_accuracy():
+    """Claimers named in the sentence are found for at least half of the labelled claims."""
+    claims_path = DATA_DIR / "newsclaims-dev" / "claims.json"
+    if not claims_path.is_file():
+        pytest.skip("newsclaims-dev is not available")
+    claims = json.loads(claims_path.read_text(encoding="utf-8"))
+    sentences = json.loads((claims_path.parent / "sentences.json").read_text(encoding="utf-8"))
+    hits = total = 0
+    for article, labelled in claims.items():
+        ordered = sorted(sentences[article].items(), key=lambda kv: kv[1]["start_char"])
+        segments, position = [], 0
+        for _, item in ordered:
+            text = item["sentence"]
+            segments.append(Segment(position, position + len(text), text, "sentence"))
+            position += len(text) + 1
+        body = "\n".join(item["sentence"] for _, item in ordered)
+        found = dict(
+            zip((sid for sid, _ in ordered), attribute_speakers(body, segments), strict=True)
+        )
+        for sentence_id, claim in labelled.items():
+            if not claim.get("claimer_in_sentence"):
+                continue
+            total += 1
+            gold, got = claim["claimer"].strip().lower(), (found[sentence_id] or "").lower()
+            hits += bool(got) and (gold in got or got in gold)
+    assert total > 20
+    assert hits / total >= 0.55
+
+
+def _reference_subject(sentence: str) -> tuple[str | None, bool]:
+    """_find_subject as a plain scan of every pattern over the whole sentence."""
+    from workers.extraction import speakers as sp
+
+    match = sp._QUOTE_AFTER_RE.search(sentence)
+    if match is not None:
+        return match["s1"] or match["s2"], True
+    match = sp._QUOTE_BEFORE_RE.search(sentence)
+    if match is not None and sp._outside_quotes(sentence, match.start()):
+        return match["s"], True
+    match = sp._SAYS_NAME_RE.search(sentence)
+    if match is not None and sp._outside_quotes(sentence, match.start()):
+        return match["s"], False
+    for match in sp._REPORTED_RE.finditer(sentence):
+        if sp._outside_quotes(sentence, match.start()):
+            return match["s"], False
+    match = sp._ACCORDING_RE.search(sentence)
+    if match is not None and sp._outside_quotes(sentence, match.start()):
+        return match["s"], False
+    match = sp._INITIAL_SUBJECT_RE.match(sentence)
+    if match is not None and sp._PARTICIPLE_RE.search(sentence):
+        return match["s"], False
+    return None, False
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Dr. Helen Marsh, who has led the agency's work on water (and on air; mostly), said it.",
+        'Iraqi Foreign Minister Fuad Hussein, for his part, emphasized: "We will stay."',
+        '"We will stay," he said; the minister later added that "nothing" had changed.',
+        "The reports, notes and states found nothing; officials said on Monday it was fine.",
+        "Both senior health officials (WHO) have repeatedly warned that cases rose.",
+        "He noted, in a long statement that ran past one hundred and fifty characters without a "
+        "single comma anywhere in it at all until the very end of it right here, that it rose.",
+        'She told reporters: "It is over." Then "more" came, according to the ministry.',
+        "Prices rose, says Anna Lee, an economist at the bank.",
+        "McDonald said nothing, Araghchi stated, noting that talks continue.",
+    ],
+)
+def test_windowed_search_finds_what_the_full_scan_finds(sentence):
+    from workers.extraction import speakers as sp
+
+    assert sp._find_subject(sentence) == _reference_subject(sentence)

@@ -1,0 +1,356 @@
+"""Evaluate the shipped check-worthiness model on every labelled set in the shared data folder.
+
+``python -m workers.extraction.evaluate [--data DIR] [--model PATH]`` prints precision,
+recall and F1 of the positive class and average precision for ClaimBuster groundtruth,
+CheckThat! 2024 dev-test and newsclaims-dev (plus recall of labelled claims and the share of
+sentences flagged), next to the published reference figures from each set's SOURCE.txt.
+
+The data loaders and metrics here are also what :mod:`workers.extraction.train` uses, so
+training and evaluation read the files the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from workers.extraction.checkworthiness import CheckworthinessModel, load_model
+
+DATA_DIR_ENV = "FACTCHECK_DATA_DIR"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Published reference figures, quoted from each set's SOURCE.txt in the shared data folder.
+# checkthat2024/SOURCE.txt: best English system of CheckThat! 2024 (FactFinders, fine-tuned
+# open LLMs) reported F1 ~0.80 of the Yes class -- on the task's *test* split, not dev-test.
+REFERENCE_CHECKTHAT_F1 = 0.80
+# newsclaims-dev/SOURCE.txt: ClaimBuster reached recall 0.865 at precision 0.13 on the
+# NewsClaims *test* split (sentence-level claim detection).
+REFERENCE_NEWSCLAIMS_RECALL = 0.865
+REFERENCE_NEWSCLAIMS_PRECISION = 0.13
+# claimbuster/SOURCE.txt quotes no figure for groundtruth.csv.
+
+
+@dataclass(frozen=True)
+class LabelledSentence:
+    """One sentence with its binary label and where it comes from."""
+
+    text: str
+    label: bool
+    # Debate file or article id: sentences of one document never straddle a split.
+    document: str
+    # Relative position in its document, 0..1, or None when unknown.
+    position: float | None = None
+
+
+@dataclass(frozen=True)
+class BinaryMetrics:
+    """Positive-class metrics at one threshold, plus threshold-free average precision."""
+
+    precision: float
+    recall: float
+    f1: float
+    average_precision: float
+    flagged_fraction: float
+    n: int
+    n_positive: int
+
+
+def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    """The shared data folder: `override`, else $FACTCHECK_DATA_DIR, else <repo>/../shared/data."""
+    if override:
+        return Path(override)
+    if os.environ.get(DATA_DIR_ENV):
+        return Path(os.environ[DATA_DIR_ENV])
+    return REPO_ROOT.parent / "shared" / "data"
+
+
+def load_claimbuster(directory: Path, name: str) -> list[LabelledSentence]:
+    """ClaimBuster `name` ("crowdsourced" or "groundtruth"): Verdict 1 (CFS) is positive.
+
+    Positions are Line_number divided by the largest line number seen for the same debate in
+    either ClaimBuster file (only line numbers are shared between the files, never labels).
+    """
+    last_line: dict[str, int] = {}
+    for other in ("crowdsourced", "groundtruth"):
+        path = directory / "claimbuster" / f"{other}.csv"
+        if path.is_file():
+            for row in _read_csv(path):
+                debate, line = row["File_id"], int(row["Line_number"])
+                last_line[debate] = max(last_line.get(debate, 0), line)
+    return [
+        LabelledSentence(
+            text=row["Text"],
+            label=row["Verdict"] == "1",
+            document=row["File_id"],
+            position=int(row["Line_number"]) / max(last_line[row["File_id"]], 1),
+        )
+        for row in _read_csv(directory / "claimbuster" / f"{name}.csv")
+    ]
+
+
+def load_checkthat(directory: Path) -> list[LabelledSentence]:
+    """CheckThat! 2024 English dev-test: class_label Yes is positive; position unknown."""
+    path = directory / "checkthat2024" / "CT24_checkworthy_english_dev-test.tsv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return [
+        LabelledSentence(
+            text=row["Text"].strip().strip('"'),
+            label=row["class_label"].strip() == "Yes",
+            document="checkthat2024-dev-test",
+        )
+        for row in rows
+    ]
+
+
+def load_newsclaims_articles(directory: Path) -> dict[str, list[tuple[str, str]]]:
+    """newsclaims-dev articles as {article id: [(sentence id, sentence), ...]} in text order."""
+    with (directory / "newsclaims-dev" / "sentences.json").open(encoding="utf-8") as handle:
+        raw = json.load(handle)
+    return {
+        article: [
+            (sentence_id, fields["sentence"])
+            for sentence_id, fields in sorted(sentences.items(), key=lambda i: i[1]["start_char"])
+        ]
+        for article, sentences in raw.items()
+    }
+
+
+def load_newsclaims_claims(directory: Path) -> dict[str, dict[str, dict]]:
+    """newsclaims-dev labelled claims: {article id: {sentence id: annotation}}."""
+    with (directory / "newsclaims-dev" / "claims.json").open(encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def load_newsclaims(directory: Path) -> list[LabelledSentence]:
+    """Every newsclaims-dev sentence; positive when its id is a labelled claim."""
+    claims = load_newsclaims_claims(directory)
+    labelled: list[LabelledSentence] = []
+    for article, sentences in load_newsclaims_articles(directory).items():
+        claim_ids = claims.get(article, {})
+        last = max(len(sentences) - 1, 1)
+        labelled.extend(
+            LabelledSentence(
+                text=text, label=sentence_id in claim_ids, document=article, position=i / last
+            )
+            for i, (sentence_id, text) in enumerate(sentences)
+        )
+    return labelled
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def average_precision(labels: ArrayLike, scores: ArrayLike) -> float:
+    """Area under the precision-recall curve as a step function (as scikit-learn computes it)."""
+    labels = np.asarray(labels, dtype=bool)
+    n_positive = int(labels.sum())
+    if n_positive == 0:
+        return float("nan")
+    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="mergesort")
+    sorted_scores = np.asarray(scores, dtype=np.float64)[order]
+    true_positives = np.cumsum(labels[order])
+    # Tied scores form one step: only the last index of each run of equal scores counts.
+    last_of_tie = np.r_[np.diff(sorted_scores) != 0, True]
+    tp = true_positives[last_of_tie]
+    flagged = (np.arange(1, len(labels) + 1))[last_of_tie]
+    precision = tp / flagged
+    recall_gain = np.diff(np.r_[0, tp]) / n_positive
+    return float(np.sum(precision * recall_gain))
+
+
+def binary_metrics(labels: ArrayLike, scores: ArrayLike, threshold: float) -> BinaryMetrics:
+    """Precision, recall and F1 of the positive class for `scores >= threshold`."""
+    label_array = np.asarray(labels, dtype=bool)
+    score_array = np.asarray(scores, dtype=np.float64)
+    flagged = score_array >= threshold
+    true_positives = int(np.sum(flagged & label_array))
+    precision = true_positives / max(int(flagged.sum()), 1)
+    recall = true_positives / max(int(label_array.sum()), 1)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return BinaryMetrics(
+        precision=precision,
+        recall=recall,
+        f1=f1,
+        average_precision=average_precision(label_array, score_array),
+        flagged_fraction=float(flagged.mean()) if len(flagged) else 0.0,
+        n=len(label_array),
+        n_positive=int(label_array.sum()),
+    )
+
+
+def calibration_errors(labels: ArrayLike, probabilities: ArrayLike) -> tuple[float, float]:
+    """(Brier score, expected calibration error over 10 equal-width bins)."""
+    label_array = np.asarray(labels, dtype=np.float64)
+    probability_array = np.asarray(probabilities, dtype=np.float64)
+    brier = float(np.mean((probability_array - label_array) ** 2))
+    bins = np.minimum((probability_array * 10).astype(int), 9)
+    ece = 0.0
+    for b in range(10):
+        in_bin = bins == b
+        if in_bin.any():
+            gap = abs(probability_array[in_bin].mean() - label_array[in_bin].mean())
+            ece += in_bin.mean() * gap
+    return brier, float(ece)
+
+
+def score_sentences(
+    model: CheckworthinessModel, sentences: Sequence[LabelledSentence]
+) -> list[float]:
+    """Model probabilities for labelled sentences, passing positions when they are known."""
+    texts = [s.text for s in sentences]
+    if all(s.position is not None for s in sentences):
+        return model.score(texts, positions=[s.position for s in sentences])
+    return model.score(texts)
+
+
+def claimer_accuracy(
+    attribute: Callable[[list[str]], list[str | None]],
+    articles: dict[str, list[tuple[str, str]]],
+    claims: dict[str, dict[str, dict]],
+) -> tuple[float, int]:
+    """Share of labelled claims whose speaker `attribute` names correctly, and their number.
+
+    `attribute(article_sentences)` returns one speaker (or None) per sentence of an article.
+    A prediction counts as correct when, case-insensitively, it equals the annotated claimer
+    or one contains the other ("Fauci" for "Dr. Anthony Fauci"). Claims annotated without a
+    claimer count as correct when the prediction is None.
+    """
+    correct = 0
+    total = 0
+    for article, sentences in articles.items():
+        speakers = attribute([text for _, text in sentences])
+        by_id = dict(zip((sentence_id for sentence_id, _ in sentences), speakers, strict=True))
+        for sentence_id, annotation in claims.get(article, {}).items():
+            if sentence_id not in by_id:
+                continue
+            total += 1
+            expected = (annotation.get("claimer") or "").strip().lower()
+            predicted = (by_id[sentence_id] or "").strip().lower()
+            if not expected:
+                correct += not predicted
+            elif predicted and (predicted in expected or expected in predicted):
+                correct += 1
+    return (correct / total if total else float("nan")), total
+
+
+def _load_speaker_attribution() -> Callable[[list[str]], list[str | None]] | None:
+    """Speaker attribution over an article's sentences, or None while it is unavailable.
+
+    The speakers module works on a body and its segments; the article is rebuilt as its
+    sentences joined by single spaces (newsclaims-dev keeps no paragraph breaks).
+    """
+    try:
+        speakers = importlib.import_module("workers.extraction.speakers")
+        segment_module = importlib.import_module("workers.extraction.segment")
+        attribute_speakers = speakers.attribute_speakers
+        segment_class = segment_module.Segment
+    except (ImportError, AttributeError):
+        return None
+
+    def attribute(article_sentences: list[str]) -> list[str | None]:
+        segments = []
+        start = 0
+        for sentence in article_sentences:
+            segments.append(segment_class(start, start + len(sentence), sentence, "sentence"))
+            start += len(sentence) + 1
+        return attribute_speakers(" ".join(article_sentences), segments)
+
+    return attribute
+
+
+def recall_at_flagged_fraction(labels: np.ndarray, scores: np.ndarray, fraction: float) -> float:
+    """Recall when the top `fraction` of sentences by score are flagged."""
+    n_flagged = int(np.floor(fraction * len(scores)))
+    top = np.argsort(-scores, kind="mergesort")[:n_flagged]
+    return float(labels[top].sum() / max(labels.sum(), 1))
+
+
+def flagged_fraction_for_recall(labels: np.ndarray, scores: np.ndarray, recall: float) -> float:
+    """Smallest share of sentences, taken by descending score, that reaches `recall`."""
+    found = np.cumsum(labels[np.argsort(-scores, kind="mergesort")])
+    needed = int(np.ceil(recall * labels.sum()))
+    return float((np.searchsorted(found, needed) + 1) / len(scores))
+
+
+def report_set(
+    name: str, sentences: Sequence[LabelledSentence], model: CheckworthinessModel
+) -> tuple[np.ndarray, np.ndarray, BinaryMetrics]:
+    """Print the metrics and calibration of `model` on one labelled set, and return them."""
+    labels = np.array([s.label for s in sentences], dtype=bool)
+    scores = np.array(score_sentences(model, sentences))
+    metrics = binary_metrics(labels, scores, model.threshold)
+    brier, ece = calibration_errors(labels, scores)
+    print(f"{name}: {_format_metrics(metrics)}")
+    print(f"  calibration: Brier {brier:.4f}  ECE {ece:.4f}")
+    return labels, scores, metrics
+
+
+def _format_metrics(metrics: BinaryMetrics) -> str:
+    return (
+        f"precision {metrics.precision:.3f}  recall {metrics.recall:.3f}  "
+        f"F1 {metrics.f1:.3f}  AP {metrics.average_precision:.3f}  "
+        f"(n={metrics.n}, positives={metrics.n_positive})"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the metrics of the model on every labelled set that is present."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data", help=f"shared data folder (default: ${DATA_DIR_ENV} or ../shared/data)"
+    )
+    parser.add_argument("--model", help="model file (default: the shipped model)")
+    args = parser.parse_args(argv)
+    directory = data_dir(args.data)
+    if not directory.is_dir():
+        print(f"data folder {directory} not found", file=sys.stderr)
+        return 2
+    model = load_model(args.model)
+    print(f"model {model.version}, threshold {model.threshold:.3f}")
+
+    report_set("ClaimBuster groundtruth", load_claimbuster(directory, "groundtruth"), model)
+    print("  reference: none quoted in claimbuster/SOURCE.txt")
+    report_set("CheckThat! 2024 dev-test", load_checkthat(directory), model)
+    print(f"  reference: best 2024 system F1 {REFERENCE_CHECKTHAT_F1:.2f} (on the test split)")
+    news = load_newsclaims(directory)
+    labels, scores, metrics = report_set("newsclaims-dev", news, model)
+    print(
+        f"  recall of labelled claims {metrics.recall:.3f}, "
+        f"sentences flagged {metrics.flagged_fraction:.3f} "
+        f"(precision is a lower bound: only four COVID-19 topics were labelled)"
+    )
+    print(
+        f"  ranking: recall {recall_at_flagged_fraction(labels, scores, 0.40):.3f} when the top "
+        f"40% are flagged; {flagged_fraction_for_recall(labels, scores, 0.90):.3f} of "
+        f"sentences must be flagged for recall 0.90"
+    )
+    print(
+        f"  reference: ClaimBuster recall {REFERENCE_NEWSCLAIMS_RECALL:.3f} at precision "
+        f"{REFERENCE_NEWSCLAIMS_PRECISION:.2f} (on the test split)"
+    )
+    attribute = _load_speaker_attribution()
+    if attribute is None:
+        print("  claimer accuracy: n/a (speakers module unavailable)")
+    else:
+        accuracy, n_claims = claimer_accuracy(
+            attribute, load_newsclaims_articles(directory), load_newsclaims_claims(directory)
+        )
+        print(f"  claimer accuracy: {accuracy:.3f} over {n_claims} labelled claims")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
