@@ -84,10 +84,11 @@ def stage_timings(texts: Sequence[str]) -> dict[str, float]:
         timed("speakers", lambda: attribute_speakers(text, segments))  # noqa: B023
         sentences = [s.text for s in segments]  # type: ignore[attr-defined]
         timed("compound", lambda: [split_compound(s) for s in sentences])  # noqa: B023
-        timed("quantities", lambda: [find_quantities(s) for s in sentences])  # noqa: B023
+        found = timed("quantities", lambda: [find_quantities(s) for s in sentences])  # noqa: B023
         timed("dates", lambda: [find_dates(s) for s in sentences])  # noqa: B023
         timed("entities", lambda: [find_entities(s) for s in sentences])  # noqa: B023
-        timed("types", lambda: [classify_types(s) for s in sentences])  # noqa: B023
+        pairs = zip(sentences, found, strict=True)  # type: ignore[call-overload]
+        timed("types", lambda: [classify_types(s, quantities=q) for s, q in pairs])  # noqa: B023
         timed("score", lambda: model.score(sentences))  # noqa: B023
     return spent
 

@@ -10,14 +10,30 @@ from schemas.common import Cursor, PageQuerySchema, PageSchema
 
 
 class SpanSchema(ma.Schema):
-    """A quantity, date or entity inside a claim; offsets are into the article body."""
-
-    class Meta:
-        unknown = ma.INCLUDE
+    """Something found inside a claim; offsets are into the article body, like the claim's."""
 
     text = ma.fields.String(required=True)
     start = ma.fields.Integer(required=True)
     end = ma.fields.Integer(required=True)
+
+
+class QuantitySchema(SpanSchema):
+    value = ma.fields.Float(allow_none=True, metadata={"description": "e.g. $3bn -> 3e9"})
+    unit = ma.fields.String(allow_none=True, metadata={"description": "%, USD, soldiers..."})
+    approximate = ma.fields.String(
+        allow_none=True, metadata={"description": "qualifier: over, about, between..."}
+    )
+
+
+class DateSchema(SpanSchema):
+    value = ma.fields.String(
+        allow_none=True, metadata={"description": "ISO 8601 (may be partial); null if relative"}
+    )
+    kind = ma.fields.String(validate=ma.validate.OneOf(("absolute", "relative")))
+
+
+class EntitySchema(SpanSchema):
+    label = ma.fields.String(validate=ma.validate.OneOf(("PERSON", "ORG", "PLACE", "OTHER")))
 
 
 class ExtractedClaimSchema(ma.Schema):
@@ -44,9 +60,9 @@ class ExtractedClaimSchema(ma.Schema):
     )
     types = ma.fields.List(ma.fields.String())
     speaker = ma.fields.String(allow_none=True)
-    quantities = ma.fields.List(ma.fields.Nested(SpanSchema))
-    dates = ma.fields.List(ma.fields.Nested(SpanSchema))
-    entities = ma.fields.List(ma.fields.Nested(SpanSchema))
+    quantities = ma.fields.List(ma.fields.Nested(QuantitySchema))
+    dates = ma.fields.List(ma.fields.Nested(DateSchema))
+    entities = ma.fields.List(ma.fields.Nested(EntitySchema))
     language = ma.fields.String(allow_none=True)
 
 

@@ -75,6 +75,19 @@ def test_seed_articles_are_processed_and_every_claim_anchors(
             assert body[claim["start"] : claim["end"]] == claim["text"]
             assert body[: claim["start"]].endswith(claim["prefix"])
             assert body[claim["end"] :].startswith(claim["suffix"])
+            for item in claim["quantities"] + claim["dates"] + claim["entities"]:
+                assert body[item["start"] : item["end"]] == item["text"]
+        # The worker stores every field the engine computes, exactly as the engine gives it.
+        expected = extract(original)
+        assert [(c["start"], c["end"]) for c in claims] == [
+            (c["start"], c["end"]) for c in expected
+        ]
+        for stored, computed in zip(claims, expected, strict=True):
+            for field in ("kind", "checkworthiness", "checkworthy", "scored", "types", "speaker",
+                          "quantities", "dates", "entities", "language"):  # fmt: skip
+                assert stored[field] == computed[field], field
+        assert article["claim_counts"]["checkworthy"] == sum(c["checkworthy"] for c in claims)
+        assert any(c["speaker"] for c in claims)
 
 
 def test_five_megabyte_article_is_processed(client, admin_headers, start_worker, engine):

@@ -45,6 +45,9 @@ def test_sentences_are_scored_one_by_one(client, admin_headers):
     assert claims[0]["checkworthy"] is True
     assert claims[1]["checkworthy"] is False
     assert "quantity" in claims[0]["types"]
+    percent = next(q for q in claims[0]["quantities"] if q["text"] == "4.1%")
+    assert (percent["value"], percent["unit"]) == (4.1, "%")
+    assert {d["value"] for d in claims[0]["dates"]} >= {"2001"}
 
 
 def test_other_languages_are_flagged_unscored_never_guessed(client, admin_headers):
