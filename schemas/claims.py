@@ -6,7 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from schemas.common import Cursor, PageQuerySchema, PageSchema
+from schemas.common import Cursor, PageQuerySchema, PageSchema, Timestamp, text
 
 
 class SpanSchema(ma.Schema):
@@ -88,3 +88,95 @@ class ClaimPageSchema(PageSchema):
 class ArticleClaimsQuerySchema(PageQuerySchema):
     cursor = Cursor(arity=2, metadata={"description": "`next_cursor` from the previous page"})
     checkworthy = ma.fields.Boolean()
+
+
+CLAIM_STATUSES = ("new", "in_review", "reviewed", "published", "not_checkworthy")
+CLAIM_TYPES = (
+    "quantity", "prediction", "correlation/causation", "rules/laws", "personal experience",
+    "voting", "support", "opinion", "other",
+)  # fmt: skip
+
+
+class ReviewClaimSchema(ClaimSchema):
+    """A claim in the review queue: its lifecycle on top of what the engine found."""
+
+    assignee_id = ma.fields.Integer(allow_none=True)
+    version = ma.fields.Integer(required=True, metadata={"description": "Also the ETag"})
+    updated_at = ma.fields.DateTime(required=True)
+
+
+class ReviewClaimPageSchema(PageSchema):
+    items = ma.fields.List(ma.fields.Nested(ReviewClaimSchema), required=True)
+
+
+class QueueQuerySchema(PageQuerySchema):
+    cursor = Cursor(
+        arity=3, metadata={"description": "`next_cursor` from the previous page (same sort)"}
+    )
+    status = ma.fields.String(validate=ma.validate.OneOf(CLAIM_STATUSES))
+    checkworthy = ma.fields.Boolean(
+        load_default=True, metadata={"description": "Default true: the check-worthy queue"}
+    )
+    min_score = ma.fields.Float(validate=ma.validate.Range(min=0.0, max=1.0))
+    type = ma.fields.String(validate=ma.validate.OneOf(CLAIM_TYPES))
+    assignee = ma.fields.Integer(
+        validate=ma.validate.Range(min=1, max=2**63 - 1), metadata={"description": "User id"}
+    )
+    article = ma.fields.Integer(validate=ma.validate.Range(min=1, max=2**63 - 1))
+    source = text(1, 200)
+    created_after = Timestamp()
+    created_before = Timestamp()
+    q = text(1, 500, metadata={"description": "Full-text search on claim and article text"})
+    sort = ma.fields.String(load_default="score", validate=ma.validate.OneOf(("score", "recency")))
+
+
+class ClaimPatchSchema(ma.Schema):
+    """What a reviewer or editor may change; send only what changes."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    status = ma.fields.String(
+        validate=ma.validate.OneOf(tuple(s for s in CLAIM_STATUSES if s != "published")),
+        metadata={"description": "Allowed moves follow the lifecycle; others are 409"},
+    )
+    assignee_id = ma.fields.Integer(
+        strict=True, allow_none=True, validate=ma.validate.Range(min=1, max=2**63 - 1)
+    )
+    start = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=0, max=2**31 - 1))
+    end = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=2**31 - 1))
+
+    @ma.validates_schema
+    def something_to_change(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if not data:
+            raise ma.ValidationError("Send at least one field to change.", "_schema")
+
+
+class NewClaimSchema(ma.Schema):
+    """A claim the engine missed: a span of the article's current body."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    article_id = ma.fields.Integer(
+        strict=True, required=True, validate=ma.validate.Range(min=1, max=2**63 - 1)
+    )
+    start = ma.fields.Integer(
+        strict=True, required=True, validate=ma.validate.Range(min=0, max=2**31 - 1)
+    )
+    end = ma.fields.Integer(
+        strict=True, required=True, validate=ma.validate.Range(min=1, max=2**31 - 1)
+    )
+
+
+class AuditEventSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    actor = ma.fields.String(required=True)
+    action = ma.fields.String(required=True)
+    before = ma.fields.Dict(allow_none=True)
+    after = ma.fields.Dict(allow_none=True)
+    at = ma.fields.DateTime(required=True)
+
+
+class HistorySchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(AuditEventSchema), required=True)

@@ -84,17 +84,20 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.spec.options["security"] = [{"bearerAuth": []}]
 
     from service.api.articles import blp as articles_blp
+    from service.api.claims import blp as claims_blp
     from service.api.health import blp as health_blp
     from service.api.score import blp as score_blp
 
     api.register_blueprint(health_blp)
     api.register_blueprint(articles_blp, url_prefix=API_PREFIX + "/articles")
     api.register_blueprint(score_blp, url_prefix=API_PREFIX + "/score")
+    api.register_blueprint(claims_blp, url_prefix=API_PREFIX + "/claims")
     # marshmallow cannot say "exactly one of"; the contract must, or clients guess.
     api.spec.components.schemas["ScoreIn"]["oneOf"] = [
         {"required": ["text"]},
         {"required": ["sentences"]},
     ]
+    api.spec.components.schemas["ClaimPatch"]["minProperties"] = 1
     register_error_handlers(app)
     return app
 

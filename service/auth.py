@@ -26,6 +26,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "users:manage": frozenset({"admin"}),
     "metrics:read": frozenset({"admin", "viewer"}),
     "claims:score": frozenset({"admin", "editor", "reviewer", "newsroom", "viewer"}),
+    "claims:read": frozenset({"admin", "editor", "reviewer", "viewer"}),
+    "claims:review": frozenset({"admin", "editor", "reviewer"}),
 }
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -109,6 +111,12 @@ def require(permission: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def public(view: F) -> F:
+    """Mark a view as open to anyone (health checks only)."""
+    view.public = True  # type: ignore[attr-defined]
+    return view
 
 
 def current_principal() -> Principal:

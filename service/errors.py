@@ -14,7 +14,14 @@ from flask_smorest.spec import prepare_response
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from service.domain import Conflict, DomainError, InvalidState, NotFound, PermissionDenied
+from service.domain import (
+    Conflict,
+    DomainError,
+    InvalidState,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +34,7 @@ _DOMAIN_STATUS: dict[type[DomainError], int] = {
     Conflict: 409,
     InvalidState: 409,
     PermissionDenied: 403,
+    PreconditionFailed: 412,
 }
 
 

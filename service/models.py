@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     DateTime,
     Float,
     ForeignKey,
@@ -36,6 +37,7 @@ NAMING = {
 
 ROLES = ("admin", "editor", "reviewer", "newsroom", "viewer")
 ARTICLE_STATUSES = ("queued", "processing", "processed", "failed")
+CLAIM_STATUSES = ("new", "in_review", "reviewed", "published", "not_checkworthy")
 
 
 class Base(DeclarativeBase):
@@ -161,11 +163,31 @@ class Claim(Base):
     language: Mapped[str | None] = mapped_column(String(35))
     status: Mapped[str] = mapped_column(String(20), server_default=sql_text("'new'"))
     origin: Mapped[str] = mapped_column(String(20), server_default=sql_text("'engine'"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Bumped on every change: the ETag, so a stale write is refused rather than lost.
+    version: Mapped[int] = mapped_column(Integer, server_default=sql_text("1"))
     created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+    search: Mapped[Any] = mapped_column(
+        TSVECTOR,
+        Computed("to_tsvector('english'::regconfig, text)", persisted=True),
+        deferred=True,
+    )
 
     __table_args__ = (
         CheckConstraint('start >= 0 AND "end" > start', name="span"),
+        CheckConstraint(f"status IN {CLAIM_STATUSES!r}", name="status"),
         UniqueConstraint("article_id", "revision", "start", "end", name="uq_claims_span"),
+        Index("ix_claims_search", "search", postgresql_using="gin"),
+        # The review queue: check-worthy claims by score, newest first within a score.
+        Index(
+            "ix_claims_queue",
+            "status",
+            sql_text("checkworthiness DESC NULLS LAST"),
+            sql_text("id DESC"),
+            postgresql_where=sql_text("checkworthy"),
+        ),
+        Index("ix_claims_assignee", "assignee_id", "id"),
     )
 
 

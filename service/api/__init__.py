@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import flask_smorest
 from flask import current_app
-from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
 from service.app import Services
@@ -24,6 +24,8 @@ def db() -> Session:
 
 _STATUS_NAMES = {
     400: "BAD_REQUEST",
+    412: "PRECONDITION_FAILED",
+    428: "PRECONDITION_REQUIRED",
     401: "UNAUTHORIZED",
     403: "FORBIDDEN",
     404: "NOT_FOUND",
@@ -33,6 +35,26 @@ _STATUS_NAMES = {
     422: "UNPROCESSABLE_ENTITY",
     503: "SERVICE_UNAVAILABLE",
 }
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """A Blueprint that refuses to register a view declaring no permission.
+
+    Every view must carry `@require(permission)` or, for health checks, `@public`, so a new
+    endpoint cannot be exposed by forgetting authentication.
+    """
+
+    def route(self, rule: str, **options: Any) -> Callable[[Any], Any]:
+        register = super().route(rule, **options)
+
+        def guarded(view: Any) -> Any:
+            if getattr(view, "required_permission", None) is None and not getattr(
+                view, "public", False
+            ):
+                raise TypeError(f"{self.name} {rule}: declare @require(...) or @public")
+            return register(view)
+
+        return guarded
 
 
 def documented_errors(blp: Blueprint, *statuses: int) -> Callable[[Any], Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import request
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from schemas.articles import (
     ArticleBatchInSchema,
@@ -19,7 +19,7 @@ from schemas.articles import (
 )
 from schemas.claims import ArticleClaimsQuerySchema, ClaimPageSchema
 from schemas.common import encode_cursor
-from service.api import db, documented_errors, services
+from service.api import Blueprint, db, documented_errors, services
 from service.auth import current_principal, require
 from service.domain import articles as domain
 from service.models import Article

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask import Response
-from flask_smorest import Blueprint
 from sqlalchemy import text
 
-from service.api import services
-from service.auth import require
+from service.api import Blueprint, documented_errors, services
+from service.auth import public, require
 from service.errors import problem
 from service.metrics import render_metrics
 from workers.celery_app import broker_is_reachable
@@ -22,6 +21,7 @@ class HealthSchema(ma.Schema):
 
 
 @blp.route("/healthz")
+@public
 @blp.doc(security=[])
 @blp.response(200, HealthSchema)
 def healthz() -> dict[str, str]:
@@ -30,6 +30,7 @@ def healthz() -> dict[str, str]:
 
 
 @blp.route("/readyz")
+@public
 @blp.doc(security=[])
 @blp.response(200, HealthSchema)
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
@@ -57,10 +58,9 @@ def readyz() -> dict[str, object] | Response:
 
 
 @blp.route("/metrics")
-@blp.response(200, content_type="text/plain")
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
 @require("metrics:read")
+@blp.response(200, content_type="text/plain")
+@documented_errors(blp)
 def metrics() -> Response:
     """Prometheus metrics (text exposition format)."""
     return render_metrics()

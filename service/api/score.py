@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from schemas.score import ScoreInSchema, ScoreOutSchema
-from service.api import documented_errors
+from service.api import Blueprint, documented_errors
 from service.auth import require
 from workers.extraction.engine import default_engine
 

@@ -32,3 +32,9 @@ class PermissionDenied(DomainError):
 
 class InvalidState(DomainError):
     title = "Invalid state"
+
+
+class PreconditionFailed(DomainError):
+    """The caller's copy is stale (its If-Match names an older version)."""
+
+    title = "Precondition failed"

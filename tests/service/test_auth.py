@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from service.auth import PERMISSIONS, hash_token
+from tests.conftest import ADMIN_TOKEN
 from tests.factories import article_payload
 
 ROLES = ("admin", "editor", "reviewer", "newsroom", "viewer")
@@ -19,13 +20,25 @@ ENDPOINTS = [
     ("GET", "/api/v1/articles/{id}/claims", "articles:read"),
     ("GET", "/metrics", "metrics:read"),
     ("POST", "/api/v1/score", "claims:score"),
+    ("GET", "/api/v1/claims", "claims:read"),
+    ("POST", "/api/v1/claims", "claims:review"),
+    ("GET", "/api/v1/claims/{claim}", "claims:read"),
+    ("PATCH", "/api/v1/claims/{claim}", "claims:review"),
+    ("POST", "/api/v1/claims/{claim}/take", "claims:review"),
+    ("GET", "/api/v1/claims/{claim}/history", "claims:read"),
 ]
 
 
-def call(client, method, path, headers, article_id):
-    path = path.format(id=article_id)
+def call(client, method, path, headers, article_id, claim_id):
+    path = path.format(id=article_id, claim=claim_id)
     payload = None
-    if path.endswith("batch"):
+    if method == "PATCH":
+        etag = client.get(path, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).headers["ETag"]
+        headers = {**headers, "If-Match": etag}
+        payload = {"status": "in_review"}
+    elif path == "/api/v1/claims" and method == "POST":
+        payload = {"article_id": article_id, "start": 45, "end": 69}
+    elif path.endswith("batch"):
         payload = {"articles": [article_payload()]}
     elif path.endswith("score"):
         payload = {"sentences": ["Prices rose 3% last year."]}
@@ -37,6 +50,18 @@ def call(client, method, path, headers, article_id):
 @pytest.fixture
 def article_id(client, admin_headers):
     return client.post("/api/v1/articles", json=article_payload(), headers=admin_headers).json["id"]
+
+
+@pytest.fixture
+def claim_id(engine, article_id):
+    with engine.begin() as connection:
+        return connection.scalar(
+            text(
+                'INSERT INTO claims (article_id, revision, start, "end", text, checkworthiness, '
+                "checkworthy) VALUES (:a, 1, 0, 44, 'x', 0.9, true) RETURNING id"
+            ),
+            {"a": article_id},
+        )
 
 
 def test_every_registered_view_declares_a_permission(app):
@@ -56,7 +81,7 @@ def test_every_registered_view_declares_a_permission(app):
 
 def test_endpoint_table_covers_every_authenticated_route(app):
     routes = {
-        (method, rule.rule.replace("<int:article_id>", "{id}"))
+        (method, rule.rule.replace("<int:article_id>", "{id}").replace("<int:claim_id>", "{claim}"))
         for rule in app.url_map.iter_rules()
         if getattr(app.view_functions[rule.endpoint], "required_permission", None)
         for method in rule.methods - {"HEAD", "OPTIONS"}
@@ -66,8 +91,8 @@ def test_endpoint_table_covers_every_authenticated_route(app):
 
 @pytest.mark.parametrize(("method", "path", "permission"), ENDPOINTS)
 @pytest.mark.parametrize("role", ROLES)
-def test_role_matrix(client, headers_for, article_id, method, path, permission, role):
-    response = call(client, method, path, headers_for(role), article_id)
+def test_role_matrix(client, headers_for, article_id, claim_id, method, path, permission, role):
+    response = call(client, method, path, headers_for(role), article_id, claim_id)
     if role in PERMISSIONS[permission]:
         assert response.status_code < 400, response.get_data(as_text=True)
     else:
@@ -79,9 +104,11 @@ def test_role_matrix(client, headers_for, article_id, method, path, permission, 
 @pytest.mark.parametrize(
     "authorization", [None, "Bearer", "Bearer fct_wrong", "Basic dXNlcjpwYXNz", "fct_raw"]
 )
-def test_missing_or_bad_token_is_401(client, article_id, method, path, permission, authorization):
+def test_missing_or_bad_token_is_401(
+    client, article_id, claim_id, method, path, permission, authorization
+):
     headers = {"Authorization": authorization} if authorization else {}
-    response = call(client, method, path, headers, article_id)
+    response = call(client, method, path, headers, article_id, claim_id)
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert response.mimetype == "application/problem+json"

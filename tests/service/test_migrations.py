@@ -50,3 +50,12 @@ def test_audit_log_refuses_update_and_delete(engine):
             connection.execute(text(statement))
     with engine.connect() as connection:
         assert connection.scalar(text("SELECT actor FROM audit_log")) == "a"
+
+
+def test_migrations_and_models_describe_the_same_schema(engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as connection:
+        drift = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert drift == []

@@ -77,6 +77,27 @@ class Engine:
         self._score(claims, in_document=True)
         return claims
 
+    def annotate_span(
+        self, body: str, start: int, end: int, language: str | None = None
+    ) -> dict[str, Any]:
+        """One claim over an arbitrary span of `body` (a reviewer's), scored and attributed."""
+        language = language or _detect(body)
+        segments = split_sentences(body)
+        speakers = attribute_speakers(body, segments)
+        speaker = next(
+            (
+                who
+                for seg, who in zip(segments, speakers, strict=True)
+                if seg.start <= start < seg.end
+            ),
+            None,
+        )
+        claim = self._annotate(
+            body, Segment(start, end, body[start:end], "span"), speaker, language
+        )
+        self._score([claim], in_document=False)
+        return claim
+
     def score_sentences(self, sentences: Sequence[str], language: str | None = None) -> list[dict]:
         """Score standalone sentences (no document): each as a claim over its own text."""
         claims = []

@@ -1,0 +1,237 @@
+"""The review lifecycle of claims: the queue, taking and assigning, status changes, history.
+
+Every change bumps `version` (the ETag) and is written to the audit log with before and
+after, in the same transaction. A write naming a stale version is refused, never merged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from service.domain import (
+    Conflict,
+    InvalidState,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+)
+from service.domain.audit import record
+from service.models import Article, AuditEvent, Claim, User
+
+# The state machine. "published" is reached only by publishing a verdict, never by a PATCH.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "new": frozenset({"in_review", "not_checkworthy"}),
+    "in_review": frozenset({"new", "reviewed", "not_checkworthy"}),
+    "reviewed": frozenset({"in_review"}),
+    "published": frozenset(),
+    "not_checkworthy": frozenset({"new"}),
+}
+ASSIGNS_OTHERS = frozenset({"admin", "editor"})
+# Scores are stored with 4 decimals (the engine rounds them), so score x 10^4 is exact.
+SCORE_UNITS = 10_000
+AUDITED_FIELDS = ("status", "assignee_id", "start", "end", "text", "version")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: the stored user (None for the bootstrap admin), its name and role."""
+
+    user_id: int | None
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    status: str | None = None
+    checkworthy: bool | None = True
+    min_score: float | None = None
+    claim_type: str | None = None
+    assignee_id: int | None = None
+    article_id: int | None = None
+    source: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    query: str | None = None
+
+
+def _snapshot(claim: Claim) -> dict[str, Any]:
+    return {field: getattr(claim, field) for field in AUDITED_FIELDS}
+
+
+def get_claim(session: Session, claim_id: int, *, for_update: bool = False) -> Claim:
+    statement = select(Claim).where(Claim.id == claim_id)
+    if for_update:
+        statement = statement.with_for_update()
+    claim = session.scalars(statement).first()
+    if claim is None:
+        raise NotFound(f"Claim {claim_id} does not exist.")
+    return claim
+
+
+def update_claim(
+    session: Session,
+    claim_id: int,
+    expected_version: int,
+    changes: Mapping[str, Any],
+    actor: Actor,
+) -> Claim:
+    """Apply `changes` (status, assignee_id, start/end) if the claim is still at that version."""
+    claim = get_claim(session, claim_id, for_update=True)
+    if claim.version != expected_version:
+        raise PreconditionFailed(
+            f"Claim {claim_id} changed since you read it (now version {claim.version}); "
+            "read it again and retry.",
+            current_version=claim.version,
+        )
+    before = _snapshot(claim)
+    if "assignee_id" in changes:
+        _assign(session, claim, changes["assignee_id"], actor)
+    if "start" in changes or "end" in changes:
+        _correct_span(
+            session, claim, changes.get("start", claim.start), changes.get("end", claim.end)
+        )
+    if "status" in changes and changes["status"] != claim.status:
+        _transition(claim, changes["status"])
+    return _save(session, claim, before, actor, "claim.updated")
+
+
+def take_claim(session: Session, claim_id: int, actor: Actor) -> Claim:
+    """Self-assign a claim and start reviewing it (new -> in_review)."""
+    if actor.user_id is None:
+        raise PermissionDenied("The bootstrap admin token cannot take claims; use a user token.")
+    claim = get_claim(session, claim_id, for_update=True)
+    if claim.assignee_id not in (None, actor.user_id):
+        raise Conflict(f"Claim {claim_id} is already assigned to someone else.")
+    before = _snapshot(claim)
+    claim.assignee_id = actor.user_id
+    if claim.status == "new":
+        _transition(claim, "in_review")
+    return _save(session, claim, before, actor, "claim.taken")
+
+
+def _save(
+    session: Session, claim: Claim, before: dict[str, Any], actor: Actor, action: str
+) -> Claim:
+    claim.version += 1
+    claim.updated_at = func.now()
+    session.flush()
+    session.refresh(claim)
+    record(session, actor.name, action, "claim", claim.id, before=before, after=_snapshot(claim))
+    return claim
+
+
+def _transition(claim: Claim, target: str) -> None:
+    allowed = TRANSITIONS[claim.status]
+    if target not in allowed:
+        raise InvalidState(
+            f"A {claim.status} claim cannot become {target}.",
+            allowed=sorted(allowed),
+        )
+    claim.status = target
+
+
+def _assign(session: Session, claim: Claim, assignee_id: int | None, actor: Actor) -> None:
+    if actor.role not in ASSIGNS_OTHERS and assignee_id not in (None, actor.user_id):
+        raise PermissionDenied("Reviewers may only take a claim themselves or release it.")
+    if actor.role not in ASSIGNS_OTHERS and claim.assignee_id not in (None, actor.user_id):
+        raise PermissionDenied("Only an editor can reassign a claim someone else holds.")
+    if assignee_id is not None:
+        role = session.scalar(
+            select(User.role).where(User.id == assignee_id, User.disabled_at.is_(None))
+        )
+        if role not in ("admin", "editor", "reviewer"):
+            raise InvalidState(f"User {assignee_id} is not an active reviewer, editor or admin.")
+    claim.assignee_id = assignee_id
+
+
+def _correct_span(session: Session, claim: Claim, start: int, end: int) -> None:
+    body = session.scalar(select(Article.body).where(Article.id == claim.article_id)) or ""
+    claim.start, claim.end, claim.text = check_span(body, start, end)
+
+
+def check_span(body: str, start: int, end: int) -> tuple[int, int, str]:
+    """A span must lie in the body and hold text; returns (start, end, text)."""
+    if not 0 <= start < end <= len(body):
+        raise InvalidState(f"The span {start}..{end} is outside the body (0..{len(body)}).")
+    text = body[start:end]
+    if not text.strip():
+        raise InvalidState("The span holds only whitespace.")
+    return start, end, text
+
+
+def list_queue(
+    session: Session,
+    where: QueueFilter,
+    *,
+    sort: str,
+    limit: int,
+    after: tuple[int, ...] | None = None,
+) -> list[Claim]:
+    """The review queue, keyset-paginated. sort: "score" (highest first) or "recency"."""
+    statement = select(Claim).join(Article, Article.id == Claim.article_id)
+    # Only the current revision of each article is under review.
+    statement = statement.where(Claim.revision == Article.revision)
+    conditions = []
+    if where.status is not None:
+        conditions.append(Claim.status == where.status)
+    if where.checkworthy is not None:
+        conditions.append(Claim.checkworthy.is_(where.checkworthy))
+    if where.min_score is not None:
+        conditions.append(Claim.checkworthiness >= where.min_score)
+    if where.claim_type is not None:
+        conditions.append(Claim.types.contains([where.claim_type]))
+    if where.assignee_id is not None:
+        conditions.append(Claim.assignee_id == where.assignee_id)
+    if where.article_id is not None:
+        conditions.append(Claim.article_id == where.article_id)
+    if where.source is not None:
+        conditions.append(Article.source == where.source)
+    if where.created_after is not None:
+        conditions.append(Claim.created_at >= where.created_after)
+    if where.created_before is not None:
+        conditions.append(Claim.created_at < where.created_before)
+    if where.query:
+        tsquery = func.websearch_to_tsquery("english", where.query)
+        conditions.append(or_(Claim.search.op("@@")(tsquery), Article.search.op("@@")(tsquery)))
+    if sort == "score":
+        score = Claim.checkworthiness
+        statement = statement.order_by(score.desc().nulls_last(), Claim.id.desc())
+        if after is not None:
+            scored, units, last_id = after
+            if scored:
+                last = units / SCORE_UNITS  # exactly the stored float: scores have 4 decimals
+                conditions.append(
+                    or_(score < last, and_(score == last, Claim.id < last_id), score.is_(None))
+                )
+            else:
+                conditions.append(and_(score.is_(None), Claim.id < last_id))
+    else:
+        statement = statement.order_by(Claim.id.desc())
+        if after is not None:
+            conditions.append(Claim.id < after[-1])
+    return list(session.scalars(statement.where(*conditions).limit(limit)))
+
+
+def queue_cursor(claim: Claim) -> tuple[int, int, int]:
+    """Keyset position in the queue: (scored?, score x 10^4, id); recency uses only the id."""
+    if claim.checkworthiness is None:
+        return 0, 0, claim.id
+    return 1, round(claim.checkworthiness * SCORE_UNITS), claim.id
+
+
+def history(session: Session, claim_id: int) -> list[AuditEvent]:
+    get_claim(session, claim_id)
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.entity_type == "claim", AuditEvent.entity_id == claim_id)
+            .order_by(AuditEvent.id)
+        )
+    )

@@ -1,0 +1,228 @@
+"""The review queue and claim lifecycle through the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from service.db import session_scope
+from service.domain.extraction import store_claims
+from tests.factories import article_payload
+from workers.extraction.engine import extract
+
+URL = "/api/v1/claims"
+BODY = (
+    "Unemployment fell to 4.1% in May, the lowest since 2001. "
+    "The mayor said crime rose 12% last year. Thank you for reading."
+)
+
+
+@pytest.fixture
+def article(client, admin_headers, sessions) -> dict[str, Any]:
+    """A processed article whose claims came from the real engine."""
+    created = client.post(
+        "/api/v1/articles", json=article_payload(body=BODY), headers=admin_headers
+    ).get_json()
+    with session_scope(sessions) as session:
+        store_claims(session, created["id"], 1, extract(BODY))
+    return created
+
+
+def queue(client, headers, **query: Any) -> list[dict[str, Any]]:
+    response = client.get(URL, query_string=query, headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["items"]
+
+
+def patch(client, headers, claim_id: int, etag: str | None, **changes: Any):
+    extra = {"If-Match": etag} if etag else {}
+    return client.patch(f"{URL}/{claim_id}", json=changes, headers={**headers, **extra})
+
+
+def etag_of(client, headers, claim_id: int) -> str:
+    return client.get(f"{URL}/{claim_id}", headers=headers).headers["ETag"]
+
+
+def test_queue_lists_checkworthy_claims_highest_score_first(client, headers_for, article):
+    items = queue(client, headers_for("reviewer"))
+    assert items
+    assert all(c["checkworthy"] for c in items)
+    scores = [c["checkworthiness"] for c in items]
+    assert scores == sorted(scores, reverse=True)
+    assert "Thank you for reading." not in [c["text"] for c in items]
+    rest = queue(client, headers_for("reviewer"), checkworthy="false")
+    assert "Thank you for reading." in [c["text"] for c in rest]
+
+
+def test_queue_pages_through_everything_once_in_both_sorts(client, headers_for, article):
+    headers = headers_for("viewer")
+    for sort in ("score", "recency"):
+        everything = [c["id"] for c in queue(client, headers, checkworthy="false", sort=sort)]
+        everything += [c["id"] for c in queue(client, headers, sort=sort)]
+        seen, cursor = [], None
+        for _ in range(20):
+            query = {"limit": 1, "sort": sort} | ({"cursor": cursor} if cursor else {})
+            page = client.get(URL, query_string=query, headers=headers).get_json()
+            seen += [c["id"] for c in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        checkworthy = [c["id"] for c in queue(client, headers, sort=sort)]
+        assert seen == checkworthy
+        assert len(set(everything)) == len(everything)
+
+
+def test_queue_filters(client, headers_for, article):
+    headers = headers_for("editor")
+    assert {c["article_id"] for c in queue(client, headers, article=article["id"])} == {
+        article["id"]
+    }
+    assert queue(client, headers, article=article["id"] + 1000) == []
+    assert all("quantity" in c["types"] for c in queue(client, headers, type="quantity"))
+    assert all(c["checkworthiness"] >= 0.9 for c in queue(client, headers, min_score=0.9))
+    # q searches claim and article text: every claim of an article that matches.
+    crime = queue(client, headers, q="crime")
+    assert "The mayor said crime rose 12% last year." in [c["text"] for c in crime]
+    assert {c["article_id"] for c in crime} == {article["id"]}
+    assert queue(client, headers, q="volcano") == []
+    assert queue(client, headers, source="no-such-source") == []
+
+
+def test_take_then_review_then_history(client, headers_for, article):
+    reviewer = headers_for("reviewer")
+    claim = queue(client, reviewer)[0]
+    taken = client.post(f"{URL}/{claim['id']}/take", headers=reviewer)
+    assert taken.status_code == 200
+    assert taken.get_json()["status"] == "in_review"
+    assert taken.get_json()["assignee_id"] is not None
+    assert queue(client, reviewer, assignee=taken.get_json()["assignee_id"])[0]["id"] == claim["id"]
+
+    done = patch(client, reviewer, claim["id"], taken.headers["ETag"], status="reviewed")
+    assert done.status_code == 200
+    assert done.get_json()["status"] == "reviewed"
+    assert done.get_json()["version"] == claim["version"] + 2
+
+    events = client.get(f"{URL}/{claim['id']}/history", headers=reviewer).get_json()["items"]
+    assert [e["action"] for e in events] == ["claim.taken", "claim.updated"]
+    assert events[0]["before"]["status"] == "new"
+    assert events[1]["after"]["status"] == "reviewed"
+    assert all(e["actor"].startswith("reviewer-") for e in events)
+
+
+def test_someone_elses_claim_cannot_be_taken(client, headers_for, article):
+    claim_id = queue(client, headers_for("reviewer"))[0]["id"]
+    assert client.post(f"{URL}/{claim_id}/take", headers=headers_for("reviewer")).status_code == 200
+    second = client.post(f"{URL}/{claim_id}/take", headers=headers_for("reviewer"))
+    assert second.status_code == 409
+
+
+def test_patch_needs_if_match_and_refuses_stale_versions(client, headers_for, article):
+    reviewer = headers_for("reviewer")
+    claim_id = queue(client, reviewer)[0]["id"]
+    missing = patch(client, reviewer, claim_id, None, status="in_review")
+    assert missing.status_code == 428
+    assert missing.mimetype == "application/problem+json"
+    etag = etag_of(client, reviewer, claim_id)
+    assert patch(client, reviewer, claim_id, etag, status="in_review").status_code == 200
+    # A second reviewer still holding the old ETag must not overwrite the first one's change.
+    stale = patch(client, headers_for("reviewer"), claim_id, etag, status="not_checkworthy")
+    assert stale.status_code == 412
+    assert stale.get_json()["current_version"] == 2
+    assert client.get(f"{URL}/{claim_id}", headers=reviewer).get_json()["status"] == "in_review"
+    wrong = patch(client, reviewer, claim_id, '"claim-999999-v1"', status="new")
+    assert wrong.status_code == 412
+
+
+@pytest.mark.parametrize(
+    ("path", "target", "allowed"),
+    [
+        ([], "reviewed", ["in_review", "not_checkworthy"]),
+        ([], "published", None),  # never by PATCH: a 422 from the schema
+        (["not_checkworthy"], "in_review", ["new"]),
+        (["in_review", "reviewed"], "new", ["in_review"]),
+    ],
+)
+def test_state_machine_refuses_invalid_moves(client, headers_for, article, path, target, allowed):
+    editor = headers_for("editor")
+    claim_id = queue(client, editor)[0]["id"]
+    for step in path:
+        moved = patch(client, editor, claim_id, etag_of(client, editor, claim_id), status=step)
+        assert moved.status_code == 200
+    response = patch(client, editor, claim_id, etag_of(client, editor, claim_id), status=target)
+    if allowed is None:
+        assert response.status_code == 422
+    else:
+        assert response.status_code == 409
+        assert response.get_json()["allowed"] == allowed
+
+
+def test_only_editors_assign_other_people(client, headers_for, make_token, engine, article):
+    claim_id = queue(client, headers_for("editor"))[0]["id"]
+    reviewer_token = make_token("reviewer")
+    with engine.connect() as connection:
+        reviewer_id = connection.scalar(
+            text("SELECT user_id FROM api_tokens ORDER BY id DESC LIMIT 1")
+        )
+    as_reviewer = patch(
+        client, headers_for("reviewer"), claim_id, etag_of(client, headers_for("viewer"), claim_id),
+        assignee_id=reviewer_id,
+    )  # fmt: skip
+    assert as_reviewer.status_code == 403
+    as_editor = patch(
+        client, headers_for("editor"), claim_id, etag_of(client, headers_for("viewer"), claim_id),
+        assignee_id=reviewer_id,
+    )  # fmt: skip
+    assert as_editor.status_code == 200
+    assert as_editor.get_json()["assignee_id"] == reviewer_id
+    assert reviewer_token
+
+
+def test_reviewer_adds_a_missed_claim_checked_against_the_body(client, headers_for, article):
+    reviewer = headers_for("reviewer")
+    start = BODY.index("crime rose")
+    end = BODY.index(" last year")
+    created = client.post(
+        URL, json={"article_id": article["id"], "start": start, "end": end}, headers=reviewer
+    )
+    assert created.status_code == 201
+    claim = created.get_json()
+    assert claim["text"] == BODY[start:end] == "crime rose 12%"
+    assert claim["origin"] == "reviewer"
+    assert claim["scored"] is True
+    assert "quantity" in claim["types"]
+    assert created.headers["ETag"] == f'"claim-{claim["id"]}-v1"'
+    again = client.post(
+        URL, json={"article_id": article["id"], "start": start, "end": end}, headers=reviewer
+    )
+    assert again.status_code == 409
+    for start, end in ((0, len(BODY) + 1), (10, 10), (56, 57)):
+        bad = client.post(
+            URL, json={"article_id": article["id"], "start": start, "end": end}, headers=reviewer
+        )
+        assert bad.status_code in (409, 422), (start, end)
+    missing = client.post(URL, json={"article_id": 10**9, "start": 0, "end": 3}, headers=reviewer)
+    assert missing.status_code == 404
+
+
+def test_corrected_span_follows_the_body(client, headers_for, article):
+    editor = headers_for("editor")
+    claim = next(c for c in queue(client, editor) if c["text"].startswith("The mayor"))
+    start = BODY.index("crime rose")
+    response = patch(
+        client, editor, claim["id"], etag_of(client, editor, claim["id"]),
+        start=start, end=claim["end"],
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert response.get_json()["text"] == BODY[start : claim["end"]]
+    history = client.get(f"{URL}/{claim['id']}/history", headers=editor).get_json()["items"]
+    assert history[-1]["before"]["text"] == claim["text"]
+
+
+def test_unknown_claim_is_404(client, headers_for):
+    headers = headers_for("editor")
+    for method, path in (("GET", ""), ("GET", "/history"), ("POST", "/take")):
+        assert client.open(f"{URL}/999999{path}", method=method, headers=headers).status_code == 404
+    response = patch(client, headers, 999999, '"claim-999999-v1"', status="in_review")
+    assert response.status_code == 404
