@@ -7,6 +7,7 @@ from typing import Any
 import marshmallow as ma
 
 from schemas.common import Cursor, PageQuerySchema, PageSchema, Timestamp, text
+from schemas.verdicts import VerdictSchema
 
 
 class SpanSchema(ma.Schema):
@@ -180,3 +181,11 @@ class AuditEventSchema(ma.Schema):
 
 class HistorySchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(AuditEventSchema), required=True)
+
+
+class ClaimDetailSchema(ReviewClaimSchema):
+    verdicts = ma.fields.List(ma.fields.Nested(VerdictSchema), required=True)
+    agreement = ma.fields.String(
+        required=True,
+        metadata={"description": "unanimous, split, single or none: reviewers' current ratings"},
+    )

@@ -87,17 +87,24 @@ def create_app(settings: Settings | None = None) -> Flask:
     from service.api.claims import blp as claims_blp
     from service.api.health import blp as health_blp
     from service.api.score import blp as score_blp
+    from service.api.stats import blp as stats_blp
+    from service.api.verdicts import blp as verdicts_blp
+    from service.api.verdicts import ratings_blp
 
     api.register_blueprint(health_blp)
     api.register_blueprint(articles_blp, url_prefix=API_PREFIX + "/articles")
     api.register_blueprint(score_blp, url_prefix=API_PREFIX + "/score")
     api.register_blueprint(claims_blp, url_prefix=API_PREFIX + "/claims")
+    api.register_blueprint(verdicts_blp, url_prefix=API_PREFIX + "/verdicts")
+    api.register_blueprint(ratings_blp, url_prefix=API_PREFIX + "/ratings")
+    api.register_blueprint(stats_blp, url_prefix=API_PREFIX + "/stats")
     # marshmallow cannot say "exactly one of"; the contract must, or clients guess.
     api.spec.components.schemas["ScoreIn"]["oneOf"] = [
         {"required": ["text"]},
         {"required": ["sentences"]},
     ]
     api.spec.components.schemas["ClaimPatch"]["minProperties"] = 1
+    api.spec.components.schemas["VerdictPatch"]["minProperties"] = 1
     register_error_handlers(app)
     return app
 

@@ -28,6 +28,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "claims:score": frozenset({"admin", "editor", "reviewer", "newsroom", "viewer"}),
     "claims:read": frozenset({"admin", "editor", "reviewer", "viewer"}),
     "claims:review": frozenset({"admin", "editor", "reviewer"}),
+    "verdicts:write": frozenset({"admin", "editor", "reviewer"}),
+    "verdicts:publish": frozenset({"admin", "editor"}),
 }
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -10,6 +10,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
+from service.ratings import DEFAULT_SCALE, Rating, ScaleError, parse_scale
+
 MiB = 1024 * 1024
 
 
@@ -50,6 +52,16 @@ def _threshold(env: Mapping[str, str], name: str) -> float | None:
     return value
 
 
+def _scale(env: Mapping[str, str], name: str) -> tuple[Rating, ...]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return DEFAULT_SCALE
+    try:
+        return parse_scale(raw)
+    except (ScaleError, OSError) as error:
+        raise ConfigError(f"{name}: {error}") from None
+
+
 def _required(env: Mapping[str, str], name: str, hint: str) -> str:
     value = env.get(name, "").strip()
     if not value:
@@ -77,6 +89,7 @@ class Settings:
     worker_prefetch_multiplier: int = 4
     publish_timeout_seconds: float = 2.0
     checkworthy_threshold: float | None = None
+    rating_scale: tuple[Rating, ...] = DEFAULT_SCALE
     log_level: str = "INFO"
 
     @classmethod
@@ -100,6 +113,7 @@ class Settings:
             worker_prefetch_multiplier=_int(env, "FACTCHECK_WORKER_PREFETCH", 4, 1),
             publish_timeout_seconds=_float(env, "FACTCHECK_PUBLISH_TIMEOUT", 2.0),
             checkworthy_threshold=_threshold(env, "FACTCHECK_CHECKWORTHY_THRESHOLD"),
+            rating_scale=_scale(env, "FACTCHECK_RATING_SCALE"),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
         )
         if settings.admin_token is not None and len(settings.admin_token) < 24:

@@ -213,6 +213,67 @@ class OutboxMessage(Base):
     )
 
 
+VERDICT_STATUSES = ("proposed", "published", "superseded")
+STANCES = ("supports", "refutes", "context")
+
+
+class Verdict(Base):
+    """A reviewer's rating of a claim. Published verdicts are never edited, only corrected:
+    a correction is a new published verdict that supersedes the old one, which is kept."""
+
+    __tablename__ = "verdicts"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author: Mapped[str] = mapped_column(String(100))
+    rating: Mapped[str] = mapped_column(String(50))
+    summary: Mapped[str] = mapped_column(Text)
+    rationale: Mapped[str | None] = mapped_column(Text)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20), server_default=sql_text("'proposed'"))
+    version: Mapped[int] = mapped_column(Integer, server_default=sql_text("1"))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("verdicts.id"))
+    correction_reason: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+    __table_args__ = (
+        CheckConstraint(f"status IN {VERDICT_STATUSES!r}", name="status"),
+        CheckConstraint("confidence IS NULL OR confidence BETWEEN 0 AND 1", name="confidence"),
+        Index("ix_verdicts_claim", "claim_id", "id"),
+        # At most one published verdict per claim: a correction supersedes the old one.
+        Index(
+            "uq_verdicts_published",
+            "claim_id",
+            unique=True,
+            postgresql_where=sql_text("status = 'published'"),
+        ),
+    )
+
+
+class Evidence(Base):
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    verdict_id: Mapped[int] = mapped_column(ForeignKey("verdicts.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    publisher: Mapped[str | None] = mapped_column(Text)
+    excerpt: Mapped[str | None] = mapped_column(Text)
+    stance: Mapped[str] = mapped_column(String(20))
+    archived_url: Mapped[str | None] = mapped_column(Text)
+    accessed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(f"stance IN {STANCES!r}", name="stance"),
+        Index("ix_evidence_verdict", "verdict_id", "position"),
+    )
+
+
 class AuditEvent(Base):
     """Append-only: a trigger refuses UPDATE and DELETE on this table."""
 

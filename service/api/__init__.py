@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import flask_smorest
-from flask import current_app
+from flask import current_app, request
+from flask_smorest import abort
 from sqlalchemy.orm import Session
 
 from service.app import Services
+from service.domain import PreconditionFailed
 
 
 def services() -> Services:
@@ -66,3 +69,26 @@ def documented_errors(blp: Blueprint, *statuses: int) -> Callable[[Any], Any]:
         return view
 
     return decorate
+
+
+_ETAG = re.compile(r'^(?:W/)?"([a-z]+)-(\d+)-v(\d+)"$')
+IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
+
+
+def etag(kind: str, entity_id: int, version: int) -> str:
+    """The ETag of one version of an entity, e.g. "claim-12-v3"."""
+    return f'"{kind}-{entity_id}-v{version}"'
+
+
+def expected_version(kind: str, entity_id: int) -> int:
+    """The version If-Match names: 428 without the header, 412 if it names another entity."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        abort(
+            428, message=f"Send If-Match with the {kind}'s ETag (from GET) to avoid lost updates."
+        )
+        raise AssertionError("unreachable: abort raises")
+    found = _ETAG.match(header.strip())
+    if found is None or found.group(1) != kind or int(found.group(2)) != entity_id:
+        raise PreconditionFailed(f"If-Match does not name this {kind}; read it again and retry.")
+    return int(found.group(3))

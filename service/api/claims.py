@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import marshmallow as ma
-from flask import request
-from flask_smorest import abort
 
 from schemas.claims import (
+    ClaimDetailSchema,
     ClaimPatchSchema,
     HistorySchema,
     NewClaimSchema,
@@ -18,17 +16,26 @@ from schemas.claims import (
     ReviewClaimSchema,
 )
 from schemas.common import encode_cursor
-from service.api import Blueprint, db, documented_errors
+from schemas.verdicts import VerdictInSchema, VerdictSchema
+from service.api import (
+    IF_MATCH,
+    Blueprint,
+    db,
+    documented_errors,
+    etag,
+    expected_version,
+    services,
+)
+from service.api.verdicts import present as present_verdicts
+from service.api.verdicts import with_etag as verdict_with_etag
 from service.auth import current_principal, require
-from service.domain import PreconditionFailed
 from service.domain import claims as domain
+from service.domain import verdicts as verdicts_domain
+from service.domain.agreement import unit_agreement
 from service.domain.claim_creation import add_claim
 from service.models import Claim
 
 blp = Blueprint("claims", __name__, description="Claims under review")
-
-ETAG = re.compile(r'^(?:W/)?"claim-(\d+)-v(\d+)"$')
-IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
 
 
 def _actor() -> domain.Actor:
@@ -36,24 +43,8 @@ def _actor() -> domain.Actor:
     return domain.Actor(principal.user_id, principal.name, principal.role)
 
 
-def _etag(claim: Claim) -> str:
-    return f'"claim-{claim.id}-v{claim.version}"'
-
-
 def _with_etag(claim: Claim, status: int = 200) -> tuple[Claim, int, dict[str, str]]:
-    return claim, status, {"ETag": _etag(claim)}
-
-
-def _expected_version(claim_id: int) -> int:
-    """The version named by If-Match: 428 without one, 412 when it is not this claim's."""
-    header = request.headers.get("If-Match")
-    if header is None:
-        abort(428, message="Send If-Match with the claim's ETag (from GET), to avoid lost updates.")
-        raise AssertionError("unreachable: abort raises")
-    found = ETAG.match(header.strip())
-    if found is None or int(found.group(1)) != claim_id:
-        raise PreconditionFailed("If-Match does not name this claim; read it again and retry.")
-    return int(found.group(2))
+    return claim, status, {"ETag": etag("claim", claim.id, claim.version)}
 
 
 @blp.route("", methods=["GET"])
@@ -99,11 +90,22 @@ def create(data: dict[str, Any]) -> tuple[Claim, int, dict[str, str]]:
 
 @blp.route("/<int:claim_id>", methods=["GET"])
 @require("claims:read")
-@blp.response(200, ReviewClaimSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@blp.response(200, ClaimDetailSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @documented_errors(blp, 404)
-def get_claim(claim_id: int) -> tuple[Claim, int, dict[str, str]]:
-    """A claim with its lifecycle; the ETag header is what PATCH's If-Match must send."""
-    return _with_etag(domain.get_claim(db(), claim_id))
+def get_claim(claim_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """A claim with its verdicts and evidence, and whether the reviewers agree.
+
+    The ETag header is what PATCH's If-Match must send.
+    """
+    claim = domain.get_claim(db(), claim_id)
+    verdicts = verdicts_domain.claim_verdicts(db(), claim_id)
+    ratings = [v.rating for v in verdicts if v.status != "superseded"]
+    detail = {
+        **{c.key: getattr(claim, c.key) for c in Claim.__table__.columns if c.key != "search"},
+        "verdicts": present_verdicts(verdicts),
+        "agreement": unit_agreement(ratings),
+    }
+    return detail, 200, {"ETag": etag("claim", claim.id, claim.version)}
 
 
 @blp.route("/<int:claim_id>", methods=["PATCH"])
@@ -119,7 +121,7 @@ def update(changes: dict[str, Any], claim_id: int) -> tuple[Claim, int, dict[str
     claim; editors may assign anyone.
     """
     domain.get_claim(db(), claim_id)  # 404 before any verdict on If-Match
-    version = _expected_version(claim_id)
+    version = expected_version("claim", claim_id)
     return _with_etag(domain.update_claim(db(), claim_id, version, changes, _actor()))
 
 
@@ -130,6 +132,18 @@ def update(changes: dict[str, Any], claim_id: int) -> tuple[Claim, int, dict[str
 def take(claim_id: int) -> tuple[Claim, int, dict[str, str]]:
     """Assign the claim to yourself and start reviewing it (409 if someone else has it)."""
     return _with_etag(domain.take_claim(db(), claim_id, _actor()))
+
+
+@blp.route("/<int:claim_id>/verdicts", methods=["POST"])
+@require("verdicts:write")
+@blp.arguments(VerdictInSchema)
+@blp.response(201, VerdictSchema)
+@documented_errors(blp, 400, 404, 409, 415)
+def add_verdict(data: dict[str, Any], claim_id: int) -> Any:
+    """Add your verdict on a claim, with evidence. Several reviewers may each give one."""
+    scale = services().settings.rating_scale
+    verdict = verdicts_domain.add_verdict(db(), claim_id, data, _actor(), scale)
+    return verdict_with_etag(verdict, 201)
 
 
 @blp.route("/<int:claim_id>/history", methods=["GET"])

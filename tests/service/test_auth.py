@@ -26,16 +26,43 @@ ENDPOINTS = [
     ("PATCH", "/api/v1/claims/{claim}", "claims:review"),
     ("POST", "/api/v1/claims/{claim}/take", "claims:review"),
     ("GET", "/api/v1/claims/{claim}/history", "claims:read"),
+    ("POST", "/api/v1/claims/{claim}/verdicts", "verdicts:write"),
+    ("GET", "/api/v1/verdicts/{verdict}", "claims:read"),
+    ("PATCH", "/api/v1/verdicts/{verdict}", "verdicts:write"),
+    ("POST", "/api/v1/verdicts/{verdict}/publish", "verdicts:publish"),
+    ("POST", "/api/v1/verdicts/{verdict}/corrections", "verdicts:publish"),
+    ("GET", "/api/v1/ratings", "claims:read"),
+    ("GET", "/api/v1/stats/agreement", "claims:read"),
 ]
+VERDICT = {"rating": "false", "summary": "The figure is wrong.", "evidence": []}
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def make_verdict(client, claim_id, headers, *, published=False):
+    """A verdict by the caller when it may write one (so it is its author), else by the admin."""
+    created = client.post(f"/api/v1/claims/{claim_id}/verdicts", json=VERDICT, headers=headers)
+    if created.status_code != 201:
+        created = client.post(f"/api/v1/claims/{claim_id}/verdicts", json=VERDICT, headers=ADMIN)
+    verdict_id = created.get_json()["id"]
+    if published:
+        client.post(f"/api/v1/verdicts/{verdict_id}/publish", headers=ADMIN)
+    return verdict_id
 
 
 def call(client, method, path, headers, article_id, claim_id):
-    path = path.format(id=article_id, claim=claim_id)
+    verdict_id = None
+    if "{verdict}" in path:
+        verdict_id = make_verdict(client, claim_id, headers, published=path.endswith("corrections"))
+    path = path.format(id=article_id, claim=claim_id, verdict=verdict_id)
     payload = None
-    if method == "PATCH":
-        etag = client.get(path, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).headers["ETag"]
+    if path.endswith("verdicts"):
+        payload = VERDICT
+    elif path.endswith("corrections"):
+        payload = {"rating": "mostly-false", "reason": "A second source."}
+    elif method == "PATCH":
+        etag = client.get(path, headers=ADMIN).headers["ETag"]
         headers = {**headers, "If-Match": etag}
-        payload = {"status": "in_review"}
+        payload = {"status": "in_review"} if "/claims/" in path else {"summary": "Reworded."}
     elif path == "/api/v1/claims" and method == "POST":
         payload = {"article_id": article_id, "start": 45, "end": 69}
     elif path.endswith("batch"):
@@ -81,7 +108,12 @@ def test_every_registered_view_declares_a_permission(app):
 
 def test_endpoint_table_covers_every_authenticated_route(app):
     routes = {
-        (method, rule.rule.replace("<int:article_id>", "{id}").replace("<int:claim_id>", "{claim}"))
+        (
+            method,
+            rule.rule.replace("<int:article_id>", "{id}")
+            .replace("<int:claim_id>", "{claim}")
+            .replace("<int:verdict_id>", "{verdict}"),
+        )
         for rule in app.url_map.iter_rules()
         if getattr(app.view_functions[rule.endpoint], "required_permission", None)
         for method in rule.methods - {"HEAD", "OPTIONS"}

@@ -1,0 +1,110 @@
+"""Verdicts: read, edit (If-Match), publish, correct; and the rating scale."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from schemas.verdicts import (
+    CorrectionInSchema,
+    RatingScaleSchema,
+    VerdictPatchSchema,
+    VerdictSchema,
+)
+from service.api import (
+    IF_MATCH,
+    Blueprint,
+    db,
+    documented_errors,
+    etag,
+    expected_version,
+    services,
+)
+from service.auth import current_principal, require
+from service.domain import verdicts as domain
+from service.domain.claims import Actor
+from service.models import Verdict
+
+blp = Blueprint("verdicts", __name__, description="Verdicts on claims, their evidence, publishing")
+ratings_blp = Blueprint("ratings", __name__, description="The configured rating scale")
+
+
+def actor() -> Actor:
+    principal = current_principal()
+    return Actor(principal.user_id, principal.name, principal.role)
+
+
+def present(verdicts: Sequence[Verdict]) -> list[dict[str, Any]]:
+    """Verdicts with their evidence and the rating's label and value, in two queries."""
+    scale = {rating.key: rating for rating in services().settings.rating_scale}
+    evidence = domain.evidence_of(db(), [v.id for v in verdicts])
+    shown = []
+    for verdict in verdicts:
+        rating = scale.get(verdict.rating)
+        shown.append(
+            {
+                **{c.key: getattr(verdict, c.key) for c in Verdict.__table__.columns},
+                "rating_label": rating.label if rating else None,
+                "rating_value": rating.value if rating else None,
+                "evidence": evidence[verdict.id],
+            }
+        )
+    return shown
+
+
+def with_etag(verdict: Verdict, status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:
+    return present([verdict])[0], status, {"ETag": etag("verdict", verdict.id, verdict.version)}
+
+
+@blp.route("/<int:verdict_id>", methods=["GET"])
+@require("claims:read")
+@blp.response(200, VerdictSchema)
+@documented_errors(blp, 404)
+def get_verdict(verdict_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """A verdict with its evidence; the ETag header is what PATCH's If-Match must send."""
+    return with_etag(domain.get_verdict(db(), verdict_id))
+
+
+@blp.route("/<int:verdict_id>", methods=["PATCH"])
+@require("verdicts:write")
+@blp.arguments(VerdictPatchSchema)
+@blp.response(200, VerdictSchema)
+@documented_errors(blp, 400, 404, 409, 412, 415, 428)
+@blp.doc(parameters=[IF_MATCH])
+def update_verdict(changes: dict[str, Any], verdict_id: int) -> Any:
+    """Edit a proposed verdict (its author or an editor). If-Match required: 428, 412 if stale."""
+    domain.get_verdict(db(), verdict_id)
+    version = expected_version("verdict", verdict_id)
+    scale = services().settings.rating_scale
+    return with_etag(domain.update_verdict(db(), verdict_id, version, changes, actor(), scale))
+
+
+@blp.route("/<int:verdict_id>/publish", methods=["POST"])
+@require("verdicts:publish")
+@blp.response(200, VerdictSchema)
+@documented_errors(blp, 404, 409)
+def publish(verdict_id: int) -> Any:
+    """Publish a proposed verdict (editors and admins); the claim becomes published."""
+    return with_etag(domain.publish_verdict(db(), verdict_id, actor()))
+
+
+@blp.route("/<int:verdict_id>/corrections", methods=["POST"])
+@require("verdicts:publish")
+@blp.arguments(CorrectionInSchema)
+@blp.response(201, VerdictSchema)
+@documented_errors(blp, 400, 404, 409, 415)
+def correct(data: dict[str, Any], verdict_id: int) -> Any:
+    """Correct a published verdict: a new published version with a reason; the old is kept."""
+    reason = data.pop("reason")
+    scale = services().settings.rating_scale
+    corrected = domain.correct_verdict(db(), verdict_id, data, reason, actor(), scale)
+    return with_etag(corrected, 201)
+
+
+@ratings_blp.route("", methods=["GET"])
+@require("claims:read")
+@ratings_blp.response(200, RatingScaleSchema)
+@documented_errors(ratings_blp)
+def rating_scale() -> dict[str, Any]:
+    """The rating scale verdicts use: key, label (ClaimReview alternateName), numeric value."""
+    return {"ratings": services().settings.rating_scale}

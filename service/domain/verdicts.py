@@ -1,0 +1,257 @@
+"""Verdicts: reviewers rate claims with evidence; editors publish one; corrections supersede.
+
+A proposed verdict may be edited by its author (or an editor) at the version they read. A
+published verdict is never edited: a correction is a new published verdict with a reason,
+and the old one stays, marked superseded. Every step lands in the claim's audit history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from service.domain import Conflict, InvalidState, NotFound, PermissionDenied, PreconditionFailed
+from service.domain.agreement import ReviewerRating
+from service.domain.audit import record
+from service.domain.claims import ASSIGNS_OTHERS, Actor, get_claim
+from service.models import Article, Claim, Evidence, Verdict
+from service.ratings import Rating
+
+VERDICT_FIELDS = ("rating", "summary", "rationale", "confidence")
+EVIDENCE_FIELDS = ("url", "title", "publisher", "excerpt", "stance", "archived_url", "accessed_at")
+
+
+def _check_rating(rating: str, scale: Sequence[Rating]) -> None:
+    keys = [r.key for r in scale]
+    if rating not in keys:
+        raise InvalidState(f"Unknown rating {rating!r}.", allowed=keys)
+
+
+def _replace_evidence(
+    session: Session, verdict: Verdict, items: Sequence[Mapping[str, Any]]
+) -> None:
+    session.execute(delete(Evidence).where(Evidence.verdict_id == verdict.id))
+    for position, item in enumerate(items):
+        values = {field: item.get(field) for field in EVIDENCE_FIELDS}
+        session.add(Evidence(verdict_id=verdict.id, position=position, **values))
+
+
+def _summary(verdict: Verdict) -> dict[str, Any]:
+    return {
+        "verdict_id": verdict.id,
+        "rating": verdict.rating,
+        "status": verdict.status,
+        "author": verdict.author,
+        "version": verdict.version,
+    }
+
+
+def get_verdict(session: Session, verdict_id: int, *, for_update: bool = False) -> Verdict:
+    statement = select(Verdict).where(Verdict.id == verdict_id)
+    if for_update:
+        statement = statement.with_for_update()
+    verdict = session.scalars(statement).first()
+    if verdict is None:
+        raise NotFound(f"Verdict {verdict_id} does not exist.")
+    return verdict
+
+
+def evidence_of(session: Session, verdict_ids: Sequence[int]) -> dict[int, list[Evidence]]:
+    """Evidence per verdict, in the order given; one query for all of them."""
+    found: dict[int, list[Evidence]] = {verdict_id: [] for verdict_id in verdict_ids}
+    if verdict_ids:
+        rows = session.scalars(
+            select(Evidence)
+            .where(Evidence.verdict_id.in_(verdict_ids))
+            .order_by(Evidence.verdict_id, Evidence.position)
+        )
+        for item in rows:
+            found[item.verdict_id].append(item)
+    return found
+
+
+def claim_verdicts(session: Session, claim_id: int) -> list[Verdict]:
+    return list(
+        session.scalars(select(Verdict).where(Verdict.claim_id == claim_id).order_by(Verdict.id))
+    )
+
+
+def current_ratings(
+    session: Session,
+    *,
+    article_id: int | None = None,
+    source: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[ReviewerRating]:
+    """Each reviewer's current rating per claim (superseded verdicts excluded), over a filter."""
+    statement = (
+        select(Verdict.claim_id, Verdict.author, Verdict.rating)
+        .join(Claim, Claim.id == Verdict.claim_id)
+        .join(Article, Article.id == Claim.article_id)
+        .where(Verdict.status != "superseded")
+        .order_by(Verdict.id)
+    )
+    if article_id is not None:
+        statement = statement.where(Claim.article_id == article_id)
+    if source is not None:
+        statement = statement.where(Article.source == source)
+    if since is not None:
+        statement = statement.where(Verdict.created_at >= since)
+    if until is not None:
+        statement = statement.where(Verdict.created_at < until)
+    return [
+        ReviewerRating(row.claim_id, row.author, row.rating) for row in session.execute(statement)
+    ]
+
+
+def add_verdict(
+    session: Session,
+    claim_id: int,
+    data: Mapping[str, Any],
+    actor: Actor,
+    scale: Sequence[Rating],
+) -> Verdict:
+    """A reviewer's proposed verdict on a claim, with its evidence."""
+    claim = get_claim(session, claim_id, for_update=True)
+    if claim.status in ("not_checkworthy",):
+        raise InvalidState(f"Claim {claim_id} is marked not check-worthy; reopen it first.")
+    _check_rating(data["rating"], scale)
+    verdict = Verdict(
+        claim_id=claim_id,
+        author_id=actor.user_id,
+        author=actor.name,
+        **{field: data.get(field) for field in VERDICT_FIELDS},
+    )
+    session.add(verdict)
+    session.flush()
+    _replace_evidence(session, verdict, data.get("evidence", []))
+    session.flush()
+    session.refresh(verdict)
+    record(session, actor.name, "verdict.added", "claim", claim_id, after=_summary(verdict))
+    return verdict
+
+
+def update_verdict(
+    session: Session,
+    verdict_id: int,
+    expected_version: int,
+    changes: Mapping[str, Any],
+    actor: Actor,
+    scale: Sequence[Rating],
+) -> Verdict:
+    """Edit a proposed verdict at the version the caller read; published ones are corrected."""
+    verdict = get_verdict(session, verdict_id, for_update=True)
+    if verdict.version != expected_version:
+        raise PreconditionFailed(
+            f"Verdict {verdict_id} changed since you read it (now version {verdict.version}).",
+            current_version=verdict.version,
+        )
+    if verdict.status != "proposed":
+        raise InvalidState(
+            f"Verdict {verdict_id} is {verdict.status}; publish a correction instead."
+        )
+    if actor.role not in ASSIGNS_OTHERS and verdict.author_id != actor.user_id:
+        raise PermissionDenied("Only its author or an editor may edit a proposed verdict.")
+    if "rating" in changes:
+        _check_rating(changes["rating"], scale)
+    before = _summary(verdict)
+    for field in VERDICT_FIELDS:
+        if field in changes:
+            setattr(verdict, field, changes[field])
+    if "evidence" in changes:
+        _replace_evidence(session, verdict, changes["evidence"])
+    verdict.version += 1
+    verdict.updated_at = func.now()
+    session.flush()
+    session.refresh(verdict)
+    record(
+        session, actor.name, "verdict.updated", "claim", verdict.claim_id,
+        before=before, after=_summary(verdict),
+    )  # fmt: skip
+    return verdict
+
+
+def publish_verdict(session: Session, verdict_id: int, actor: Actor) -> Verdict:
+    """Publish a proposed verdict: the claim becomes published. One published per claim."""
+    verdict = get_verdict(session, verdict_id, for_update=True)
+    claim = get_claim(session, verdict.claim_id, for_update=True)
+    if verdict.status != "proposed":
+        raise InvalidState(f"Verdict {verdict_id} is already {verdict.status}.")
+    if claim.status == "not_checkworthy":
+        raise InvalidState(f"Claim {claim.id} is marked not check-worthy.")
+    published = session.scalar(
+        select(Verdict.id).where(Verdict.claim_id == claim.id, Verdict.status == "published")
+    )
+    if published is not None:
+        raise Conflict(
+            f"Claim {claim.id} already has published verdict {published}; publish a "
+            "correction to it instead.",
+            published_verdict_id=published,
+        )
+    _publish(verdict, claim, actor)
+    session.flush()
+    session.refresh(verdict)
+    record(session, actor.name, "verdict.published", "claim", claim.id, after=_summary(verdict))
+    return verdict
+
+
+def correct_verdict(
+    session: Session,
+    verdict_id: int,
+    data: Mapping[str, Any],
+    reason: str,
+    actor: Actor,
+    scale: Sequence[Rating],
+) -> Verdict:
+    """Replace a published verdict by a corrected one; the old one stays, superseded."""
+    old = get_verdict(session, verdict_id, for_update=True)
+    if old.status != "published":
+        raise InvalidState(
+            f"Only a published verdict can be corrected; {verdict_id} is {old.status}."
+        )
+    claim = get_claim(session, old.claim_id, for_update=True)
+    fields = {field: data.get(field, getattr(old, field)) for field in VERDICT_FIELDS}
+    _check_rating(fields["rating"], scale)
+    old.status = "superseded"
+    old.version += 1
+    session.flush()  # the unique "one published per claim" index must see the old one go
+    corrected = Verdict(
+        claim_id=claim.id,
+        author_id=actor.user_id,
+        author=actor.name,
+        supersedes_id=old.id,
+        correction_reason=reason,
+        **fields,
+    )
+    session.add(corrected)
+    session.flush()
+    evidence = data.get("evidence")
+    if evidence is None:
+        evidence = [
+            {field: getattr(item, field) for field in EVIDENCE_FIELDS}
+            for item in evidence_of(session, [old.id])[old.id]
+        ]
+    _replace_evidence(session, corrected, evidence)
+    _publish(corrected, claim, actor)
+    session.flush()
+    session.refresh(corrected)
+    record(
+        session, actor.name, "verdict.corrected", "claim", claim.id,
+        before=_summary(old), after={**_summary(corrected), "reason": reason},
+    )  # fmt: skip
+    return corrected
+
+
+def _publish(verdict: Verdict, claim: Claim, actor: Actor) -> None:
+    verdict.status = "published"
+    verdict.published_at = func.now()
+    verdict.published_by = actor.name
+    verdict.version += 1
+    claim.status = "published"
+    claim.version += 1
+    claim.updated_at = func.now()

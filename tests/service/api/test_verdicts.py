@@ -1,0 +1,194 @@
+"""Verdicts through the API: the whole review workflow, evidence rules, corrections, agreement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.service.api.test_claims import BODY, article, queue  # noqa: F401 (fixture)
+
+CLAIMS = "/api/v1/claims"
+VERDICTS = "/api/v1/verdicts"
+SOURCE = {
+    "url": "https://stats.example.gov/labour/2026-05",
+    "title": "Labour market statistics, May",
+    "publisher": "National Statistics Office",
+    "excerpt": "The unemployment rate was 4.1%.",
+    "stance": "supports",
+    "archived_url": "https://archive.example.org/stats-2026-05",
+    "accessed_at": "2026-06-02T09:30:00Z",
+}
+
+
+def verdict(rating: str, **extra: Any) -> dict[str, Any]:
+    return {"rating": rating, "summary": f"Rated {rating}.", "evidence": [SOURCE], **extra}
+
+
+def test_whole_review_workflow(client, headers_for, article):  # noqa: F811
+    first, second, editor = headers_for("reviewer"), headers_for("reviewer"), headers_for("editor")
+    claim = queue(client, first)[0]
+    assert client.post(f"{CLAIMS}/{claim['id']}/take", headers=first).status_code == 200
+
+    mine = client.post(
+        f"{CLAIMS}/{claim['id']}/verdicts",
+        json=verdict("true", confidence=0.9, rationale="Matches the official series."),
+        headers=first,
+    )
+    assert mine.status_code == 201
+    assert mine.get_json()["evidence"][0]["url"] == SOURCE["url"]
+    assert mine.get_json()["rating_label"] == "True"
+    assert mine.get_json()["rating_value"] == 5
+
+    theirs = client.post(
+        f"{CLAIMS}/{claim['id']}/verdicts", json=verdict("mostly-true"), headers=second
+    )
+    assert theirs.status_code == 201
+    detail = client.get(f"{CLAIMS}/{claim['id']}", headers=editor).get_json()
+    assert detail["agreement"] == "split"
+    assert [v["rating"] for v in detail["verdicts"]] == ["true", "mostly-true"]
+
+    # Reviewers may not publish; editors may.
+    published_by_reviewer = client.post(
+        f"{VERDICTS}/{mine.get_json()['id']}/publish", headers=first
+    )
+    assert published_by_reviewer.status_code == 403
+    published = client.post(f"{VERDICTS}/{mine.get_json()['id']}/publish", headers=editor)
+    assert published.status_code == 200
+    assert published.get_json()["status"] == "published"
+    assert client.get(f"{CLAIMS}/{claim['id']}", headers=editor).get_json()["status"] == "published"
+    # One published verdict per claim: the other one cannot also be published.
+    other = client.post(f"{VERDICTS}/{theirs.get_json()['id']}/publish", headers=editor)
+    assert other.status_code == 409
+
+    # A published verdict is not edited, it is corrected; the old version stays visible.
+    etag = client.get(f"{VERDICTS}/{mine.get_json()['id']}", headers=editor).headers["ETag"]
+    edit = client.patch(
+        f"{VERDICTS}/{mine.get_json()['id']}",
+        json={"summary": "Quietly changed."},
+        headers={**editor, "If-Match": etag},
+    )
+    assert edit.status_code == 409
+    corrected = client.post(
+        f"{VERDICTS}/{mine.get_json()['id']}/corrections",
+        json={"rating": "mostly-true", "reason": "The May figure was revised to 4.2%."},
+        headers=editor,
+    )
+    assert corrected.status_code == 201
+    new = corrected.get_json()
+    assert (new["status"], new["supersedes_id"]) == ("published", mine.get_json()["id"])
+    assert new["correction_reason"] == "The May figure was revised to 4.2%."
+    assert new["evidence"][0]["url"] == SOURCE["url"], "evidence carries over unless replaced"
+    old = client.get(f"{VERDICTS}/{mine.get_json()['id']}", headers=editor).get_json()
+    assert old["status"] == "superseded"
+    assert old["rating"] == "true"
+
+    history = client.get(f"{CLAIMS}/{claim['id']}/history", headers=editor).get_json()["items"]
+    assert [e["action"] for e in history] == [
+        "claim.taken",
+        "verdict.added",
+        "verdict.added",
+        "verdict.published",
+        "verdict.corrected",
+    ]
+    assert history[-1]["after"]["reason"] == "The May figure was revised to 4.2%."
+    assert history[-1]["before"]["rating"] == "true"
+
+
+def test_verdict_edits_need_if_match_and_the_author(client, headers_for, article):  # noqa: F811
+    author, other = headers_for("reviewer"), headers_for("reviewer")
+    claim = queue(client, author)[0]
+    created = client.post(f"{CLAIMS}/{claim['id']}/verdicts", json=verdict("false"), headers=author)
+    url = f"{VERDICTS}/{created.get_json()['id']}"
+    assert client.patch(url, json={"rating": "mixed"}, headers=author).status_code == 428
+    etag = created.headers["ETag"]
+    assert (
+        client.patch(url, json={"rating": "mixed"}, headers={**other, "If-Match": etag}).status_code
+        == 403
+    )
+    ok = client.patch(url, json={"rating": "mixed"}, headers={**author, "If-Match": etag})
+    assert ok.status_code == 200
+    assert ok.get_json()["rating"] == "mixed"
+    stale = client.patch(url, json={"rating": "true"}, headers={**author, "If-Match": etag})
+    assert stale.status_code == 412
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "data:text/html,<b>x</b>",
+        "ftp://files.example.org/report.pdf",
+        "file:///etc/passwd",
+        "https://example.org/" + "a" * 2100,
+        "not a url",
+        "http://",
+    ],
+)
+def test_evidence_urls_must_be_http_and_bounded(client, headers_for, article, url):  # noqa: F811
+    reviewer = headers_for("reviewer")
+    claim = queue(client, reviewer)[0]
+    response = client.post(
+        f"{CLAIMS}/{claim['id']}/verdicts",
+        json=verdict("false", evidence=[{**SOURCE, "url": url}]),
+        headers=reviewer,
+    )
+    assert response.status_code == 422
+    assert "evidence.0.url" in response.get_json()["errors"]
+
+
+def test_unknown_rating_and_stance_are_refused(client, headers_for, article):  # noqa: F811
+    reviewer = headers_for("reviewer")
+    claim = queue(client, reviewer)[0]
+    unknown = client.post(
+        f"{CLAIMS}/{claim['id']}/verdicts", json=verdict("pants-on-fire"), headers=reviewer
+    )
+    assert unknown.status_code == 409
+    assert "true" in unknown.get_json()["allowed"]
+    stance = client.post(
+        f"{CLAIMS}/{claim['id']}/verdicts",
+        json=verdict("false", evidence=[{**SOURCE, "stance": "maybe"}]),
+        headers=reviewer,
+    )
+    assert stance.status_code == 422
+
+
+def test_rating_scale_is_served_from_configuration(client, headers_for):
+    ratings = client.get("/api/v1/ratings", headers=headers_for("viewer")).get_json()["ratings"]
+    assert [r["key"] for r in ratings][:5] == [
+        "true",
+        "mostly-true",
+        "mixed",
+        "mostly-false",
+        "false",
+    ]
+    assert {r["key"]: r["value"] for r in ratings}["misleading"] is None
+
+
+def test_agreement_matches_hand_computed_values(client, headers_for, article, sessions):  # noqa: F811
+    ann, bob = headers_for("reviewer"), headers_for("reviewer")
+    claims = [c["id"] for c in queue(client, ann) + queue(client, ann, checkworthy="false")]
+    assert len(claims) == 3
+    # ann: true, false, true; bob: true, false, false -> agree on 2 of 3.
+    for claim_id, (a, b) in zip(
+        claims, [("true", "true"), ("false", "false"), ("true", "false")], strict=True
+    ):
+        client.post(f"{CLAIMS}/{claim_id}/verdicts", json=verdict(a, evidence=[]), headers=ann)
+        client.post(f"{CLAIMS}/{claim_id}/verdicts", json=verdict(b, evidence=[]), headers=bob)
+    stats = client.get("/api/v1/stats/agreement", headers=ann).get_json()
+    assert (stats["claims"], stats["ratings"]) == (3, 6)
+    (pair,) = stats["pairs"]
+    assert (pair["claims"], pair["agreed"]) == (3, 2)
+    assert pair["share"] == pytest.approx(2 / 3)
+    # Nominal alpha by hand: coincidences true-true 2, false-false 2, true-false 1+1;
+    # n=6, n_true=3, n_false=3; Do = 2/6, De = (3*3*2)/(6*5) = 0.6 -> alpha = 1 - (1/3)/0.6 = 4/9.
+    assert stats["alpha"]["nominal"] == pytest.approx(4 / 9)
+    # Cohen's kappa: po = 2/3; ann (2 true, 1 false), bob (1 true, 2 false);
+    # pe = (2/3)(1/3) + (1/3)(2/3) = 4/9 -> kappa = (2/3 - 4/9) / (1 - 4/9) = 0.4.
+    assert pair["kappa"] == pytest.approx(0.4)
+    assert (
+        client.get(
+            "/api/v1/stats/agreement", query_string={"source": "none"}, headers=ann
+        ).get_json()["alpha"]["nominal"]
+        is None
+    )
