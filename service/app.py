@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from service.api.health import blp as health_blp
     from service.api.score import blp as score_blp
     from service.api.stats import blp as stats_blp
+    from service.api.users import blp as users_blp
     from service.api.verdicts import blp as verdicts_blp
     from service.api.verdicts import ratings_blp
 
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(verdicts_blp, url_prefix=API_PREFIX + "/verdicts")
     api.register_blueprint(ratings_blp, url_prefix=API_PREFIX + "/ratings")
     api.register_blueprint(stats_blp, url_prefix=API_PREFIX + "/stats")
+    api.register_blueprint(users_blp, url_prefix=API_PREFIX + "/users")
     # marshmallow cannot say "exactly one of"; the contract must, or clients guess.
     api.spec.components.schemas["ScoreIn"]["oneOf"] = [
         {"required": ["text"]},

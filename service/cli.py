@@ -82,6 +82,29 @@ def users() -> None:
     """Users and their API tokens."""
 
 
+@contextmanager
+def _user_session(home: Path) -> Iterator[Any]:
+    """A session on the service's database (migrated), for the `users` commands."""
+    from service.db import make_engine, make_session_factory, session_scope
+    from service.migrations import upgrade
+
+    with resolved_database(home) as url:
+        upgrade(url)
+        engine = make_engine(url, pool_size=1)
+        try:
+            with session_scope(make_session_factory(engine)) as session:
+                yield session
+        finally:
+            engine.dispose()
+
+
+def _print_token(issued: Any, what: str) -> None:
+    click.echo(
+        f"{what} {issued.role} {issued.name!r}; its token (store it now, it is not shown again):"
+    )
+    click.echo(issued.token)
+
+
 @users.command("create")
 @click.argument("name")
 @click.option(
@@ -92,23 +115,59 @@ def users() -> None:
 @home_option
 def users_create(name: str, role: str, home: Path) -> None:
     """Create a user and print its token (shown this once only)."""
-    from service.db import make_engine, make_session_factory, session_scope
-    from service.domain import Conflict
+    from service.domain import DomainError
     from service.domain.users import create_user
-    from service.migrations import upgrade
 
-    with resolved_database(home) as url:
-        upgrade(url)
-        engine = make_engine(url, pool_size=1)
-        try:
-            with session_scope(make_session_factory(engine)) as session:
-                issued = create_user(session, name, role, actor="cli")
-        except Conflict as conflict:
-            fail(conflict.detail)
-        finally:
-            engine.dispose()
-    click.echo(f"created {role} {name!r}; its token (store it now, it is not shown again):")
-    click.echo(issued.token)
+    try:
+        with _user_session(home) as session:
+            issued = create_user(session, name, role, actor="cli")
+    except DomainError as error:
+        fail(error.detail)
+    _print_token(issued, "created")
+
+
+@users.command("list")
+@home_option
+def users_list(home: Path) -> None:
+    """List users: id, name, role, and whether they are disabled."""
+    from service.domain.users import list_users
+
+    with _user_session(home) as session:
+        for user in list_users(session, limit=10_000):
+            state = "disabled" if user.disabled_at else "active"
+            click.echo(f"{user.id}\t{user.name}\t{user.role}\t{state}")
+
+
+@users.command("rotate")
+@click.argument("name")
+@home_option
+def users_rotate(name: str, home: Path) -> None:
+    """Issue a new token for NAME and revoke the old ones."""
+    from service.domain import DomainError
+    from service.domain.users import find_user, rotate_token
+
+    try:
+        with _user_session(home) as session:
+            issued = rotate_token(session, find_user(session, name).id, actor="cli")
+    except DomainError as error:
+        fail(error.detail)
+    _print_token(issued, "rotated")
+
+
+@users.command("disable")
+@click.argument("name")
+@home_option
+def users_disable(name: str, home: Path) -> None:
+    """Disable NAME and revoke every token it has."""
+    from service.domain import DomainError
+    from service.domain.users import disable_user, find_user
+
+    try:
+        with _user_session(home) as session:
+            disable_user(session, find_user(session, name).id, actor="cli")
+    except DomainError as error:
+        fail(error.detail)
+    click.echo(f"disabled {name!r}; its tokens no longer work")
 
 
 def _child_env(settings_env: Mapping[str, str]) -> dict[str, str]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from service.auth import hash_token, new_token
-from service.domain import Conflict
+from service.domain import Conflict, InvalidState, NotFound
 from service.domain.audit import record
 from service.models import ROLES, ApiToken, User
 
@@ -40,3 +40,56 @@ def issue_token(session: Session, user: User) -> str:
     session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), prefix=token[:12]))
     session.flush()
     return token
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"User {user_id} does not exist.")
+    return user
+
+
+def find_user(session: Session, name: str) -> User:
+    user = session.scalars(select(User).where(User.name == name)).first()
+    if user is None:
+        raise NotFound(f"No user named {name!r}.")
+    return user
+
+
+def list_users(session: Session, *, limit: int, after_id: int | None = None) -> list[User]:
+    statement = select(User).order_by(User.id).limit(limit)
+    if after_id is not None:
+        statement = statement.where(User.id > after_id)
+    return list(session.scalars(statement))
+
+
+def _revoke_all(session: Session, user_id: int) -> int:
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+def rotate_token(session: Session, user_id: int, *, actor: str) -> IssuedToken:
+    """A new token for the user; every older token stops working at once."""
+    user = get_user(session, user_id)
+    if user.disabled_at is not None:
+        raise InvalidState(f"User {user.name!r} is disabled.")
+    revoked = _revoke_all(session, user.id)
+    token = issue_token(session, user)
+    record(session, actor, "token.rotated", "user", user.id, after={"revoked": revoked})
+    return IssuedToken(user_id=user.id, name=user.name, role=user.role, token=token)
+
+
+def disable_user(session: Session, user_id: int, *, actor: str) -> User:
+    """Disable a user and revoke every token; their past work stays attributed to them."""
+    user = get_user(session, user_id)
+    revoked = _revoke_all(session, user.id)
+    if user.disabled_at is None:
+        user.disabled_at = func.now()
+    session.flush()
+    session.refresh(user)
+    record(session, actor, "user.disabled", "user", user.id, after={"revoked": revoked})
+    return user

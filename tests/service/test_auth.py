@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import text
 
@@ -33,6 +35,10 @@ ENDPOINTS = [
     ("POST", "/api/v1/verdicts/{verdict}/corrections", "verdicts:publish"),
     ("GET", "/api/v1/ratings", "claims:read"),
     ("GET", "/api/v1/stats/agreement", "claims:read"),
+    ("POST", "/api/v1/users", "users:manage"),
+    ("GET", "/api/v1/users", "users:manage"),
+    ("POST", "/api/v1/users/{user}/tokens", "users:manage"),
+    ("DELETE", "/api/v1/users/{user}", "users:manage"),
 ]
 VERDICT = {"rating": "false", "summary": "The figure is wrong.", "evidence": []}
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -53,9 +59,17 @@ def call(client, method, path, headers, article_id, claim_id):
     verdict_id = None
     if "{verdict}" in path:
         verdict_id = make_verdict(client, claim_id, headers, published=path.endswith("corrections"))
-    path = path.format(id=article_id, claim=claim_id, verdict=verdict_id)
+    user_id = None
+    if "{user}" in path:
+        created = client.post(
+            "/api/v1/users", json={"name": uuid.uuid4().hex, "role": "viewer"}, headers=ADMIN
+        )
+        user_id = created.get_json()["user"]["id"]
+    path = path.format(id=article_id, claim=claim_id, verdict=verdict_id, user=user_id)
     payload = None
-    if path.endswith("verdicts"):
+    if path == "/api/v1/users" and method == "POST":
+        payload = {"name": uuid.uuid4().hex, "role": "reviewer"}
+    elif path.endswith("verdicts"):
         payload = VERDICT
     elif path.endswith("corrections"):
         payload = {"rating": "mostly-false", "reason": "A second source."}
@@ -112,7 +126,8 @@ def test_endpoint_table_covers_every_authenticated_route(app):
             method,
             rule.rule.replace("<int:article_id>", "{id}")
             .replace("<int:claim_id>", "{claim}")
-            .replace("<int:verdict_id>", "{verdict}"),
+            .replace("<int:verdict_id>", "{verdict}")
+            .replace("<int:user_id>", "{user}"),
         )
         for rule in app.url_map.iter_rules()
         if getattr(app.view_functions[rule.endpoint], "required_permission", None)

@@ -1,0 +1,46 @@
+"""Users and their tokens."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from schemas.common import PageQuerySchema, PageSchema
+
+ROLES = ("admin", "editor", "reviewer", "newsroom", "viewer")
+
+
+class UserInSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    name = ma.fields.String(
+        required=True,
+        validate=[
+            ma.validate.Length(min=1, max=100),
+            ma.validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$", error="Letters, digits, . _ @ -"),
+        ],
+    )
+    role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
+
+
+class UserSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    role = ma.fields.String(required=True)
+    created_at = ma.fields.DateTime(required=True)
+    disabled_at = ma.fields.DateTime(allow_none=True)
+
+
+class IssuedTokenSchema(ma.Schema):
+    user = ma.fields.Nested(UserSchema, required=True)
+    token = ma.fields.String(
+        required=True, metadata={"description": "Shown this once; only its digest is stored"}
+    )
+
+
+class UserPageSchema(PageSchema):
+    items = ma.fields.List(ma.fields.Nested(UserSchema), required=True)
+
+
+class UserListQuerySchema(PageQuerySchema):
+    pass

@@ -1,0 +1,69 @@
+"""Users and tokens, for admins: create, list, rotate a token, disable (revoking tokens)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+from schemas.common import encode_cursor
+from schemas.users import (
+    IssuedTokenSchema,
+    UserInSchema,
+    UserListQuerySchema,
+    UserPageSchema,
+    UserSchema,
+)
+from service.api import Blueprint, db, documented_errors
+from service.auth import current_principal, require
+from service.domain import users as domain
+from service.models import User
+
+blp = Blueprint("users", __name__, description="Users and their API tokens (admins only)")
+
+
+def _issued(issued: domain.IssuedToken) -> dict[str, Any]:
+    return {"user": domain.get_user(db(), issued.user_id), "token": issued.token}
+
+
+@blp.route("", methods=["POST"])
+@require("users:manage")
+@blp.arguments(UserInSchema)
+@blp.response(201, IssuedTokenSchema)
+@documented_errors(blp, 400, 409, 415)
+def create_user(data: dict[str, Any]) -> dict[str, Any]:
+    """Create a user with a first token. The token is in this response only."""
+    return _issued(
+        domain.create_user(db(), data["name"], data["role"], actor=current_principal().name)
+    )
+
+
+@blp.route("", methods=["GET"])
+@require("users:manage")
+@blp.arguments(UserListQuerySchema, location="query", unknown=ma.RAISE)
+@blp.response(200, UserPageSchema)
+@documented_errors(blp)
+def list_users(query: dict[str, Any]) -> dict[str, Any]:
+    """Users in creation order (tokens are never listed: only their digests are stored)."""
+    cursor = query.get("cursor")
+    items = domain.list_users(db(), limit=query["limit"], after_id=cursor[0] if cursor else None)
+    next_cursor = encode_cursor(items[-1].id) if len(items) == query["limit"] else None
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@blp.route("/<int:user_id>/tokens", methods=["POST"])
+@require("users:manage")
+@blp.response(201, IssuedTokenSchema)
+@documented_errors(blp, 404, 409)
+def rotate_token(user_id: int) -> dict[str, Any]:
+    """Issue a new token and revoke every older one at once (rotation)."""
+    return _issued(domain.rotate_token(db(), user_id, actor=current_principal().name))
+
+
+@blp.route("/<int:user_id>", methods=["DELETE"])
+@require("users:manage")
+@blp.response(200, UserSchema)
+@documented_errors(blp, 404)
+def disable_user(user_id: int) -> User:
+    """Disable a user and revoke their tokens; their past work stays attributed."""
+    return domain.disable_user(db(), user_id, actor=current_principal().name)

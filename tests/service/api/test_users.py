@@ -1,0 +1,105 @@
+"""Users and tokens through the API (admins), and the matching CLI commands."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from service.cli import main
+
+URL = "/api/v1/users"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def make(client, headers, name: str, role: str):
+    return client.post(URL, json={"name": name, "role": role}, headers=headers)
+
+
+def claims_status(client, token: str) -> int:
+    return client.get("/api/v1/claims", headers=bearer(token)).status_code
+
+
+def test_admin_creates_a_user_whose_token_works_once_shown(client, admin_headers, engine):
+    created = client.post(URL, json={"name": "rita", "role": "reviewer"}, headers=admin_headers)
+    assert created.status_code == 201
+    body = created.get_json()
+    assert body["user"]["role"] == "reviewer"
+    assert client.get("/api/v1/claims", headers=bearer(body["token"])).status_code == 200
+    listed = client.get(URL, headers=admin_headers).get_json()["items"]
+    assert [u["name"] for u in listed] == ["rita"]
+    assert "token" not in listed[0]
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM api_tokens WHERE token_hash = :t"),
+                                 {"t": body["token"]}) == 0  # fmt: skip
+
+
+def test_duplicate_names_and_bad_roles_are_refused(client, admin_headers):
+    client.post(URL, json={"name": "sam", "role": "viewer"}, headers=admin_headers)
+    assert (
+        client.post(URL, json={"name": "sam", "role": "viewer"}, headers=admin_headers).status_code
+        == 409
+    )
+    assert (
+        client.post(URL, json={"name": "x", "role": "root"}, headers=admin_headers).status_code
+        == 422
+    )
+    assert (
+        client.post(URL, json={"name": "a b", "role": "viewer"}, headers=admin_headers).status_code
+        == 422
+    )
+
+
+def test_rotation_revokes_the_old_token(client, admin_headers):
+    first = client.post(
+        URL, json={"name": "tom", "role": "viewer"}, headers=admin_headers
+    ).get_json()
+    rotated = client.post(f"{URL}/{first['user']['id']}/tokens", headers=admin_headers)
+    assert rotated.status_code == 201
+    assert client.get("/api/v1/claims", headers=bearer(first["token"])).status_code == 401
+    assert (
+        client.get("/api/v1/claims", headers=bearer(rotated.get_json()["token"])).status_code == 200
+    )
+
+
+def test_disabling_revokes_every_token_and_is_audited(client, admin_headers, engine):
+    made = client.post(
+        URL, json={"name": "uma", "role": "editor"}, headers=admin_headers
+    ).get_json()
+    disabled = client.delete(f"{URL}/{made['user']['id']}", headers=admin_headers)
+    assert disabled.status_code == 200
+    assert disabled.get_json()["disabled_at"] is not None
+    assert client.get("/api/v1/claims", headers=bearer(made["token"])).status_code == 401
+    assert (
+        client.post(f"{URL}/{made['user']['id']}/tokens", headers=admin_headers).status_code == 409
+    )
+    with engine.connect() as connection:
+        actions = connection.scalars(
+            text("SELECT action FROM audit_log WHERE entity_type = 'user' ORDER BY id")
+        ).all()
+    assert actions == ["user.created", "user.disabled"]
+
+
+def test_unknown_user_is_404(client, admin_headers):
+    assert client.delete(f"{URL}/999999", headers=admin_headers).status_code == 404
+    assert client.post(f"{URL}/999999/tokens", headers=admin_headers).status_code == 404
+
+
+def test_cli_lists_rotates_and_disables(database_url, client, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    runner = CliRunner()
+    first = runner.invoke(main, ["users", "create", "vic", "--role", "reviewer"]).output
+    old_token = first.strip().splitlines()[-1]
+    assert "vic\treviewer\tactive" in runner.invoke(main, ["users", "list"]).output
+    rotated = runner.invoke(main, ["users", "rotate", "vic"])
+    assert rotated.exit_code == 0
+    new_token = rotated.output.strip().splitlines()[-1]
+    assert client.get("/api/v1/claims", headers=bearer(old_token)).status_code == 401
+    assert client.get("/api/v1/claims", headers=bearer(new_token)).status_code == 200
+    assert runner.invoke(main, ["users", "disable", "vic"]).exit_code == 0
+    assert client.get("/api/v1/claims", headers=bearer(new_token)).status_code == 401
+    missing = runner.invoke(main, ["users", "rotate", "nobody"])
+    assert missing.exit_code == 1
+    assert "No user named" in missing.output
