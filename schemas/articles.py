@@ -46,6 +46,16 @@ class ArticleInSchema(ma.Schema):
     )
 
 
+class ArticleRevisionInSchema(ma.Schema):
+    """A new body (and optionally title) for an existing article."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    body = nonblank_text(required=True)
+    title = text(max_length=MAX_TITLE, allow_none=True)
+
+
 class BatchItemSchema(ArticleInSchema):
     idempotency_key = text(1, MAX_SHORT, allow_none=True)
 

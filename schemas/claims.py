@@ -79,6 +79,10 @@ class ClaimSchema(ExtractedClaimSchema):
     revision = ma.fields.Integer(required=True)
     status = ma.fields.String(required=True)
     origin = ma.fields.String(required=True)
+    orphaned = ma.fields.Boolean(
+        required=True,
+        metadata={"description": "Its text no longer appears in the revised article"},
+    )
     created_at = ma.fields.DateTime(required=True)
 
 
@@ -89,6 +93,10 @@ class ClaimPageSchema(PageSchema):
 class ArticleClaimsQuerySchema(PageQuerySchema):
     cursor = Cursor(arity=2, metadata={"description": "`next_cursor` from the previous page"})
     checkworthy = ma.fields.Boolean()
+    orphaned = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "Reviewed claims of earlier revisions whose text is gone"},
+    )
 
 
 CLAIM_STATUSES = ("new", "in_review", "reviewed", "published", "not_checkworthy")

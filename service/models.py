@@ -166,6 +166,8 @@ class Claim(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Bumped on every change: the ETag, so a stale write is refused rather than lost.
     version: Mapped[int] = mapped_column(Integer, server_default=sql_text("1"))
+    # Reviewer work whose text no longer appears in a revised article: kept, and flagged.
+    orphaned: Mapped[bool] = mapped_column(Boolean, server_default=sql_text("false"))
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
     search: Mapped[Any] = mapped_column(

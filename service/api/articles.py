@@ -14,6 +14,7 @@ from schemas.articles import (
     ArticleInSchema,
     ArticleListQuerySchema,
     ArticlePageSchema,
+    ArticleRevisionInSchema,
     ArticleSchema,
     ArticleSummarySchema,
 )
@@ -127,6 +128,19 @@ def get_article(article_id: int) -> dict[str, Any]:
     return _detail(domain.get_article(db(), article_id))
 
 
+@blp.route("/<int:article_id>", methods=["PUT"])
+@require("articles:submit")
+@blp.arguments(ArticleRevisionInSchema)
+@blp.response(202, ArticleSummarySchema, description="A new revision, queued for extraction")
+@blp.alt_response(200, schema=ArticleSummarySchema, description="Same text: nothing changed")
+@documented_errors(blp, 400, 404, 413, 415)
+def revise(data: dict[str, Any], article_id: int) -> tuple[dict[str, Any], int]:
+    """Revise an article: a new revision, re-extracted. Reviewed claims whose text still
+    appears keep their verdicts; the others are kept and flagged orphaned."""
+    result = domain.revise_article(db(), article_id, data, _submitter())
+    return result.article, 202 if result.created else 200
+
+
 @blp.route("/<int:article_id>/claims", methods=["GET"])
 @require("articles:read")
 @blp.arguments(ArticleClaimsQuerySchema, location="query", unknown=ma.RAISE)
@@ -141,6 +155,7 @@ def list_claims(query: dict[str, Any], article_id: int) -> dict[str, Any]:
         limit=limit,
         after=query.get("cursor"),
         checkworthy=query.get("checkworthy"),
+        orphaned=query["orphaned"],
     )
     next_cursor = encode_cursor(items[-1].start, items[-1].id) if len(items) == limit else None
     return {"items": items, "next_cursor": next_cursor}

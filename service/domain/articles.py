@@ -13,8 +13,9 @@ from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from service.domain import Conflict, NotFound
-from service.domain.outbox import publish_after_commit
-from service.models import Article, Claim
+from service.domain.audit import record
+from service.domain.outbox import enqueue, publish_after_commit
+from service.models import Article, ArticleRevision, Claim
 
 EXTRACT_TASK = "factcheck.extract_claims"
 
@@ -190,6 +191,50 @@ def submit_articles(
     return results
 
 
+def revise_article(
+    session: Session, article_id: int, data: Mapping[str, Any], submitter: Submitter
+) -> SubmitResult:
+    """A new revision with a new body (claims are re-extracted; reviewer work carried over).
+
+    The same body again changes nothing and is not a new revision (`created` False).
+    """
+    article = session.scalars(
+        select(Article).where(Article.id == article_id).with_for_update()
+    ).first()
+    if article is None:
+        raise NotFound(f"Article {article_id} does not exist.")
+    digest = content_hash(data["body"])
+    title = data.get("title", article.title)
+    if digest == article.content_hash and title == article.title:
+        return SubmitResult(_summary(article), created=False)
+    before = {"revision": article.revision, "content_hash": article.content_hash}
+    article.revision += 1
+    article.body, article.title, article.content_hash = data["body"], title, digest
+    article.status, article.failure_reason, article.processed_at = "queued", None, None
+    article.updated_at = func.now()
+    session.add(
+        ArticleRevision(
+            article_id=article.id,
+            revision=article.revision,
+            title=title,
+            body=data["body"],
+            content_hash=digest,
+        )
+    )
+    enqueue(session, EXTRACT_TASK, {"article_id": article.id, "revision": article.revision})
+    session.flush()
+    session.refresh(article)
+    record(
+        session, submitter.actor, "article.revised", "article", article.id,
+        before=before, after={"revision": article.revision, "content_hash": digest},
+    )  # fmt: skip
+    return SubmitResult(_summary(article), created=True)
+
+
+def _summary(article: Article) -> dict[str, Any]:
+    return {column.key: getattr(article, column.key) for column in _SUMMARY_COLUMNS}
+
+
 def get_article(session: Session, article_id: int) -> Article:
     article = session.get(Article, article_id)
     if article is None:
@@ -242,12 +287,17 @@ def list_claims(
     limit: int,
     after: tuple[int, int] | None = None,
     checkworthy: bool | None = None,
+    orphaned: bool = False,
 ) -> list[Claim]:
-    """Claims of the article's current revision in text order, keyset-paginated."""
+    """Claims of the article's current revision in text order, keyset-paginated.
+
+    With `orphaned`, instead the reviewed claims of earlier revisions whose text is gone.
+    """
     article = get_article(session, article_id)
+    which = Claim.orphaned.is_(True) if orphaned else Claim.revision == article.revision
     statement = (
         select(Claim)
-        .where(Claim.article_id == article.id, Claim.revision == article.revision)
+        .where(Claim.article_id == article.id, which)
         .order_by(Claim.start, Claim.id)
         .limit(limit)
     )

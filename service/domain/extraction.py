@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, literal_column, select, update
+from sqlalchemy import delete, func, insert, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
+from service.domain.audit import record
 from service.domain.outbox import complete
-from service.models import Article, Claim
+from service.models import Article, Claim, Verdict
+from workers.extraction.anchoring import anchor
+from workers.extraction.engine import CONTEXT_CHARS as CONTEXT
 
 # What full-text search on articles matches: the title and the head of the body.
 SEARCH_VECTOR = func.to_tsvector(
@@ -88,6 +91,9 @@ def store_claims(
             Claim.origin == "engine",
         )
     )
+    if revision > 1:
+        carried = carry_over(session, article_id, revision)
+        claims = [c for c in claims if (c["start"], c["end"]) not in carried]
     if claims:
         session.execute(
             insert(Claim),
@@ -109,6 +115,53 @@ def store_claims(
         )
     )
     return True
+
+
+def carry_over(session: Session, article_id: int, revision: int) -> set[tuple[int, int]]:
+    """Move reviewer work from earlier revisions onto `revision`; returns the spans it holds.
+
+    A claim carries reviewer work when it was taken, reviewed, rated or added by a reviewer.
+    If its exact text still anchors (by TextQuoteSelector: text, then prefix and suffix) it
+    moves to the new revision with its id, status and verdicts; otherwise it is flagged
+    orphaned and stays where it was, verdicts included.
+    """
+    body = session.scalar(select(Article.body).where(Article.id == article_id)) or ""
+    has_verdict = select(Verdict.id).where(Verdict.claim_id == Claim.id).exists()
+    worked = session.scalars(
+        select(Claim)
+        .where(
+            Claim.article_id == article_id,
+            Claim.revision < revision,
+            Claim.orphaned.is_(False),
+            or_(Claim.status != "new", Claim.origin == "reviewer", has_verdict),
+        )
+        .order_by(Claim.id)
+        .with_for_update()
+    ).all()
+    held: set[tuple[int, int]] = set()
+    for claim in worked:
+        start = anchor(body, claim.text, claim.prefix, claim.suffix, claim.start)
+        end = None if start is None else start + len(claim.text)
+        before: dict[str, Any] = {
+            "revision": claim.revision,
+            "start": claim.start,
+            "end": claim.end,
+        }
+        after: dict[str, Any]
+        if start is None or end is None or (start, end) in held:
+            claim.orphaned = True
+            action, after = "claim.orphaned", {"orphaned": True}
+        else:
+            claim.revision, claim.start, claim.end = revision, start, end
+            claim.prefix = body[max(0, start - CONTEXT) : start]
+            claim.suffix = body[end : end + CONTEXT]
+            held.add((start, end))
+            action, after = "claim.carried_over", {"revision": revision, "start": start, "end": end}
+        claim.version += 1
+        claim.updated_at = func.now()
+        session.flush()
+        record(session, "system", action, "claim", claim.id, before=before, after=after)
+    return held
 
 
 def fail_extraction(

@@ -19,6 +19,7 @@ ENDPOINTS = [
     ("POST", "/api/v1/articles/batch", "articles:submit"),
     ("GET", "/api/v1/articles", "articles:read"),
     ("GET", "/api/v1/articles/{id}", "articles:read"),
+    ("PUT", "/api/v1/articles/{id}", "articles:submit"),
     ("GET", "/api/v1/articles/{id}/claims", "articles:read"),
     ("GET", "/metrics", "metrics:read"),
     ("POST", "/api/v1/score", "claims:score"),
@@ -85,6 +86,8 @@ def call(client, method, path, headers, article_id, claim_id):
         payload = {"sentences": ["Prices rose 3% last year."]}
     elif method == "POST":
         payload = article_payload()
+    elif method == "PUT":
+        payload = {"body": "A revised body. Prices rose 6% in June."}
     return client.open(path, method=method, json=payload, headers=headers)
 
 

@@ -1,0 +1,110 @@
+"""Revising an article: a new revision, re-extracted, with reviewer work carried over."""
+
+from __future__ import annotations
+
+from service.db import session_scope
+from service.domain.extraction import store_claims
+from tests.service.api.test_claims import BODY, article, queue  # noqa: F401 (fixture)
+from workers.extraction.engine import extract
+
+ARTICLES = "/api/v1/articles"
+CLAIMS = "/api/v1/claims"
+# The unemployment sentence moves (new lead paragraph); the crime sentence is rewritten.
+REVISED = (
+    "Correction appended on Tuesday.\n\n"
+    "Unemployment fell to 4.1% in May, the lowest since 2001. "
+    "The mayor said crime fell 3% last year. Thank you for reading."
+)
+
+
+def process(sessions, article_id: int, revision: int, body: str) -> None:
+    with session_scope(sessions) as session:
+        store_claims(session, article_id, revision, extract(body))
+
+
+def rate(client, headers, claim_id: int, rating: str) -> int:
+    response = client.post(
+        f"{CLAIMS}/{claim_id}/verdicts",
+        json={"rating": rating, "summary": "Checked.", "evidence": []},
+        headers=headers,
+    )
+    assert response.status_code == 201
+    return response.get_json()["id"]
+
+
+def test_revision_carries_reviewed_claims_and_orphans_the_rest(
+    client,
+    headers_for,
+    admin_headers,
+    sessions,
+    article,  # noqa: F811
+):
+    reviewer = headers_for("reviewer")
+    claims = {c["text"]: c for c in queue(client, reviewer)}
+    jobs = claims["Unemployment fell to 4.1% in May, the lowest since 2001."]
+    crime = claims["The mayor said crime rose 12% last year."]
+    jobs_verdict = rate(client, reviewer, jobs["id"], "true")
+    crime_verdict = rate(client, reviewer, crime["id"], "false")
+
+    revised = client.put(
+        f"{ARTICLES}/{article['id']}", json={"body": REVISED}, headers=admin_headers
+    )
+    assert revised.status_code == 202
+    assert (revised.get_json()["revision"], revised.get_json()["status"]) == (2, "queued")
+    process(sessions, article["id"], 2, REVISED)
+
+    moved = client.get(f"{CLAIMS}/{jobs['id']}", headers=reviewer).get_json()
+    assert (moved["revision"], moved["orphaned"]) == (2, False)
+    assert REVISED[moved["start"] : moved["end"]] == jobs["text"]
+    assert moved["start"] != jobs["start"]
+    assert [v["id"] for v in moved["verdicts"]] == [jobs_verdict]
+
+    gone = client.get(f"{CLAIMS}/{crime['id']}", headers=reviewer).get_json()
+    assert (gone["revision"], gone["orphaned"]) == (1, True)
+    assert [v["id"] for v in gone["verdicts"]] == [crime_verdict], "verdicts are kept"
+
+    current = client.get(f"{ARTICLES}/{article['id']}/claims", headers=reviewer).get_json()
+    texts = [c["text"] for c in current["items"]]
+    assert texts.count(jobs["text"]) == 1, "the carried claim is not duplicated by the engine"
+    assert "The mayor said crime fell 3% last year." in texts
+    orphans = client.get(
+        f"{ARTICLES}/{article['id']}/claims", query_string={"orphaned": "true"}, headers=reviewer
+    ).get_json()["items"]
+    assert [c["id"] for c in orphans] == [crime["id"]]
+
+    history = client.get(f"{CLAIMS}/{crime['id']}/history", headers=reviewer).get_json()["items"]
+    assert history[-1]["action"] == "claim.orphaned"
+
+
+def test_unreviewed_claims_of_old_revisions_are_not_carried(
+    client,
+    headers_for,
+    admin_headers,
+    sessions,
+    article,  # noqa: F811
+):
+    client.put(f"{ARTICLES}/{article['id']}", json={"body": REVISED}, headers=admin_headers)
+    process(sessions, article["id"], 2, REVISED)
+    current = client.get(f"{ARTICLES}/{article['id']}/claims", headers=headers_for("viewer"))
+    items = current.get_json()["items"]
+    assert {c["revision"] for c in items} == {2}
+    assert not any(c["orphaned"] for c in items)
+
+
+def test_same_body_is_not_a_new_revision(client, admin_headers, article):  # noqa: F811
+    again = client.put(f"{ARTICLES}/{article['id']}", json={"body": BODY}, headers=admin_headers)
+    assert again.status_code == 200
+    assert again.get_json()["revision"] == 1
+
+
+def test_revising_unknown_or_with_bad_body_fails_clearly(client, admin_headers, article):  # noqa: F811
+    assert (
+        client.put(f"{ARTICLES}/999999", json={"body": "x"}, headers=admin_headers).status_code
+        == 404
+    )
+    assert (
+        client.put(
+            f"{ARTICLES}/{article['id']}", json={"body": " "}, headers=admin_headers
+        ).status_code
+        == 422
+    )
