@@ -226,3 +226,36 @@ def test_unknown_claim_is_404(client, headers_for):
         assert client.open(f"{URL}/999999{path}", method=method, headers=headers).status_code == 404
     response = patch(client, headers, 999999, '"claim-999999-v1"', status="in_review")
     assert response.status_code == 404
+
+
+def test_two_reviewers_racing_never_lose_an_update(app, headers_for, article):
+    """Both send the same If-Match at once: exactly one wins, the other gets 412."""
+    import threading
+
+    first, second = headers_for("reviewer"), headers_for("editor")
+    client = app.test_client()
+    claim_id = queue(client, first)[0]["id"]
+    etag = etag_of(client, first, claim_id)
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, int] = {}
+
+    def write(name: str, headers: dict[str, str], status: str) -> None:
+        own = app.test_client()
+        barrier.wait()
+        outcomes[name] = patch(own, headers, claim_id, etag, status=status).status_code
+
+    threads = [
+        threading.Thread(target=write, args=("first", first, "in_review")),
+        threading.Thread(target=write, args=("second", second, "not_checkworthy")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes.values()) == [200, 412]
+    winner = "first" if outcomes["first"] == 200 else "second"
+    final = client.get(f"{URL}/{claim_id}", headers=first).get_json()
+    assert final["status"] == {"first": "in_review", "second": "not_checkworthy"}[winner]
+    assert final["version"] == 2
+    history = client.get(f"{URL}/{claim_id}/history", headers=first).get_json()["items"]
+    assert len(history) == 1
