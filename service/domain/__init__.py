@@ -6,6 +6,13 @@ Nothing here imports Flask; errors are the domain errors below, mapped to HTTP i
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+
 
 class DomainError(Exception):
     """Base of every error the domain raises on purpose."""
@@ -38,3 +45,15 @@ class PreconditionFailed(DomainError):
     """The caller's copy is stale (its If-Match names an older version)."""
 
     title = "Precondition failed"
+
+
+def load(session: Session, model: type[T], entity_id: int, *, for_update: bool = False) -> T:
+    """The row with this id (locked for update if asked), or NotFound naming the entity."""
+    table: Any = model
+    statement = select(model).where(table.id == entity_id)
+    if for_update:
+        statement = statement.with_for_update()
+    found = session.scalars(statement).first()
+    if found is None:
+        raise NotFound(f"{model.__name__} {entity_id} does not exist.")
+    return found

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from service.domain import Conflict, NotFound
+from service.domain import Conflict, NotFound, load
 from service.domain.audit import record
 from service.domain.outbox import enqueue, publish_after_commit
 from service.models import Article, ArticleRevision, Claim
@@ -236,10 +236,7 @@ def _summary(article: Article) -> dict[str, Any]:
 
 
 def get_article(session: Session, article_id: int) -> Article:
-    article = session.get(Article, article_id)
-    if article is None:
-        raise NotFound(f"Article {article_id} does not exist.")
-    return article
+    return load(session, Article, article_id)
 
 
 def claim_counts(session: Session, article: Article) -> ClaimCounts:

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from service.domain import (
     Conflict,
     InvalidState,
-    NotFound,
     PermissionDenied,
     PreconditionFailed,
+    load,
 )
 from service.domain.audit import record
 from service.models import Article, AuditEvent, Claim, User
@@ -66,13 +66,7 @@ def _snapshot(claim: Claim) -> dict[str, Any]:
 
 
 def get_claim(session: Session, claim_id: int, *, for_update: bool = False) -> Claim:
-    statement = select(Claim).where(Claim.id == claim_id)
-    if for_update:
-        statement = statement.with_for_update()
-    claim = session.scalars(statement).first()
-    if claim is None:
-        raise NotFound(f"Claim {claim_id} does not exist.")
-    return claim
+    return load(session, Claim, claim_id, for_update=for_update)
 
 
 def update_claim(

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from service.auth import hash_token, new_token
-from service.domain import Conflict, InvalidState, NotFound
+from service.domain import Conflict, InvalidState, NotFound, load
 from service.domain.audit import record
 from service.models import ROLES, ApiToken, User
 
@@ -43,10 +43,7 @@ def issue_token(session: Session, user: User) -> str:
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"User {user_id} does not exist.")
-    return user
+    return load(session, User, user_id)
 
 
 def find_user(session: Session, name: str) -> User:

@@ -14,7 +14,13 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from service.domain import Conflict, InvalidState, NotFound, PermissionDenied, PreconditionFailed
+from service.domain import (
+    Conflict,
+    InvalidState,
+    PermissionDenied,
+    PreconditionFailed,
+    load,
+)
 from service.domain.agreement import ReviewerRating
 from service.domain.audit import record
 from service.domain.claims import ASSIGNS_OTHERS, Actor, get_claim
@@ -51,13 +57,7 @@ def _summary(verdict: Verdict) -> dict[str, Any]:
 
 
 def get_verdict(session: Session, verdict_id: int, *, for_update: bool = False) -> Verdict:
-    statement = select(Verdict).where(Verdict.id == verdict_id)
-    if for_update:
-        statement = statement.with_for_update()
-    verdict = session.scalars(statement).first()
-    if verdict is None:
-        raise NotFound(f"Verdict {verdict_id} does not exist.")
-    return verdict
+    return load(session, Verdict, verdict_id, for_update=for_update)
 
 
 def evidence_of(session: Session, verdict_ids: Sequence[int]) -> dict[int, list[Evidence]]:
