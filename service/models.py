@@ -189,6 +189,12 @@ class Claim(Base):
             sql_text("id DESC"),
             postgresql_where=sql_text("checkworthy"),
         ),
+        Index(
+            "ix_claims_checkworthy_score",
+            sql_text("checkworthiness DESC NULLS LAST"),
+            sql_text("id DESC"),
+            postgresql_where=sql_text("checkworthy"),
+        ),
         Index("ix_claims_assignee", "assignee_id", "id"),
     )
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from service.domain import (
     Conflict,
@@ -172,11 +173,14 @@ def list_queue(
     statement = select(Claim).join(Article, Article.id == Claim.article_id)
     # Only the current revision of each article is under review.
     statement = statement.where(Claim.revision == Article.revision)
-    conditions = []
+    conditions: list[ColumnElement[Any]] = []
     if where.status is not None:
         conditions.append(Claim.status == where.status)
-    if where.checkworthy is not None:
-        conditions.append(Claim.checkworthy.is_(where.checkworthy))
+    if where.checkworthy is True:
+        # A bare boolean, not IS TRUE: only this form matches the partial indexes' predicate.
+        conditions.append(Claim.checkworthy.expression)
+    elif where.checkworthy is False:
+        conditions.append(~Claim.checkworthy)
     if where.min_score is not None:
         conditions.append(Claim.checkworthiness >= where.min_score)
     if where.claim_type is not None:
@@ -192,8 +196,16 @@ def list_queue(
     if where.created_before is not None:
         conditions.append(Claim.created_at < where.created_before)
     if where.query:
+        # Two index lookups (claim text, article text) in a UNION: an OR across the join
+        # would scan both tables.
         tsquery = func.websearch_to_tsquery("english", where.query)
-        conditions.append(or_(Claim.search.op("@@")(tsquery), Article.search.op("@@")(tsquery)))
+        by_claim = select(Claim.id).where(Claim.search.op("@@")(tsquery))
+        by_article = (
+            select(Claim.id)
+            .join(Article, Article.id == Claim.article_id)
+            .where(Article.search.op("@@")(tsquery), Claim.revision == Article.revision)
+        )
+        conditions.append(Claim.id.in_(by_claim.union_all(by_article)))
     if sort == "score":
         score = Claim.checkworthiness
         statement = statement.order_by(score.desc().nulls_last(), Claim.id.desc())

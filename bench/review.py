@@ -1,0 +1,1106 @@
+"""Review benchmark: the claim queue, search, detail and verdicts over a large seeded database.
+
+Run from the repository root:
+
+    python -m bench.review [--articles 100000] [--claims 1000000] [--requests 2000]
+                           [--clients 16] [--api-workers 2]
+
+Postgres and Redis as in `bench.ingest` (BENCH_DATABASE_URL / BENCH_BROKER_URL, else embedded
+servers); the fresh `factcheck_bench_<random>` database is migrated, seeded and dropped at the
+end.
+
+Phases, all in one run:
+
+1. seed: articles and claims written with COPY ... FROM STDIN from a seeded generator (never
+   through the API): each article's body is its claims' sentences, so every claim is a real
+   span of it. The secondary indexes of both tables are dropped for the load and re-created
+   from their own definitions (checked identical afterwards), articles' `search` is filled
+   with the expression the worker uses, then VACUUM ANALYZE.
+2. review: the API under gunicorn (the `factcheck up` command line, as `bench.ingest` runs
+   it) with a reviewer token, and a minimal Flask + psycopg2 app reading one claim by primary
+   key (`bench/baseline_read_app.py`) under the same settings. Each operation is sent
+   `--requests` times over N keep-alive clients after a warm-up, in alternating rounds:
+   queue first page, queue page ~50,000 rows deep, full-text search for words of three
+   frequencies, claim detail, verdict creation; and the baseline read.
+3. diagnosis: EXPLAIN (ANALYZE, BUFFERS) of the SQL the API runs for the deep page and each
+   search, and a cProfile of one in-process request for every operation above its target.
+
+Progress goes to stderr, the summary to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import hashlib
+import http.client
+import json
+import os
+import pstats
+import random
+import re
+import secrets
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from bench.ingest import (
+    CLOCK_TICKS,
+    FIRST_NAMES,
+    HEADLINES,
+    HOST,
+    PROGRESS_SECONDS,
+    REQUEST_TIMEOUT,
+    SENTENCES,
+    TOPICS,
+    Child,
+    Connection,
+    Infrastructure,
+    Load,
+    LoadResult,
+    Request,
+    Sampler,
+    Target,
+    Terminated,
+    _child_env,
+    _Fields,
+    _gunicorn,
+    _terminate,
+    free_port,
+    infrastructure,
+    machine_busy_ticks,
+    progress,
+    wait_http_ok,
+)
+
+API_APP = "service.app:create_app()"
+BASELINE_APP = "bench.baseline_read_app:create_app()"
+CLAIMS_PATH = "/api/v1/claims"
+SEED = 20_260_214
+READ_TARGET_MS = 50.0
+WRITE_TARGET_MS = 100.0
+CHECKWORTHY_THRESHOLD = 0.31
+PAGE = 50
+DEEP_ROWS = 50_000
+# Word frequencies (share of claims) the three searches aim at.
+SEARCH_TIERS = (("common", 0.05), ("medium", 0.003), ("rare", 0.0001))
+VERDICT = {
+    "rating": "false",
+    "summary": "Benchmark verdict.",
+    "evidence": [{"url": "https://example.org/a", "stance": "refutes"}],
+}
+
+# --------------------------------------------------------------------------------------------
+# Seed data: bench.ingest's news sentences, with long-tailed (Zipf) place and surname pools so
+# that full-text search meets words of every frequency, from "said" to a one-off town.
+# --------------------------------------------------------------------------------------------
+
+SOURCES = (
+    "Daily Ledger", "Evening Courier", "Harbour Gazette", "Northern Echo Online",
+    "The Civic Record", "Valley Times", "Metro Bulletin", "Coastal Observer", "Public Wire",
+    "The Morning Post-Dispatch", "Riverside Herald", "Union Chronicle", "Capital Review",
+    "Frontier Press", "County Standard", "The Weekly Sentinel", "Bay Area Monitor",
+    "Highland Journal", "Lakeside News", "Open Newsroom",
+)  # fmt: skip
+ONSETS = (
+    "b", "br", "c", "ch", "d", "dr", "f", "g", "gl", "gr", "h", "k", "l", "m", "n", "p",
+    "pr", "r", "s", "sh", "st", "t", "th", "tr", "v", "w", "z",
+)  # fmt: skip
+VOWELS = ("a", "e", "i", "o", "u", "ai", "ea", "oa", "ou", "y")
+TOWN_ENDINGS = (
+    "ton", "ford", "by", "wick", "holm", "stead", "mere", "vale", "dale", "burn", "moor",
+    "ley", "field", "hurst", "gate", "port", "bridge", "combe",
+)  # fmt: skip
+NAME_ENDINGS = ("son", "er", "ova", "ski", "ez", "ani", "ard", "ley", "ing", "ock", "ell", "ić")
+TOWNS = 4_000
+SURNAMES = 3_000
+ZIPF_EXPONENT = 1.05
+# Most claims are waiting for review.
+STATUSES = ("new",) * 94 + ("in_review",) * 3 + ("reviewed",) * 2 + ("not_checkworthy",)
+
+
+def _synthetic_names(rng: random.Random, count: int, endings: Sequence[str]) -> list[str]:
+    names: dict[str, None] = {}
+    while len(names) < count:
+        stem = rng.choice(ONSETS) + rng.choice(VOWELS)
+        if rng.random() < 0.6:
+            stem += rng.choice(ONSETS) + rng.choice(VOWELS)
+        names[(stem + rng.choice(endings)).capitalize()] = None
+    return list(names)
+
+
+def _zipf_cumulative(count: int) -> list[float]:
+    total, cumulative = 0.0, []
+    for rank in range(1, count + 1):
+        total += rank**-ZIPF_EXPONENT
+        cumulative.append(total)
+    return cumulative
+
+
+def _claim_types() -> list[str]:
+    from schemas.claims import CLAIM_TYPES
+
+    rng = random.Random(SEED)
+    pairs = [json.dumps([a, b]) for a in CLAIM_TYPES for b in CLAIM_TYPES if a < b]
+    return [json.dumps([t]) for t in CLAIM_TYPES] * 3 + rng.sample(pairs, 12) + ["[]"] * 4
+
+
+@dataclass(frozen=True)
+class SeedClaim:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SeedArticle:
+    number: int  # 1-based: the article's id
+    title: str
+    body: str
+    source: str
+    published: str
+    claims: list[SeedClaim]
+
+
+class Corpus:
+    """Article `n` is the same on every run: its own seeded generator draws everything."""
+
+    def __init__(self, articles: int, claims: int) -> None:
+        rng = random.Random(SEED)
+        self.articles = articles
+        self.claims = claims
+        self.towns = _synthetic_names(rng, TOWNS, TOWN_ENDINGS)
+        self.surnames = _synthetic_names(rng, SURNAMES, NAME_ENDINGS)
+        self.town_weights = _zipf_cumulative(len(self.towns))
+        self.surname_weights = _zipf_cumulative(len(self.surnames))
+        self.types = _claim_types()
+
+    def claims_of(self, number: int) -> int:
+        share, extra = divmod(self.claims, self.articles)
+        return share + (1 if number <= extra else 0)
+
+    def _fields(self, rng: random.Random, topic: Any) -> _Fields:
+        fields = _Fields(rng, topic)
+        if rng.random() < 0.5:
+            fields["place"] = rng.choices(self.towns, cum_weights=self.town_weights)[0]
+        if rng.random() < 0.5:
+            surname = rng.choices(self.surnames, cum_weights=self.surname_weights)[0]
+            fields["person"] = f"{rng.choice(FIRST_NAMES)} {surname}"
+        return fields
+
+    def article(self, number: int) -> SeedArticle:
+        rng = random.Random(SEED * 1_000_003 + number)
+        topic = rng.choice(TOPICS)
+        title = rng.choice(HEADLINES).format_map(self._fields(rng, topic))
+        parts: list[str] = []
+        claims: list[SeedClaim] = []
+        offset = 0
+        for index in range(self.claims_of(number)):
+            if index:
+                separator = "\n\n" if index % 3 == 0 else " "
+                parts.append(separator)
+                offset += len(separator)
+            sentence = rng.choice(SENTENCES).format_map(self._fields(rng, topic))
+            parts.append(sentence)
+            claims.append(SeedClaim(offset, offset + len(sentence), sentence))
+            offset += len(sentence)
+        published = (
+            f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d} "
+            f"{rng.randint(5, 21):02d}:{rng.choice((0, 15, 30, 45)):02d}:00+00"
+        )
+        return SeedArticle(
+            number, title, "".join(parts), SOURCES[number % len(SOURCES)], published, claims
+        )
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(value: str) -> str:
+    return value.translate(_COPY_ESCAPES)
+
+
+ARTICLE_COLUMNS = (
+    "id, source, external_id, title, body, url, language, published_at, revision,"
+    " content_hash, status, processed_at"
+)
+CLAIM_COLUMNS = (
+    'article_id, revision, start, "end", text, prefix, suffix, checkworthiness, checkworthy,'
+    " types, language, status"
+)
+CONTEXT_CHARS = 32
+
+
+class CopyRows:
+    """A file-like source for `copy_expert`: each read() is the next batch of rows."""
+
+    def __init__(self, label: str, total: int, batches: Iterator[tuple[int, str]]) -> None:
+        self.label = label
+        self.total = total
+        self.rows = 0
+        self._batches = batches
+        self._started = time.perf_counter()
+        self._reported = time.monotonic()
+
+    def read(self, _size: int = -1) -> bytes:
+        batch = next(self._batches, None)
+        if batch is None:
+            return b""
+        rows, text = batch
+        self.rows += rows
+        if time.monotonic() - self._reported >= PROGRESS_SECONDS:
+            self._reported = time.monotonic()
+            rate = self.rows / (time.perf_counter() - self._started)
+            progress(f"seed: {self.label} {self.rows:,}/{self.total:,} ({rate:,.0f} rows/s)")
+        return text.encode()
+
+
+BATCH_ARTICLES = 200
+
+
+def _article_batches(corpus: Corpus, processed_at: str) -> Iterator[tuple[int, str]]:
+    lines: list[str] = []
+    for number in range(1, corpus.articles + 1):
+        article = corpus.article(number)
+        external_id = f"seed-{number}"
+        lines.append(
+            "\t".join(
+                (
+                    str(number),
+                    _copy_field(article.source),
+                    external_id,
+                    _copy_field(article.title),
+                    _copy_field(article.body),
+                    f"https://news.example.org/{external_id}",
+                    "en",
+                    article.published,
+                    "1",
+                    hashlib.sha256(article.body.encode()).hexdigest(),
+                    "processed",
+                    processed_at,
+                )
+            )
+        )
+        if len(lines) == BATCH_ARTICLES or number == corpus.articles:
+            yield len(lines), "\n".join(lines) + "\n"
+            lines = []
+
+
+def _claim_batches(corpus: Corpus) -> Iterator[tuple[int, str]]:
+    lines: list[str] = []
+    rng = random.Random(SEED + 1)
+    for number in range(1, corpus.articles + 1):
+        article = corpus.article(number)
+        body = article.body
+        prefix_id = str(number)
+        for claim in article.claims:
+            score = rng.randint(0, 10_000) / 10_000
+            lines.append(
+                "\t".join(
+                    (
+                        prefix_id,
+                        "1",
+                        str(claim.start),
+                        str(claim.end),
+                        _copy_field(claim.text),
+                        _copy_field(body[max(0, claim.start - CONTEXT_CHARS) : claim.start]),
+                        _copy_field(body[claim.end : claim.end + CONTEXT_CHARS]),
+                        repr(score),
+                        "t" if score >= CHECKWORTHY_THRESHOLD else "f",
+                        rng.choice(corpus.types),
+                        "en",
+                        rng.choice(STATUSES),
+                    )
+                )
+            )
+        if number % BATCH_ARTICLES == 0 or number == corpus.articles:
+            yield len(lines), "\n".join(lines) + "\n"
+            lines = []
+
+
+@dataclass
+class SeedResult:
+    articles: int
+    claims: int
+    steps: dict[str, float]
+    database_mb: float
+    indexes: int
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.steps.values())
+
+    @property
+    def copy_seconds(self) -> float:
+        return self.steps["copy articles"] + self.steps["copy claims"]
+
+
+SECONDARY_INDEXES = """
+SELECT c.relname, pg_get_indexdef(i.indexrelid)
+FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+WHERE i.indrelid IN ('articles'::regclass, 'claims'::regclass) AND NOT i.indisprimary
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+ORDER BY c.relname
+"""
+
+
+def _search_update_sql() -> str:
+    """Articles' `search`, filled with the very expression the extraction worker uses."""
+    from sqlalchemy import update
+    from sqlalchemy.dialects import postgresql
+
+    from service.domain.extraction import SEARCH_VECTOR
+    from service.models import Article
+
+    statement = update(Article).values(search=SEARCH_VECTOR)
+    return str(
+        statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+    )
+
+
+def seed(database_url: str, articles: int, claims: int) -> SeedResult:
+    import psycopg2
+
+    corpus = Corpus(articles, claims)
+    steps: dict[str, float] = {}
+    connection = psycopg2.connect(database_url, application_name="bench-review-seed")
+    connection.autocommit = True
+
+    @contextlib.contextmanager
+    def step(name: str) -> Iterator[None]:
+        progress(f"seed: {name} ...")
+        began = time.perf_counter()
+        yield
+        steps[name] = time.perf_counter() - began
+        progress(f"seed: {name} took {steps[name]:.1f} s")
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = off")
+            cursor.execute("SET maintenance_work_mem = '512MB'")
+            cursor.execute(SECONDARY_INDEXES)
+            indexes: list[tuple[str, str]] = cursor.fetchall()
+            with step("drop secondary indexes"):
+                for name, _ in indexes:
+                    cursor.execute(f'DROP INDEX "{name}"')
+            processed_at = datetime.now(UTC).isoformat()
+            with step("copy articles"):
+                source = CopyRows("articles", articles, _article_batches(corpus, processed_at))
+                cursor.copy_expert(f"COPY articles ({ARTICLE_COLUMNS}) FROM STDIN", source)
+                cursor.execute(
+                    "SELECT setval(pg_get_serial_sequence('articles', 'id'), max(id)) FROM articles"
+                )
+            with step("copy claims"):
+                source = CopyRows("claims", claims, _claim_batches(corpus))
+                cursor.copy_expert(f"COPY claims ({CLAIM_COLUMNS}) FROM STDIN", source)
+            with step("articles search"):
+                cursor.execute(_search_update_sql())
+            with step("create indexes"):
+                _create_indexes(database_url, [definition for _, definition in indexes])
+            cursor.execute(SECONDARY_INDEXES)
+            if cursor.fetchall() != indexes:
+                raise RuntimeError("seed: the re-created indexes differ from the migrated ones")
+            with step("vacuum analyze"):
+                cursor.execute("VACUUM ANALYZE articles, claims")
+            cursor.execute("SELECT count(*) FROM articles")
+            article_rows = _one(cursor)
+            cursor.execute("SELECT count(*) FROM claims")
+            claim_rows = _one(cursor)
+            cursor.execute("SELECT pg_database_size(current_database())")
+            size = _one(cursor)
+    finally:
+        connection.close()
+    return SeedResult(article_rows, claim_rows, steps, size / 2**20, len(indexes))
+
+
+def _one(cursor: Any) -> Any:
+    row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("expected a row")
+    return row[0]
+
+
+def _create_indexes(database_url: str, definitions: list[str]) -> None:
+    """Build the indexes over two connections at once, the slow GIN ones first."""
+    import psycopg2
+
+    pending = sorted(definitions, key=lambda d: " gin " not in d)
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        connection = psycopg2.connect(database_url, application_name="bench-review-index")
+        connection.autocommit = True
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET maintenance_work_mem = '512MB'")
+                while True:
+                    with lock:
+                        if not pending or errors:
+                            return
+                        definition = pending.pop(0)
+                    began = time.perf_counter()
+                    cursor.execute(definition)
+                    name = re.search(r"INDEX (\S+) ON", definition)
+                    progress(
+                        f"seed: {name and name[1]} built in {time.perf_counter() - began:.1f} s"
+                    )
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    builders = [threading.Thread(target=build, name=f"index-{i}") for i in range(2)]
+    for builder in builders:
+        builder.start()
+    for builder in builders:
+        builder.join()
+    if errors:
+        raise RuntimeError(f"seed: building an index failed: {errors[0]}")
+
+
+# --------------------------------------------------------------------------------------------
+# Load: bench.ingest's clients, able to send GETs too.
+# --------------------------------------------------------------------------------------------
+
+
+class HttpConnection(Connection):
+    """bench.ingest's keep-alive connection for any method: a request without a body is a GET."""
+
+    def send(self, request: Request) -> tuple[int, bytes]:
+        method = "POST" if request.body else "GET"
+        reused = self._connection is not None
+        try:
+            return self._exchange(method, request)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            if not reused:
+                raise
+        return self._exchange(method, request)  # the server had closed an idle connection
+
+    def _exchange(self, method: str, request: Request) -> tuple[int, bytes]:
+        if self._connection is None:
+            self._connection = http.client.HTTPConnection(HOST, self.port, REQUEST_TIMEOUT)
+        try:
+            self._connection.request(method, request.path, request.body or None, self.headers)
+            response = self._connection.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException):
+            self.close()
+            raise
+        if response.will_close:
+            self.close()
+        return response.status, data
+
+
+class ReviewLoad(Load):
+    """`Load` over `HttpConnection`s; stops taking requests once `seconds` have passed."""
+
+    def __init__(self, *args: Any, seconds: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.seconds = seconds
+        self.truncated = False
+
+    def _take(self) -> Request | None:
+        if self.started and time.perf_counter() - self.started > self.seconds:
+            if not self.truncated and self._next < len(self.requests):
+                self.truncated = True
+            return None
+        return super()._take()
+
+    def _client(self) -> None:
+        connection = HttpConnection(self.port, self.headers)
+        latencies: list[float] = []
+        try:
+            self._barrier.wait(timeout=30)
+            request = self._take()
+            while request is not None:
+                began = time.perf_counter()
+                try:
+                    status, data = connection.send(request)
+                except (OSError, http.client.HTTPException) as error:
+                    status, data = 0, repr(error).encode()
+                latencies.append(time.perf_counter() - began)
+                problem = self.check(request, status, data)
+                with self._lock:
+                    self.completed += 1
+                    if problem is not None:
+                        self.result.failed += 1
+                        if len(self.result.failures) < 5:
+                            self.result.failures.append(problem)
+                request = self._take()
+        finally:
+            connection.close()
+            with self._lock:
+                self.result.latencies += latencies
+                self._ends.append(time.perf_counter())
+
+
+def _expect(status: int) -> Callable[[Request, int, bytes], str | None]:
+    def check(request: Request, got: int, data: bytes) -> str | None:
+        return None if got == status else f"{request.path}: HTTP {got}: {data[:300]!r}"
+
+    return check
+
+
+# --------------------------------------------------------------------------------------------
+# The operations, prepared against the seeded data.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Operation:
+    name: str
+    target: Target
+    write: bool
+    requests: list[Request]
+    status: int = 200
+    note: str = ""
+    result: LoadResult = field(default_factory=LoadResult)
+    machine_seconds: float = 0.0
+    truncated: bool = False
+
+    @property
+    def target_ms(self) -> float:
+        return WRITE_TARGET_MS if self.write else READ_TARGET_MS
+
+
+@dataclass
+class SearchWord:
+    tier: str
+    word: str
+    claims: int
+    articles: int
+    returned: int
+
+
+@dataclass
+class Plan:
+    operations: list[Operation]
+    depth: int
+    deep_cursor: str
+    words: list[SearchWord]
+    claim_ids: tuple[int, int]
+
+
+def _get_json(port: int, headers: dict[str, str], path: str) -> Any:
+    connection = HttpConnection(port, headers)
+    try:
+        status, data = connection.send(Request(path, b""))
+    finally:
+        connection.close()
+    if status != 200:
+        raise RuntimeError(f"GET {path}: HTTP {status}: {data[:300]!r}")
+    return json.loads(data)
+
+
+def _queue_position(cursor: Any, rows: int) -> tuple[float, int, int]:
+    """(score, id) of the queue's `rows`-th row and the id of the next one, by SQL."""
+    cursor.execute(
+        "SELECT c.checkworthiness, c.id FROM claims c JOIN articles a ON a.id = c.article_id"
+        " WHERE c.revision = a.revision AND c.checkworthy"
+        " ORDER BY c.checkworthiness DESC NULLS LAST, c.id DESC OFFSET %s LIMIT 2",
+        (rows - 1,),
+    )
+    found = cursor.fetchall()
+    if len(found) < 2:
+        raise RuntimeError(f"the queue is shorter than {rows + 1} rows")
+    (score, last_id), (_, next_id) = found
+    return score, last_id, next_id
+
+
+def _search_words(cursor: Any, claims: int) -> list[tuple[str, str]]:
+    """A word per tier whose share of claims (in a sample) is nearest the tier's."""
+    percent = min(100.0, 100.0 * 60_000 / max(1, claims))
+    cursor.execute("SELECT count(*) FROM claims TABLESAMPLE SYSTEM (%s) REPEATABLE (7)", (percent,))
+    sampled = max(1, _one(cursor))
+    cursor.execute(
+        "SELECT word, ndoc FROM ts_stat(format("
+        "'SELECT search FROM claims TABLESAMPLE SYSTEM (%%s) REPEATABLE (7)', %s::float8))"
+        " WHERE word ~ '^[a-z]{4,}$'"
+        " AND plainto_tsquery('english', word)::text = quote_literal(word)",
+        (percent,),
+    )
+    stats: list[tuple[str, int]] = cursor.fetchall()
+    if not stats:
+        raise RuntimeError("no words found in the claims")
+    chosen: list[tuple[str, str]] = []
+    for tier, share in SEARCH_TIERS:
+        wanted = share * sampled
+        word = min(stats, key=lambda s: (abs(s[1] - wanted) / max(wanted, 1), s[0]))[0]
+        chosen.append((tier, word))
+    return chosen
+
+
+def prepare(
+    args: argparse.Namespace,
+    infra: Infrastructure,
+    api: Target,
+    baseline: Target,
+    headers: dict[str, str],
+) -> Plan:
+    import psycopg2
+
+    rng = random.Random(SEED + 2)
+    total = args.warmup + args.requests
+    connection = psycopg2.connect(infra.database_url)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT min(id), max(id) FROM claims")
+            low, high = cursor.fetchone() or (0, 0)
+            cursor.execute("SELECT count(*) FROM claims WHERE checkworthy")
+            queue = _one(cursor)
+            depth = min(DEEP_ROWS, queue - 2 * PAGE)
+            score, last_id, next_id = _queue_position(cursor, depth)
+            words = []
+            for tier, word in _search_words(cursor, high - low + 1):
+                cursor.execute(
+                    "SELECT count(*) FROM claims WHERE search @@ plainto_tsquery('english', %s)",
+                    (word,),
+                )
+                claim_hits = _one(cursor)
+                cursor.execute(
+                    "SELECT count(*) FROM articles WHERE search @@ plainto_tsquery('english', %s)",
+                    (word,),
+                )
+                words.append(SearchWord(tier, word, claim_hits, _one(cursor), 0))
+            candidates = [rng.randint(low, high) for _ in range(total * 2)]
+            cursor.execute(
+                "SELECT id FROM claims WHERE id = ANY(%s) AND status <> 'not_checkworthy'",
+                (candidates,),
+            )
+            open_ids = {row[0] for row in cursor.fetchall()}
+    finally:
+        connection.close()
+    verdict_ids = [i for i in candidates if i in open_ids][:total]
+    if len(verdict_ids) < total:
+        raise RuntimeError("not enough open claims for the verdict requests")
+
+    deep_cursor = f"1.{round(score * 10_000)}.{last_id}"
+    first = _get_json(api.port, headers, f"{CLAIMS_PATH}?limit={PAGE}")
+    deep = _get_json(api.port, headers, f"{CLAIMS_PATH}?limit={PAGE}&cursor={deep_cursor}")
+    if len(first["items"]) != PAGE or len(deep["items"]) != PAGE:
+        raise RuntimeError(
+            f"queue pages hold {len(first['items'])} and {len(deep['items'])} items, not {PAGE}"
+        )
+    if deep["items"][0]["id"] != next_id:
+        raise RuntimeError(f"deep page starts at {deep['items'][0]['id']}, expected {next_id}")
+    for word in words:
+        found = _get_json(api.port, headers, f"{CLAIMS_PATH}?q={quote(word.word)}&limit={PAGE}")
+        word.returned = len(found["items"])
+        progress(
+            f"search {word.tier} {word.word!r}: {word.claims} claims, {word.articles} articles "
+            f"match; first page {word.returned} items"
+        )
+    progress(f"deep cursor {deep_cursor} ({depth:,} rows deep) verified")
+
+    def gets(path: str) -> list[Request]:
+        return [Request(path, b"")] * total
+
+    verdict = json.dumps(VERDICT).encode()
+    operations = [
+        Operation(
+            "baseline",
+            baseline,
+            False,
+            [Request(f"/claims/{rng.randint(low, high)}", b"") for _ in range(total)],
+            note="bare Flask + psycopg2, one row by primary key",
+        ),
+        Operation("queue first", api, False, gets(f"{CLAIMS_PATH}?limit={PAGE}")),
+        Operation(
+            "queue deep",
+            api,
+            False,
+            gets(f"{CLAIMS_PATH}?limit={PAGE}&cursor={deep_cursor}"),
+            note=f"{depth:,} rows deep",
+        ),
+        *(
+            Operation(
+                f"search {w.tier}",
+                api,
+                False,
+                gets(f"{CLAIMS_PATH}?q={quote(w.word)}&limit={PAGE}"),
+                note=f"q={w.word}: {w.claims} claims / {w.articles} articles match",
+            )
+            for w in words
+        ),
+        Operation(
+            "claim detail",
+            api,
+            False,
+            [Request(f"{CLAIMS_PATH}/{rng.randint(low, high)}", b"") for _ in range(total)],
+            note="random ids",
+        ),
+        Operation(
+            "verdict create",
+            api,
+            True,
+            [Request(f"{CLAIMS_PATH}/{i}/verdicts", verdict) for i in verdict_ids],
+            status=201,
+            note="random open claims",
+        ),
+    ]
+    return Plan(operations, depth, deep_cursor, words, (low, high))
+
+
+def measure(
+    args: argparse.Namespace, plan: Plan, headers: dict[str, str], sampler: Sampler
+) -> None:
+    operations = plan.operations
+    budget = args.op_seconds / args.rounds
+    for operation in operations:
+        warmup = operation.requests[: args.warmup]
+        if warmup:
+            progress(f"{operation.name}: warm-up, {len(warmup)} requests")
+            result, _ = _run_load(args, operation, warmup, headers, budget, sampler)
+            if result.failed:
+                progress(f"{operation.name}: {result.failed} warm-up failures: {result.failures}")
+    chunk = -(-args.requests // args.rounds)
+    for number in range(args.rounds):
+        for operation in operations if number % 2 == 0 else operations[::-1]:
+            measured = operation.requests[args.warmup :]
+            requests = measured[number * chunk : (number + 1) * chunk]
+            if not requests:
+                continue
+            busy = machine_busy_ticks()
+            result, truncated = _run_load(args, operation, requests, headers, budget, sampler)
+            operation.machine_seconds += (machine_busy_ticks() - busy) / CLOCK_TICKS
+            operation.truncated |= truncated
+            progress(
+                f"{operation.name} round {number + 1}/{args.rounds}: "
+                f"{result.throughput:.1f} req/s, p50 {result.percentile_ms(50):.1f} ms, "
+                f"p99 {result.percentile_ms(99):.1f} ms ({result.requests} requests"
+                f"{', stopped at the time budget' if truncated else ''})"
+            )
+            operation.result.merge(result)
+
+
+def _run_load(
+    args: argparse.Namespace,
+    operation: Operation,
+    requests: Sequence[Request],
+    headers: dict[str, str],
+    budget: float,
+    sampler: Sampler,
+) -> tuple[LoadResult, bool]:
+    target = operation.target
+    target.child.check_running()
+    load = ReviewLoad(
+        target.port,
+        headers,
+        requests,
+        args.clients,
+        check=_expect(operation.status),
+        seconds=budget,
+    )
+    before = sampler.cpu_seconds(target.name)
+    load.start()
+    result = load.wait(time.monotonic() + args.timeout, operation.name)
+    after = sampler.cpu_seconds(target.name)
+    result.cpu = {name: after[name] - before[name] for name in after}
+    return result, load.truncated
+
+
+# --------------------------------------------------------------------------------------------
+# Diagnosis: the plans of the SQL the API runs, and profiles of slow requests.
+# --------------------------------------------------------------------------------------------
+
+
+def explain_queue(database_url: str, plan: Plan) -> list[str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the statements `list_queue` itself issues."""
+    from sqlalchemy import event
+
+    from service.db import make_engine, make_session_factory
+    from service.domain import claims as domain
+
+    engine = make_engine(database_url, pool_size=1)
+    captured: list[tuple[str, Any]] = []
+
+    def capture(*event_args: Any) -> None:
+        captured.append((event_args[2], event_args[3]))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    cases = [("queue deep", domain.QueueFilter(), _cursor_tuple(plan.deep_cursor))]
+    cases += [(f"search {w.tier}", domain.QueueFilter(query=w.word), None) for w in plan.words]
+    lines = []
+    try:
+        session = make_session_factory(engine)()
+        try:
+            for name, where, after in cases:
+                domain.list_queue(session, where, sort="score", limit=PAGE, after=after)
+                statement, parameters = captured[-1]
+                explained = session.connection().exec_driver_sql(
+                    "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters
+                )
+                lines += _plan_summary(name, [row[0] for row in explained])
+        finally:
+            session.rollback()
+            session.close()
+    finally:
+        engine.dispose()
+    return lines
+
+
+def _cursor_tuple(cursor: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in cursor.split("."))
+
+
+def _plan_summary(name: str, plan: list[str]) -> list[str]:
+    top = plan[0].strip()
+    nodes = [line.strip().removeprefix("->").strip() for line in plan[1:] if "->" in line]
+    indexes = sorted(set(re.findall(r"using (\w+)", "\n".join(plan))))
+    scans = sorted(set(re.findall(r"((?:Seq|Bitmap Heap) Scan on \w+)", "\n".join(plan))))
+    execution = next((line.strip() for line in plan if "Execution Time" in line), "")
+    lines = [f"explain {name:<14} {top}"]
+    if nodes:
+        lines.append(f"        {'':<14} first node: {nodes[0]}")
+    lines.append(
+        f"        {'':<14} indexes/relations: {', '.join(indexes) or 'none'}"
+        f"{'; ' + ', '.join(scans) if scans else ''}; {execution}"
+    )
+    return lines
+
+
+def profile_requests(
+    infra: Infrastructure, operations: Sequence[Operation], headers: dict[str, str]
+) -> list[str]:
+    """cProfile of one request per operation, in-process (Flask test client, same settings)."""
+    from service.app import create_app
+    from service.config import Settings
+
+    if not operations:
+        return []
+    app = create_app(
+        Settings(database_url=infra.database_url, broker_url=infra.broker_url, log_level="WARNING")
+    )
+    client = app.test_client()
+    lines = []
+    try:
+        for operation in operations:
+            request = operation.requests[-1]
+            send = client.post if request.body else client.get
+
+            def call(request: Request = request, send: Any = send) -> int:
+                extra = {"data": request.body} if request.body else {}
+                return send(request.path, headers=headers, **extra).status_code
+
+            call()  # the first request of a process imports and connects
+            profiler = cProfile.Profile()
+            began = time.perf_counter()
+            profiler.enable()
+            call(operation.requests[-2])
+            profiler.disable()
+            lines += _profile_summary(operation.name, time.perf_counter() - began, profiler)
+    finally:
+        app.extensions["factcheck"].engine.dispose()
+    return lines
+
+
+def _profile_summary(name: str, seconds: float, profiler: cProfile.Profile) -> list[str]:
+    table: dict[tuple[str, int, str], tuple[Any, ...]] = vars(pstats.Stats(profiler))["stats"]
+    database = sum(
+        entry[3]
+        for (_, _, function), entry in table.items()
+        if "psycopg2.extensions.cursor" in function
+    )
+    by_own = sorted(table.items(), key=lambda item: item[1][2], reverse=True)[:4]
+    top = ", ".join(
+        f"{Path(file).name}:{function} {entry[2] * 1000:.1f}"
+        for (file, _, function), entry in by_own
+    )
+    return [
+        f"profile {name:<14} {seconds * 1000:.1f} ms in-process, of which {database * 1000:.1f} ms "
+        f"in psycopg2 (SQL round trips) and {(seconds - database) * 1000:.1f} ms in Python",
+        f"        {'':<14} most own time (ms, profiled): {top}",
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Orchestration and the report.
+# --------------------------------------------------------------------------------------------
+
+
+def create_reviewer_token(database_url: str) -> str:
+    from service.db import make_engine, make_session_factory, session_scope
+    from service.domain.users import create_user
+
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            return create_user(session, "bench-reviewer", "reviewer", actor="bench").token
+    finally:
+        engine.dispose()
+
+
+def run(args: argparse.Namespace) -> str:
+    """Every phase; whatever happens, all children are stopped and the servers cleaned up."""
+    with tempfile.TemporaryDirectory(prefix="factcheck-bench-review-") as tmp:
+        return _run_in(args, Path(tmp))
+
+
+def _run_in(args: argparse.Namespace, workdir: Path) -> str:
+    # Loaded now, so the in-process profile runs the code the servers started with.
+    import service.app  # noqa: F401
+
+    cores = len(os.sched_getaffinity(0))
+    sampler = Sampler()
+    with infrastructure(workdir) as infra, contextlib.ExitStack() as children:
+        progress(f"{infra.postgres}; {infra.redis}; logs in {workdir}")
+        seeded = seed(infra.database_url, args.articles, args.claims)
+        token = create_reviewer_token(infra.database_url)
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+        metrics_dir = workdir / "metrics"
+        metrics_dir.mkdir()
+        admin_token = "fct_bench_admin_" + secrets.token_urlsafe(24)
+        env = _child_env(infra, admin_token, metrics_dir)
+
+        def start(name: str, app: str) -> Target:
+            port = free_port()
+            child = Child(name, _gunicorn(port, args.api_workers, app), env, workdir)
+            children.callback(child.stop)
+            return Target(name, child, port)
+
+        sampler.start()
+        children.callback(sampler.stop)
+        api, baseline = start("api", API_APP), start("baseline", BASELINE_APP)
+        for target in (api, baseline):
+            wait_http_ok(target.child, target.port, "/healthz")
+            sampler.watch(target.name, target.child.pid)
+        progress(f"api on :{api.port}, baseline on :{baseline.port}, {args.api_workers} workers")
+
+        plan = prepare(args, infra, api, baseline, headers)
+        explains = explain_queue(infra.database_url, plan)
+        for line in explains:
+            progress(line)
+        measure(args, plan, headers, sampler)
+        slow = [
+            op
+            for op in plan.operations
+            if op.target is api and op.result.percentile_ms(99) >= op.target_ms
+        ]
+        profiles: list[str] = []
+        if args.profile:
+            try:
+                profiles = profile_requests(infra, slow, headers)
+            except Exception as error:  # diagnosis only: never lose the measurements
+                profiles = [f"profile failed: {error!r}"]
+        return report(args, cores, infra, seeded, plan, explains, profiles)
+
+
+def report(
+    args: argparse.Namespace,
+    cores: int,
+    infra: Infrastructure,
+    seeded: SeedResult,
+    plan: Plan,
+    explains: list[str],
+    profiles: list[str],
+) -> str:
+    rows = seeded.articles + seeded.claims
+    steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in seeded.steps.items())
+    base = plan.operations[0].result
+    lines = [
+        f"review benchmark ({cores} cores) {infra.postgres}; {infra.redis}",
+        f"        gunicorn {args.api_workers} workers x gthread 4 threads; {args.clients} "
+        f"keep-alive clients; {args.requests} requests per operation in {args.rounds} "
+        f"alternating rounds after {args.warmup} warm-up (at most {args.op_seconds:.0f} s "
+        f"each); reviewer token",
+        f"seed    {seeded.articles:,} articles + {seeded.claims:,} claims in "
+        f"{seeded.seconds:.1f} s = {rows / seeded.seconds:,.0f} rows/s "
+        f"(COPY alone {rows / seeded.copy_seconds:,.0f} rows/s); database "
+        f"{seeded.database_mb:,.0f} MB",
+        f"seed    {steps}; {seeded.indexes} secondary indexes re-created as migrated",
+        f"op      {'name':<15} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}  {'target':<19}"
+        f" {'p99/base':>8} {'req/s/base':>10}  server cpu",
+    ]
+    for operation in plan.operations:
+        result = operation.result
+        p99 = result.percentile_ms(99)
+        verdict = "ok" if p99 < operation.target_ms else "ABOVE TARGET"
+        target = f"< {operation.target_ms:.0f} ms {verdict}"
+        if operation.target is plan.operations[0].target:
+            target = "(baseline)"
+        cpu = result.cpu.get(operation.target.name, 0.0) * 1000 / max(1, result.requests)
+        machine = operation.machine_seconds * 1000 / max(1, result.requests)
+        p99_ratio = p99 / base.percentile_ms(99) if base.percentile_ms(99) else 0.0
+        rate_ratio = result.throughput / base.throughput if base.throughput else 0.0
+        lines.append(
+            f"op      {operation.name:<15} {result.throughput:7.1f} "
+            f"{result.percentile_ms(50):7.1f} {p99:7.1f}  {target:<19} {p99_ratio:7.2f}x "
+            f"{rate_ratio:9.2f}x  {cpu:.1f} ms/req (machine {machine:.1f})"
+        )
+        detail = f"{result.requests} requests in {result.seconds:.1f} s"
+        if operation.truncated:
+            detail += ", stopped at the time budget"
+        if result.failed:
+            detail += f"; FAILED {result.failed}: {result.failures[:2]}"
+        lines.append(f"        {'':<15} {operation.note}{'; ' if operation.note else ''}{detail}")
+    lines += explains
+    lines += profiles
+    return "\n".join(lines)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.review", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--articles", type=int, default=100_000, help="articles to seed")
+    parser.add_argument("--claims", type=int, default=1_000_000, help="claims to seed")
+    parser.add_argument("--requests", type=int, default=2000, help="requests per operation")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients")
+    parser.add_argument("--api-workers", type=int, default=2, help="gunicorn workers per app")
+    parser.add_argument("--warmup", type=int, default=200, help="warm-up requests per operation")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating measured rounds")
+    parser.add_argument(
+        "--op-seconds",
+        type=float,
+        default=120,
+        help="time budget per operation (all rounds; the warm-up gets one round's share)",
+    )
+    parser.add_argument(
+        "--no-profile",
+        dest="profile",
+        action="store_false",
+        help="skip the in-process cProfile of operations above target",
+    )
+    parser.add_argument("--timeout", type=float, default=600, help="seconds allowed per load")
+    args = parser.parse_args(argv)
+    for name in ("articles", "claims", "requests", "clients", "api_workers", "rounds"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.claims < args.articles:
+        parser.error("--claims must be at least --articles")
+    if args.warmup < 0:
+        parser.error("--warmup must not be negative")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        summary = run(args)
+    except KeyboardInterrupt:
+        progress("interrupted; everything started was stopped")
+        return 130
+    except Terminated:
+        progress("terminated; everything started was stopped")
+        return 128 + signal.SIGTERM
+    except (RuntimeError, TimeoutError) as error:
+        progress(f"failed: {error}")
+        return 1
+    print(summary, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
