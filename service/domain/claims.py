@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -213,9 +213,12 @@ def list_queue(
             scored, units, last_id = after
             if scored:
                 last = units / SCORE_UNITS  # exactly the stored float: scores have 4 decimals
-                conditions.append(
-                    or_(score < last, and_(score == last, Claim.id < last_id), score.is_(None))
-                )
+                # A row comparison starts the index scan at the cursor; check-worthy claims
+                # always have a score, so only the other queues need the NULL tail.
+                after_cursor = tuple_(score, Claim.id) < tuple_(last, last_id)
+                if where.checkworthy is not True:
+                    after_cursor = or_(after_cursor, score.is_(None))
+                conditions.append(after_cursor)
             else:
                 conditions.append(and_(score.is_(None), Claim.id < last_id))
     else:
