@@ -1277,10 +1277,14 @@ def _terminate(_signum: int, _frame: FrameType | None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
+    return run_main(run, parse_args(argv))
+
+
+def run_main(benchmark: Callable[[argparse.Namespace], str], args: argparse.Namespace) -> int:
+    """Run a benchmark, print its summary, and exit cleanly on Ctrl-C, SIGTERM or failure."""
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        summary = run(args)
+        summary = benchmark(args)
     except KeyboardInterrupt:
         progress("interrupted; everything started was stopped")
         return 130

@@ -41,7 +41,6 @@ import pstats
 import random
 import re
 import secrets
-import signal
 import sys
 import tempfile
 import threading
@@ -70,15 +69,14 @@ from bench.ingest import (
     Request,
     Sampler,
     Target,
-    Terminated,
     _child_env,
     _Fields,
     _gunicorn,
-    _terminate,
     free_port,
     infrastructure,
     machine_busy_ticks,
     progress,
+    run_main,
     wait_http_ok,
 )
 
@@ -1085,21 +1083,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
-    try:
-        summary = run(args)
-    except KeyboardInterrupt:
-        progress("interrupted; everything started was stopped")
-        return 130
-    except Terminated:
-        progress("terminated; everything started was stopped")
-        return 128 + signal.SIGTERM
-    except (RuntimeError, TimeoutError) as error:
-        progress(f"failed: {error}")
-        return 1
-    print(summary, flush=True)
-    return 0
+    return run_main(run, parse_args(argv))
 
 
 if __name__ == "__main__":
