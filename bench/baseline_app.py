@@ -8,6 +8,8 @@ authentication, the article, revision, outbox and audit rows, and publishing the
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg2
@@ -34,20 +36,9 @@ def create_app(database_url: str | None = None) -> Flask:
         data: Any = request.get_json(silent=True)
         if not isinstance(data, dict) or not isinstance(data.get("body"), str):
             return jsonify(detail="Send a JSON object with a string `body`."), 422
-        connection = pool.getconn()
-        broken = False
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(INSERT, (data["body"],))
-                row = cursor.fetchone()
-            connection.commit()
-        except psycopg2.Error:
-            broken = bool(connection.closed)
-            if not broken:
-                connection.rollback()
-            raise
-        finally:
-            pool.putconn(connection, close=broken)
+        with borrowed(pool) as cursor:
+            cursor.execute(INSERT, (data["body"],))
+            row = cursor.fetchone()
         return jsonify(id=row[0] if row else None, status="queued"), 202
 
     @app.get("/healthz")
@@ -57,12 +48,25 @@ def create_app(database_url: str | None = None) -> Flask:
     return app
 
 
-def _create_table(pool: psycopg2.pool.ThreadedConnectionPool) -> None:
+@contextmanager
+def borrowed(pool: psycopg2.pool.ThreadedConnectionPool) -> Iterator[Any]:
+    """A cursor on a pooled connection: committed on success, rolled back on error, returned."""
     connection = pool.getconn()
+    broken = False
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
-            cursor.execute(CREATE_TABLE)
+            yield cursor
         connection.commit()
+    except psycopg2.Error:
+        broken = bool(connection.closed)
+        if not broken:
+            connection.rollback()
+        raise
     finally:
-        pool.putconn(connection)
+        pool.putconn(connection, close=broken)
+
+
+def _create_table(pool: psycopg2.pool.ThreadedConnectionPool) -> None:
+    with borrowed(pool) as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
+        cursor.execute(CREATE_TABLE)

@@ -13,7 +13,7 @@ import psycopg2
 import psycopg2.pool
 from flask import Flask, Response, jsonify
 
-from bench.baseline_app import THREADS_PER_WORKER
+from bench.baseline_app import THREADS_PER_WORKER, borrowed
 
 SELECT_CLAIM = (
     'SELECT id, article_id, revision, start, "end", text, prefix, suffix, kind, checkworthiness,'
@@ -31,21 +31,10 @@ def create_app(database_url: str | None = None) -> Flask:
 
     @app.get("/claims/<int:claim_id>")
     def claim(claim_id: int) -> Response | tuple[Response, int]:
-        connection = pool.getconn()
-        broken = False
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(SELECT_CLAIM, (claim_id,))
-                row = cursor.fetchone()
-                names = [column.name for column in cursor.description or ()]
-            connection.commit()
-        except psycopg2.Error:
-            broken = bool(connection.closed)
-            if not broken:
-                connection.rollback()
-            raise
-        finally:
-            pool.putconn(connection, close=broken)
+        with borrowed(pool) as cursor:
+            cursor.execute(SELECT_CLAIM, (claim_id,))
+            row = cursor.fetchone()
+            names = [column.name for column in cursor.description or ()]
         if row is None:
             return jsonify(detail=f"Claim {claim_id} does not exist."), 404
         return jsonify(dict(zip(names, row, strict=True)))

@@ -1,4 +1,4 @@
-"""Prometheus metrics: request counts and latencies per endpoint, plus the outbox backlog."""
+"""Prometheus metrics: request counts and latencies per endpoint."""
 
 from __future__ import annotations
 
