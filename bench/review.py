@@ -814,7 +814,7 @@ def _run_load(
 
 
 def explain_queue(database_url: str, plan: Plan) -> list[str]:
-    """EXPLAIN (ANALYZE, BUFFERS) of the statements `list_queue` itself issues."""
+    """EXPLAIN (ANALYZE, BUFFERS) of every statement `list_queue` itself issues."""
     from sqlalchemy import event
 
     from service.db import make_engine, make_session_factory
@@ -834,12 +834,16 @@ def explain_queue(database_url: str, plan: Plan) -> list[str]:
         session = make_session_factory(engine)()
         try:
             for name, where, after in cases:
+                issued = len(captured)
                 domain.list_queue(session, where, sort="score", limit=PAGE, after=after)
-                statement, parameters = captured[-1]
-                explained = session.connection().exec_driver_sql(
-                    "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters
-                )
-                lines += _plan_summary(name, [row[0] for row in explained])
+                # A rare search word takes two statements (window, then the GIN indexes).
+                statements = captured[issued:]
+                for step, (statement, parameters) in enumerate(statements, 1):
+                    explained = session.connection().exec_driver_sql(
+                        "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters
+                    )
+                    label = name if len(statements) == 1 else f"{name} {step}/{len(statements)}"
+                    lines += _plan_summary(label, [row[0] for row in explained])
         finally:
             session.rollback()
             session.close()

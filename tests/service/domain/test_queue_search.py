@@ -1,0 +1,94 @@
+"""Full-text search in the review queue: both query shapes give exactly the plain answer.
+
+`list_queue` first tests a window of the queue's next rows and falls back to the GIN indexes
+when the window does not fill a page. Shrinking the window forces each path; every page is
+compared with one unoptimised SQL statement written independently here.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from service.db import session_scope
+from service.domain import claims as queue_module
+from service.domain.claims import QueueFilter, list_queue, queue_cursor
+from service.domain.extraction import store_claims
+from tests.factories import article_payload
+from workers.extraction.engine import extract
+
+TOWNS = ("Ashford", "Brookvale", "Carlton")
+PLAIN_MATCH = (
+    "SELECT c.id FROM claims c JOIN articles a ON a.id = c.article_id"
+    " WHERE c.revision = a.revision"
+    " AND (CAST(:checkworthy AS boolean) IS NULL OR c.checkworthy = :checkworthy)"
+    " AND (c.search @@ websearch_to_tsquery('english', :q)"
+    "      OR a.search @@ websearch_to_tsquery('english', :q))"
+)
+PLAIN_SEARCH = {
+    "score": PLAIN_MATCH + " ORDER BY c.checkworthiness DESC NULLS LAST, c.id DESC",
+    "recency": PLAIN_MATCH + " ORDER BY c.id DESC",
+}
+
+
+@pytest.fixture
+def corpus(client, admin_headers, sessions) -> None:
+    """Twelve articles; 'harbour' is in some claims, 'Brookvale' in some titles only."""
+    for number in range(12):
+        town = TOWNS[number % len(TOWNS)]
+        harbour = "the harbour " if number % 4 == 0 else "the depot "
+        body = (
+            f"Spending at {harbour}rose {number + 3}% in {2000 + number}, officials said. "
+            f"The council cut {number + 1},000 jobs last year. "
+            f"Unemployment fell to {number % 5 + 2}.5% in May. Thanks for reading."
+        )
+        created = client.post(
+            "/api/v1/articles",
+            json=article_payload(title=f"{town} budget vote", body=body),
+            headers=admin_headers,
+        ).get_json()
+        with session_scope(sessions) as session:
+            store_claims(session, created["id"], 1, extract(body))
+
+
+def plain_search(sessions, word: str, sort: str, checkworthy: bool | None) -> list[int]:
+    with session_scope(sessions) as session:
+        parameters = {"q": word, "checkworthy": checkworthy}
+        return list(session.scalars(text(PLAIN_SEARCH[sort]), parameters))
+
+
+def paged_search(sessions, word: str, sort: str, checkworthy: bool | None, page: int) -> list[int]:
+    where = QueueFilter(query=word, checkworthy=checkworthy)
+    seen: list[int] = []
+    after: tuple[int, ...] | None = None
+    while True:
+        with session_scope(sessions) as session:
+            rows = list_queue(session, where, sort=sort, limit=page, after=after)
+            seen += [row.id for row in rows]
+            if len(rows) < page:
+                return seen
+            last = rows[-1]
+            after = queue_cursor(last) if sort == "score" else (0, 0, last.id)
+
+
+@pytest.mark.parametrize("window", [1, 3, 2_500])
+@pytest.mark.parametrize("sort", ["score", "recency"])
+def test_search_pages_equal_the_plain_query(corpus, sessions, monkeypatch, window, sort):
+    monkeypatch.setattr(queue_module, "SEARCH_WINDOW", window)
+    for word in ("harbour", "Brookvale", "council", "unemployment harbour", "volcano"):
+        for checkworthy in (True, False, None):
+            expected = plain_search(sessions, word, sort, checkworthy)
+            for page in (1, 2, 50):
+                assert paged_search(sessions, word, sort, checkworthy, page) == expected, (
+                    word,
+                    checkworthy,
+                    page,
+                )
+
+
+def test_the_corpus_exercises_both_paths(corpus, sessions):
+    """'council' is in every article (the window fills a page), 'harbour' in a few."""
+    everything = plain_search(sessions, "budget", "score", None)
+    assert len(plain_search(sessions, "council", "score", None)) == len(everything)
+    assert 0 < len(plain_search(sessions, "harbour", "score", None)) < len(everything) / 3
+    assert len(plain_search(sessions, "Brookvale", "score", None)) == len(everything) // 3
