@@ -69,11 +69,14 @@ _GROUP_NOUN_RE = re.compile(_GROUP_NOUNS, re.IGNORECASE)
 _OPEN_Q = '\u201c"'
 _CLOSE_Q = '\u201d"'
 
-# ", the country's chief epidemiologist," / ", who leads the programme," / " (NYSE: LLY)"
+# ", the country's chief epidemiologist," / ", who leads the programme," / " (NYSE: LLY)" /
+# " in Paris"
 _APPOSITIVE = (
     rf"(?:,\s(?:who|the|a|an|for|in|at|his|her|its|their|known|speaking|writing|also|however"
     rf"|meanwhile|[A-Z]|[a-z]+(?:\s[a-z]+)?\s(?:of|at|for|in|with)\s)[^,{_OPEN_Q}\u201d]{{0,150}},"
-    rf"|\s\([^)]{{1,40}}\)|,)?"
+    rf"|\s\([^)]{{1,40}}\)|,"
+    # " in Paris" / " at the UN" / " from Kyiv": where the subject is, not who it is
+    rf"|\s(?:in|at|from)\s(?:the\s)?{_NAME})?"
 )
 _QUOTE_AFTER_RE = re.compile(
     rf"[{_CLOSE_Q}]\s*[,\u2014\u2013-]?\s*(?:(?P<s1>{_SUBJECT}){_APPOSITIVE}\s+{_ADVERBS}"

@@ -6,7 +6,6 @@ Every sample is written for these tests; the shared articles are read at run tim
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -132,13 +131,13 @@ def test_only_the_start_of_a_long_document_is_read() -> None:
     assert detect_language(text) == "en"
 
 
-def test_one_million_words_take_under_half_a_second() -> None:
-    # Many article-sized documents, each longer than the sample: the realistic worst case.
+def test_only_the_sample_is_read_so_cost_is_bounded() -> None:
+    # Speed itself is measured by bench.extract, not here; this checks why it is bounded:
+    # what follows the sample never changes the answer.
     article = " ".join(ENGLISH * 12)
-    words_per_article = len(article.split())
-    documents = [article] * (1_000_000 // words_per_article + 1)
-    started = time.perf_counter()
-    results = {detect_language(document) for document in documents}
-    elapsed = time.perf_counter() - started
-    assert results == {"en"}
-    assert elapsed < 0.5
+    assert len(article) > SAMPLE_CHARS
+    tail = " ".join(
+        ["Die Regierung hat die Steuern erh\u00f6ht und die Preise sind gestiegen."] * 400
+    )
+    assert detect_language(tail) == "de"
+    assert detect_language(article[:SAMPLE_CHARS] + tail) == "en"

@@ -69,6 +69,21 @@ def test_titles_and_nationality_are_dropped():
     assert speakers_of(body)[0][1] == "Rosa Ibarra"
 
 
+def test_a_place_after_the_subject_is_not_the_speaker():
+    body = (
+        "The Ministry of Health in Paris said 40,000 doses arrived.\n"
+        "Officials in Kyiv said 300 drones were launched.\n"
+        "A spokesman at the UN said aid would resume.\n"
+        "Prices in Lyon rose 3%, Marie Roux said.\n"
+    )
+    assert [who for _, who in speakers_of(body)] == [
+        "Ministry of Health",
+        "Officials",
+        "A spokesman",
+        "Marie Roux",
+    ]
+
+
 def test_writer_statements_have_no_speaker():
     body = "The bridge opened in 1990. Traffic doubled within a decade.\n"
     assert [who for _, who in speakers_of(body)] == [None, None]
