@@ -6,7 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from schemas.common import Cursor, PageQuerySchema, PageSchema, Timestamp, text
+from schemas.common import Cursor, PageQuerySchema, PageSchema, StoredSpans, Timestamp, text
 from schemas.verdicts import VerdictSchema
 
 
@@ -61,9 +61,9 @@ class ExtractedClaimSchema(ma.Schema):
     )
     types = ma.fields.List(ma.fields.String())
     speaker = ma.fields.String(allow_none=True)
-    quantities = ma.fields.List(ma.fields.Nested(QuantitySchema))
-    dates = ma.fields.List(ma.fields.Nested(DateSchema))
-    entities = ma.fields.List(ma.fields.Nested(EntitySchema))
+    quantities = StoredSpans(ma.fields.Nested(QuantitySchema))
+    dates = StoredSpans(ma.fields.Nested(DateSchema))
+    entities = StoredSpans(ma.fields.Nested(EntitySchema))
     language = ma.fields.String(allow_none=True)
 
 
