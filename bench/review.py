@@ -13,7 +13,8 @@ Phases, all in one run:
 
 1. seed: articles and claims written with COPY ... FROM STDIN from a seeded generator (never
    through the API): each article's body is its claims' sentences, so every claim is a real
-   span of it. The secondary indexes of both tables are dropped for the load and re-created
+   span of it, with number, year and name spans in the engine's shape (so a
+   page weighs what a processed one does). The secondary indexes of both tables are dropped for the load and re-created
    from their own definitions (checked identical afterwards), articles' `search` is filled
    with the expression the worker uses, then VACUUM ANALYZE.
 2. review: the API under gunicorn (the `factcheck up` command line, as `bench.ingest` runs
@@ -233,9 +234,31 @@ ARTICLE_COLUMNS = (
 )
 CLAIM_COLUMNS = (
     'article_id, revision, start, "end", text, prefix, suffix, checkworthiness, checkworthy,'
-    " types, language, status"
+    " types, language, status, quantities, dates, entities"
 )
 CONTEXT_CHARS = 32
+# Spans in the engine's shape, so a seeded claim weighs what a processed one does in a page:
+# numbers as quantities, years as dates, capitalised words after the first as entities.
+_NUMBER_RE = re.compile(r"\$?\d+(?:[,.]\d+)*%?")
+_YEAR_RE = re.compile(r"\b(?:19|20)\d\d\b")
+_NAME_RE = re.compile(r"(?<=\s)[A-Z][a-z]+(?:\s[A-Z][a-z]+)*")
+
+
+def _seed_spans(text: str, offset: int) -> tuple[str, str, str]:
+    """quantities, dates and entities of a seeded claim, as JSON, with body offsets."""
+
+    def span(match: re.Match[str], **extra: Any) -> dict[str, Any]:
+        start, end = match.span()
+        return {"text": match.group(), "start": offset + start, "end": offset + end, **extra}
+
+    years = [span(m, value=m.group(), kind="absolute") for m in _YEAR_RE.finditer(text)]
+    quantities = [
+        span(m, value=None, unit=None, approximate=None)
+        for m in _NUMBER_RE.finditer(text)
+        if not _YEAR_RE.fullmatch(m.group())
+    ]
+    entities = [span(m, label="OTHER") for m in _NAME_RE.finditer(text)]
+    return json.dumps(quantities), json.dumps(years), json.dumps(entities)
 
 
 class CopyRows:
@@ -317,6 +340,7 @@ def _claim_batches(corpus: Corpus) -> Iterator[tuple[int, str]]:
                         rng.choice(corpus.types),
                         "en",
                         rng.choice(STATUSES),
+                        *(_copy_field(spans) for spans in _seed_spans(claim.text, claim.start)),
                     )
                 )
             )
