@@ -13,10 +13,10 @@ Phases, all in one run:
 
 1. seed: articles and claims written with COPY ... FROM STDIN from a seeded generator (never
    through the API): each article's body is its claims' sentences, so every claim is a real
-   span of it, with number, year and name spans in the engine's shape (so a
-   page weighs what a processed one does). The secondary indexes of both tables are dropped for the load and re-created
-   from their own definitions (checked identical afterwards), articles' `search` is filled
-   with the expression the worker uses, then VACUUM ANALYZE.
+   span of it, with number, year and name spans in the engine's shape (so a page weighs
+   what a processed one does). The secondary indexes of both tables are dropped for the
+   load and re-created from their own definitions (checked identical afterwards),
+   articles' `search` is filled with the expression the worker uses, then VACUUM ANALYZE.
 2. review: the API under gunicorn (the `factcheck up` command line, as `bench.ingest` runs
    it) with a reviewer token, and a minimal Flask + psycopg2 app reading one claim by primary
    key (`bench/baseline_read_app.py`) under the same settings. Each operation is sent
