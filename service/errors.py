@@ -21,6 +21,7 @@ from service.domain import (
     NotFound,
     PermissionDenied,
     PreconditionFailed,
+    Unprocessable,
 )
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ _DOMAIN_STATUS: dict[type[DomainError], int] = {
     InvalidState: 409,
     PermissionDenied: 403,
     PreconditionFailed: 412,
+    Unprocessable: 422,
 }
 
 

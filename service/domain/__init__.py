@@ -41,6 +41,12 @@ class InvalidState(DomainError):
     title = "Invalid state"
 
 
+class Unprocessable(DomainError):
+    """Well-formed input that cannot be applied, e.g. an annotation whose text is not there."""
+
+    title = "Unprocessable input"
+
+
 class PreconditionFailed(DomainError):
     """The caller's copy is stale (its If-Match names an older version)."""
 

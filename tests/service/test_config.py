@@ -31,6 +31,9 @@ def test_missing_required_setting_names_the_variable(missing):
         ("FACTCHECK_OUTBOX_RELAY_INTERVAL", "soon", "must be a number"),
         ("FACTCHECK_ADMIN_TOKEN", "short", "at least 24"),
         ("FACTCHECK_TASK_TIME_LIMIT", "60", "must exceed"),
+        ("FACTCHECK_CLAIMREVIEW_URL", "https://checks.example.org/reviews", "containing"),
+        ("FACTCHECK_CLAIMREVIEW_URL", "ftp://checks.example.org/{id}", "http"),
+        ("FACTCHECK_CLAIMREVIEW_URL", "https://checks.example.org/{id}/{slug}", "only the"),
     ],
 )
 def test_malformed_settings_are_refused(name, value, message):
@@ -56,3 +59,16 @@ def test_redacted_settings_hide_secrets():
 )
 def test_redact_url(url, expected):
     assert redact_url(url) == expected
+
+
+def test_publisher_settings():
+    settings = Settings.from_env(
+        {
+            **BASE,
+            "FACTCHECK_ORGANIZATION_NAME": "Example Checks",
+            "FACTCHECK_CLAIMREVIEW_URL": "https://checks.example.org/reviews/{id}",
+        }
+    )
+    assert settings.organization_name == "Example Checks"
+    assert settings.organization_url is None
+    assert settings.claimreview_url_template == "https://checks.example.org/reviews/{id}"

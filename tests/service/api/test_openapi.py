@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from openapi_spec_validator import validate
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from tests.conftest import ADMIN_TOKEN
@@ -55,6 +56,9 @@ def test_document_lists_the_public_contract(client):
         "/api/v1/claims/{claim_id}",
         "/api/v1/claims/{claim_id}/history",
         "/api/v1/score",
+        "/api/v1/verdicts/{verdict_id}/claimreview",
+        "/api/v1/claimreviews",
+        "/api/v1/articles/{article_id}/annotations",
         "/healthz",
         "/readyz",
         "/metrics",
@@ -67,3 +71,15 @@ def test_docs_page_is_served(client):
     response = client.get("/api/v1/docs")
     assert response.status_code == 200
     assert b"swagger" in response.data.lower()
+
+
+def test_document_is_valid_openapi(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    validate(spec)  # raises on any violation of the OpenAPI 3 schema
+    operations = [
+        operation
+        for path in spec["paths"].values()
+        for method, operation in path.items()
+        if method in {"get", "post", "put", "patch", "delete"}
+    ]
+    assert all(operation.get("summary") or operation.get("description") for operation in operations)

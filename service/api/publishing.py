@@ -1,0 +1,137 @@
+"""Linked data out (schema.org ClaimReview, W3C Web Annotation) and annotations in."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, url_for
+
+from schemas.claims import ReviewClaimSchema
+from schemas.common import encode_cursor
+from schemas.publishing import (
+    AnnotationCollectionSchema,
+    AnnotationInSchema,
+    AnnotationQuerySchema,
+    ClaimReviewPageSchema,
+    ClaimReviewQuerySchema,
+    ClaimReviewSchema,
+)
+from service.api import Blueprint, db, documented_errors, etag, services
+from service.auth import current_principal, require
+from service.domain import publishing as domain
+from service.domain.claims import Actor
+
+JSON_LD = "application/ld+json"
+ANNOTATION_MEDIA_TYPE = f'{JSON_LD}; profile="{domain.ANNOTATION_CONTEXT}"'
+
+reviews_blp = Blueprint(
+    "claimreviews", __name__, description="Published verdicts as schema.org ClaimReview"
+)
+annotations_blp = Blueprint(
+    "annotations", __name__, description="Claims and verdicts as W3C Web Annotations"
+)
+
+
+def _json(document: Any, mimetype: str, status: int = 200) -> Response:
+    return Response(json.dumps(document, ensure_ascii=False), status=status, mimetype=mimetype)
+
+
+def _review_url(verdict_id: int) -> str:
+    template = services().settings.claimreview_url_template
+    if template:
+        return template.format(id=verdict_id)
+    return url_for("claimreviews.claim_review", verdict_id=verdict_id, _external=True)
+
+
+def _claim_review(review: domain.Review) -> dict[str, Any]:
+    settings = services().settings
+    publisher = domain.Publisher(settings.organization_name, settings.organization_url)
+    return domain.claim_review(
+        review, settings.rating_scale, publisher, _review_url(review.verdict.id)
+    )
+
+
+@reviews_blp.route("/verdicts/<int:verdict_id>/claimreview", methods=["GET"])
+@require("reviews:read")
+@reviews_blp.response(200, ClaimReviewSchema, content_type=JSON_LD)
+@documented_errors(reviews_blp, 404, 409)
+def claim_review(verdict_id: int) -> Response:
+    """schema.org ClaimReview (JSON-LD) of a published verdict; 409 if it is not published.
+
+    A corrected verdict answers 409 naming its correction (`superseded_by`). The review's
+    `url` is FACTCHECK_CLAIMREVIEW_URL with the verdict id, or this endpoint's own URL.
+    """
+    return _json(_claim_review(domain.published_review(db(), verdict_id)), JSON_LD)
+
+
+@reviews_blp.route("/claimreviews", methods=["GET"])
+@require("reviews:read")
+@reviews_blp.arguments(ClaimReviewQuerySchema, location="query", unknown=ma.RAISE)
+@reviews_blp.response(200, ClaimReviewPageSchema)
+@documented_errors(reviews_blp)
+def claim_reviews(query: dict[str, Any]) -> Response:
+    """Every published review, newest publication first: a feed for pages and aggregators.
+
+    Corrections replace what they correct, so each claim appears once, with its current
+    review. Poll with `published_after`; page with `cursor`.
+    """
+    limit = query["limit"]
+    reviews = domain.published_reviews(
+        db(),
+        limit=limit,
+        after=query.get("cursor"),
+        published_after=query.get("published_after"),
+        published_before=query.get("published_before"),
+    )
+    next_cursor = (
+        encode_cursor(*domain.review_cursor(reviews[-1])) if len(reviews) == limit else None
+    )
+    page = {"items": [_claim_review(r) for r in reviews], "next_cursor": next_cursor}
+    return _json(page, "application/json")
+
+
+@annotations_blp.route("/articles/<int:article_id>/annotations", methods=["GET"])
+@require("claims:read")
+@annotations_blp.arguments(AnnotationQuerySchema, location="query", unknown=ma.RAISE)
+@annotations_blp.response(200, AnnotationCollectionSchema, content_type=ANNOTATION_MEDIA_TYPE)
+@documented_errors(annotations_blp, 404)
+def article_annotations(query: dict[str, Any], article_id: int) -> Response:
+    """The article's claims (`highlighting`) and published verdicts (`assessing`).
+
+    Each annotation targets the article's URL with a TextQuoteSelector (exact, prefix,
+    suffix) and a TextPositionSelector (start, end, code points) on its current body.
+    """
+    collection = domain.annotation_collection(
+        db(),
+        article_id,
+        collection_id=url_for(
+            "annotations.article_annotations", article_id=article_id, _external=True
+        ),
+        article_url=url_for("articles.get_article", article_id=article_id, _external=True),
+        claim_url=lambda claim_id: url_for("claims.get_claim", claim_id=claim_id, _external=True),
+        verdict_url=lambda verdict_id: url_for(
+            "verdicts.get_verdict", verdict_id=verdict_id, _external=True
+        ),
+        checkworthy=query.get("checkworthy"),
+    )
+    return _json(collection, ANNOTATION_MEDIA_TYPE)
+
+
+@annotations_blp.route("/articles/<int:article_id>/annotations", methods=["POST"])
+@require("claims:review")
+@annotations_blp.arguments(AnnotationInSchema)
+@annotations_blp.response(201, ReviewClaimSchema)
+@documented_errors(annotations_blp, 400, 404, 409, 415)
+def import_annotation(annotation: dict[str, Any], article_id: int) -> Any:
+    """Import a W3C annotation made elsewhere as a claim on the article's current body.
+
+    The target's TextPositionSelector is used when it selects the quoted text; otherwise the
+    TextQuoteSelector's exact text is found (prefix and suffix choose among repeats). 422
+    when neither anchors, 409 when that span is already a claim.
+    """
+    principal = current_principal()
+    actor = Actor(principal.user_id, principal.name, principal.role)
+    claim = domain.import_annotation(db(), article_id, annotation, actor)
+    return claim, 201, {"ETag": etag("claim", claim.id, claim.version)}

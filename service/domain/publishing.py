@@ -1,0 +1,409 @@
+"""What leaves the service as linked data: schema.org ClaimReview and W3C Web Annotations.
+
+Plain functions from stored rows to JSON-LD dicts, and the import of an annotation made
+elsewhere. URLs are the caller's business (the API knows its own address), passed in as
+functions or strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, select, tuple_
+from sqlalchemy.orm import Session
+
+from service.domain import InvalidState, Unprocessable, load
+from service.domain.claim_creation import add_claim
+from service.domain.claims import Actor
+from service.models import Article, Claim, Evidence, Verdict
+from service.ratings import Rating
+from workers.extraction.anchoring import anchor
+
+SCHEMA_ORG = "https://schema.org"
+ANNOTATION_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+# A speaker the engine tagged as an organisation is one in ClaimReview too; else a person.
+ORGANISATION_LABELS = frozenset({"ORG"})
+# How far a correction chain is followed back to the first publication (a guard, not a limit
+# anyone should meet).
+MAX_CORRECTIONS = 1_000
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """The organisation that signs the reviews (ClaimReview `author`)."""
+
+    name: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Review:
+    """A published verdict with the claim and article its ClaimReview describes."""
+
+    verdict: Verdict
+    claim: Claim
+    article: Article
+    first_published_at: datetime
+
+
+# --------------------------------------------------------------------------------------------
+# ClaimReview
+# --------------------------------------------------------------------------------------------
+
+
+def published_review(session: Session, verdict_id: int) -> Review:
+    """The review of a published verdict; 409 for a proposed or superseded one."""
+    verdict = load(session, Verdict, verdict_id)
+    if verdict.status == "superseded":
+        newer = session.scalar(select(Verdict.id).where(Verdict.supersedes_id == verdict.id))
+        raise InvalidState(
+            f"Verdict {verdict_id} was corrected by verdict {newer}; that one is published.",
+            superseded_by=newer,
+        )
+    if verdict.status != "published":
+        raise InvalidState(
+            f"Verdict {verdict_id} is {verdict.status}: only a published verdict has a "
+            "ClaimReview. An editor publishes it with POST /api/v1/verdicts/{id}/publish."
+        )
+    claim = load(session, Claim, verdict.claim_id)
+    article = load(session, Article, claim.article_id)
+    return Review(verdict, claim, article, _first_published_at(session, verdict))
+
+
+def published_reviews(
+    session: Session,
+    *,
+    limit: int,
+    after: tuple[int, int] | None = None,
+    published_after: datetime | None = None,
+    published_before: datetime | None = None,
+) -> list[Review]:
+    """Published verdicts, newest publication first, keyset-paginated by (time, id)."""
+    statement = (
+        select(Verdict, Claim, Article)
+        .join(Claim, Claim.id == Verdict.claim_id)
+        .join(Article, Article.id == Claim.article_id)
+        .where(Verdict.status == "published")
+    )
+    if published_after is not None:
+        statement = statement.where(Verdict.published_at >= published_after)
+    if published_before is not None:
+        statement = statement.where(Verdict.published_at < published_before)
+    if after is not None:
+        microseconds, last_id = after
+        statement = statement.where(
+            tuple_(Verdict.published_at, Verdict.id)
+            < tuple_(_from_microseconds(microseconds), last_id)
+        )
+    rows = session.execute(
+        statement.order_by(Verdict.published_at.desc(), Verdict.id.desc()).limit(limit)
+    ).all()
+    return [
+        Review(verdict, claim, article, _first_published_at(session, verdict))
+        for verdict, claim, article in rows
+    ]
+
+
+def review_cursor(review: Review) -> tuple[int, int]:
+    """Keyset position of a review in the feed: (published_at in microseconds, verdict id)."""
+    published_at = review.verdict.published_at
+    assert published_at is not None, "only published verdicts are in the feed"
+    return _to_microseconds(published_at), review.verdict.id
+
+
+def claim_review(
+    review: Review, scale: Sequence[Rating], publisher: Publisher, url: str
+) -> dict[str, Any]:
+    """schema.org ClaimReview JSON-LD of a published verdict."""
+    verdict, claim, article = review.verdict, review.claim, review.article
+    assert verdict.published_at is not None
+    author: dict[str, Any] = {"@type": "Organization", "name": publisher.name}
+    if publisher.url:
+        author["url"] = publisher.url
+    document: dict[str, Any] = {
+        "@context": SCHEMA_ORG,
+        "@type": "ClaimReview",
+        "url": url,
+        "claimReviewed": claim.text,
+        "datePublished": review.first_published_at.date().isoformat(),
+        "author": author,
+        "reviewRating": _review_rating(verdict.rating, scale),
+        "itemReviewed": _reviewed_claim(claim, article),
+        "reviewBody": verdict.summary,
+    }
+    if verdict.supersedes_id is not None:
+        document["dateModified"] = verdict.published_at.isoformat()
+    return document
+
+
+def _review_rating(key: str, scale: Sequence[Rating]) -> dict[str, Any]:
+    rating = next((r for r in scale if r.key == key), None)
+    # A key no longer on the configured scale still names itself.
+    label = rating.label if rating else key
+    result: dict[str, Any] = {"@type": "Rating", "alternateName": label}
+    values = [r.value for r in scale if r.value is not None]
+    if rating is not None and rating.value is not None and values:
+        result["ratingValue"] = rating.value
+        result["bestRating"] = max(values)
+        result["worstRating"] = min(values)
+    return result
+
+
+def _reviewed_claim(claim: Claim, article: Article) -> dict[str, Any]:
+    item: dict[str, Any] = {"@type": "Claim"}
+    appearance: dict[str, Any] = {"@type": "CreativeWork"}
+    if article.url:
+        appearance["url"] = article.url
+    if article.title:
+        appearance["headline"] = article.title
+    if article.published_at is not None:
+        appearance["datePublished"] = article.published_at.date().isoformat()
+        item["datePublished"] = appearance["datePublished"]
+    item["appearance"] = appearance
+    if claim.speaker:
+        item["author"] = {"@type": _speaker_type(claim), "name": claim.speaker}
+    return item
+
+
+def _speaker_type(claim: Claim) -> str:
+    for entity in claim.entities or []:
+        if entity.get("text") == claim.speaker and entity.get("label") in ORGANISATION_LABELS:
+            return "Organization"
+    return "Person"
+
+
+def _first_published_at(session: Session, verdict: Verdict) -> datetime:
+    """When the claim's review first went out: corrections keep the original date."""
+    assert verdict.published_at is not None
+    first = verdict.published_at
+    previous_id = verdict.supersedes_id
+    for _ in range(MAX_CORRECTIONS):
+        if previous_id is None:
+            break
+        row = session.execute(
+            select(Verdict.published_at, Verdict.supersedes_id).where(Verdict.id == previous_id)
+        ).first()
+        if row is None:
+            break
+        if row.published_at is not None:
+            first = min(first, row.published_at)
+        previous_id = row.supersedes_id
+    return first
+
+
+def _to_microseconds(moment: datetime) -> int:
+    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
+
+
+def _from_microseconds(value: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=value)
+
+
+# --------------------------------------------------------------------------------------------
+# W3C Web Annotation
+# --------------------------------------------------------------------------------------------
+
+
+def annotation_collection(
+    session: Session,
+    article_id: int,
+    *,
+    collection_id: str,
+    article_url: str,
+    claim_url: Callable[[int], str],
+    verdict_url: Callable[[int], str],
+    checkworthy: bool | None = None,
+) -> dict[str, Any]:
+    """The article's claims (highlighting) and published verdicts (assessing) as an
+    AnnotationCollection with its one page embedded.
+
+    Every annotation targets the article's own URL (or `article_url` when it has none) with a
+    TextQuoteSelector and a TextPositionSelector that both select the claim's text in the
+    current body.
+    """
+    article = load(session, Article, article_id)
+    source = article.url or article_url
+    conditions = [Claim.article_id == article_id, Claim.revision == article.revision]
+    if checkworthy is not None:
+        conditions.append(Claim.checkworthy.is_(checkworthy))
+    claims = list(
+        session.scalars(select(Claim).where(*conditions).order_by(Claim.start, Claim.end, Claim.id))
+    )
+    verdicts = _published_verdicts(session, [claim.id for claim in claims])
+    evidence = _evidence(session, [verdict.id for verdict in verdicts.values()])
+    items: list[dict[str, Any]] = []
+    for claim in claims:
+        target = _target(source, claim)
+        items.append(_highlight(claim, target, claim_url(claim.id)))
+        verdict = verdicts.get(claim.id)
+        if verdict is not None:
+            items.append(_assessment(verdict, evidence.get(verdict.id, []), target, verdict_url))
+    collection: dict[str, Any] = {
+        "@context": ANNOTATION_CONTEXT,
+        "id": collection_id,
+        "type": "AnnotationCollection",
+        "total": len(items),
+        "first": {"id": collection_id + "#page1", "type": "AnnotationPage", "items": items},
+    }
+    if article.title:
+        collection["label"] = f"Claims in: {article.title}"
+    return collection
+
+
+def _published_verdicts(session: Session, claim_ids: Sequence[int]) -> dict[int, Verdict]:
+    if not claim_ids:
+        return {}
+    verdicts = session.scalars(
+        select(Verdict).where(and_(Verdict.claim_id.in_(claim_ids), Verdict.status == "published"))
+    )
+    return {verdict.claim_id: verdict for verdict in verdicts}
+
+
+def _evidence(session: Session, verdict_ids: Sequence[int]) -> dict[int, list[Evidence]]:
+    found: dict[int, list[Evidence]] = {}
+    if verdict_ids:
+        for item in session.scalars(
+            select(Evidence)
+            .where(Evidence.verdict_id.in_(verdict_ids))
+            .order_by(Evidence.verdict_id, Evidence.position)
+        ):
+            found.setdefault(item.verdict_id, []).append(item)
+    return found
+
+
+def _target(source: str, claim: Claim) -> dict[str, Any]:
+    return {
+        "source": source,
+        "selector": [
+            {
+                "type": "TextQuoteSelector",
+                "exact": claim.text,
+                "prefix": claim.prefix,
+                "suffix": claim.suffix,
+            },
+            {"type": "TextPositionSelector", "start": claim.start, "end": claim.end},
+        ],
+    }
+
+
+def _highlight(claim: Claim, target: dict[str, Any], url: str) -> dict[str, Any]:
+    body: list[dict[str, Any]] = [
+        {"type": "TextualBody", "purpose": "tagging", "value": claim_type}
+        for claim_type in claim.types or []
+    ]
+    if claim.checkworthiness is not None:
+        body.append(
+            {
+                "type": "TextualBody",
+                "purpose": "describing",
+                "value": f"Check-worthiness {claim.checkworthiness:.2f}",
+            }
+        )
+    if claim.speaker:
+        body.append(
+            {"type": "TextualBody", "purpose": "describing", "value": f"Speaker: {claim.speaker}"}
+        )
+    annotation: dict[str, Any] = {
+        "id": url + "#highlighting",
+        "type": "Annotation",
+        "motivation": "highlighting",
+        "created": claim.created_at.isoformat(),
+        "target": target,
+    }
+    if body:
+        annotation["body"] = body
+    return annotation
+
+
+def _assessment(
+    verdict: Verdict,
+    evidence: Sequence[Evidence],
+    target: dict[str, Any],
+    verdict_url: Callable[[int], str],
+) -> dict[str, Any]:
+    body: list[dict[str, Any]] = [
+        {"type": "TextualBody", "purpose": "assessing", "value": verdict.rating},
+        {"type": "TextualBody", "purpose": "describing", "value": verdict.summary},
+    ]
+    for item in evidence:
+        link: dict[str, Any] = {"id": item.url, "type": "Text", "purpose": "linking"}
+        if item.title:
+            link["title"] = item.title
+        link["stance"] = item.stance
+        body.append(link)
+    assert verdict.published_at is not None
+    return {
+        "id": verdict_url(verdict.id) + "#assessing",
+        "type": "Annotation",
+        "motivation": "assessing",
+        "creator": {"type": "Person", "name": verdict.author},
+        "created": verdict.created_at.isoformat(),
+        "generated": verdict.published_at.isoformat(),
+        "body": body,
+        "target": target,
+    }
+
+
+def import_annotation(
+    session: Session, article_id: int, annotation: Mapping[str, Any], actor: Actor
+) -> Claim:
+    """A claim from an annotation made elsewhere, where its selectors anchor in the body.
+
+    A TextPositionSelector is used when it selects the quoted text (or when it is the only
+    selector); otherwise the TextQuoteSelector's exact text is looked up, the occurrence
+    whose prefix and suffix match best winning, then the one nearest the stated position.
+    """
+    article = load(session, Article, article_id)
+    quote, position = _selectors(annotation)
+    start, end = _anchor(article.body, quote, position)
+    return add_claim(session, article_id, start, end, actor)
+
+
+def _selectors(
+    annotation: Mapping[str, Any],
+) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
+    targets = annotation["target"]
+    quote = position = None
+    for target in targets if isinstance(targets, list) else [targets]:
+        selectors = target.get("selector") or []
+        for selector in selectors if isinstance(selectors, list) else [selectors]:
+            if selector.get("type") == "TextQuoteSelector" and quote is None:
+                quote = selector
+            elif selector.get("type") == "TextPositionSelector" and position is None:
+                position = selector
+    if quote is None and position is None:
+        raise Unprocessable(
+            "The annotation's target has no TextQuoteSelector or TextPositionSelector.",
+            errors={"target": ["Add a TextQuoteSelector or a TextPositionSelector."]},
+        )
+    return quote, position
+
+
+def _anchor(
+    body: str, quote: Mapping[str, Any] | None, position: Mapping[str, Any] | None
+) -> tuple[int, int]:
+    exact = quote.get("exact") if quote else None
+    if position is not None:
+        start, end = position["start"], position["end"]
+        in_range = 0 <= start < end <= len(body)
+        if in_range and (exact is None or body[start:end] == exact):
+            return start, end
+        if exact is None:
+            raise Unprocessable(
+                f"The TextPositionSelector {start}..{end} is outside the article body "
+                f"(0..{len(body)}).",
+                errors={"target": ["The position selector does not fit the body."]},
+            )
+    assert quote is not None
+    assert exact is not None
+    near = position["start"] if position is not None else 0
+    found = anchor(body, exact, quote.get("prefix") or "", quote.get("suffix") or "", near)
+    if found is None:
+        raise Unprocessable(
+            "The annotation's quoted text does not occur in the article's current body.",
+            errors={"target": ["The TextQuoteSelector's exact text is not in the article."]},
+        )
+    return found, found + len(exact)

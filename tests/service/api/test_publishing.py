@@ -1,0 +1,330 @@
+"""ClaimReview and W3C Web Annotation output, and the import of annotations."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pyld import jsonld
+
+from service.app import create_app
+from service.db import session_scope
+from service.domain.extraction import store_claims
+from tests.factories import article_payload, shared_articles
+from workers.extraction.anchoring import anchor
+from workers.extraction.engine import extract
+
+BODY = (
+    "The minister said unemployment fell to 4.1% in May, the lowest since 2001. "
+    "Critics said crime rose 12% last year. Thank you for reading."
+)
+ARTICLE_URL = "https://news.example.org/economy"
+# Stands in for https://schema.org's context, which would need the network: the part that
+# matters here is that every ClaimReview term is a schema.org term.
+SCHEMA_ORG_CONTEXT = {"@context": {"@vocab": "http://schema.org/"}}
+
+
+def offline_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    if url.rstrip("/") not in ("https://schema.org", "http://schema.org"):
+        raise AssertionError(f"unexpected context {url}")
+    return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
+            "document": SCHEMA_ORG_CONTEXT}  # fmt: skip
+
+
+def submit(client, headers, body: str = BODY, **fields: Any) -> dict[str, Any]:
+    payload = article_payload(body=body, url=ARTICLE_URL, **fields)
+    return client.post("/api/v1/articles", json=payload, headers=headers).get_json()
+
+
+@pytest.fixture
+def article(client, admin_headers, sessions) -> dict[str, Any]:
+    created = submit(
+        client, admin_headers, title="Jobs and crime", published_at="2026-03-02T08:00:00Z"
+    )
+    with session_scope(sessions) as session:
+        store_claims(session, created["id"], 1, extract(BODY))
+    return created
+
+
+def claim_with(client, headers, article_id: int, text: str) -> dict[str, Any]:
+    claims = client.get(
+        f"/api/v1/articles/{article_id}/claims", query_string={"limit": 200}, headers=headers
+    ).get_json()["items"]
+    return next(c for c in claims if text in c["text"])
+
+
+def verdict_on(client, headers, claim_id: int, rating: str = "mostly-true") -> dict[str, Any]:
+    response = client.post(
+        f"/api/v1/claims/{claim_id}/verdicts",
+        json={
+            "rating": rating,
+            "summary": "The figure matches the statistics office's release.",
+            "evidence": [{"url": "https://stats.example.gov/may", "stance": "supports"}],
+        },
+        headers=headers,
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def publish(client, headers, verdict_id: int) -> None:
+    response = client.post(f"/api/v1/verdicts/{verdict_id}/publish", headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def claim_review(client, headers, verdict_id: int):
+    return client.get(f"/api/v1/verdicts/{verdict_id}/claimreview", headers=headers)
+
+
+def test_claimreview_of_a_published_verdict(client, headers_for, article):
+    reviewer, editor = headers_for("reviewer"), headers_for("editor")
+    claim = claim_with(client, reviewer, article["id"], "unemployment fell")
+    verdict = verdict_on(client, reviewer, claim["id"])
+    publish(client, editor, verdict["id"])
+
+    response = claim_review(client, headers_for("newsroom"), verdict["id"])
+    assert response.status_code == 200
+    assert response.mimetype == "application/ld+json"
+    review = response.get_json()
+    assert review["@context"] == "https://schema.org"
+    assert review["@type"] == "ClaimReview"
+    assert review["claimReviewed"] == claim["text"]
+    assert review["reviewBody"] == verdict["summary"]
+    assert review["url"].endswith(f"/api/v1/verdicts/{verdict['id']}/claimreview")
+    assert review["datePublished"] == datetime.now(UTC).date().isoformat()
+    assert review["author"] == {"@type": "Organization", "name": "Fact-check desk"}
+    assert review["reviewRating"] == {
+        "@type": "Rating",
+        "ratingValue": 4,
+        "bestRating": 5,
+        "worstRating": 1,
+        "alternateName": "Mostly true",
+    }
+    item = review["itemReviewed"]
+    assert item["@type"] == "Claim"
+    assert item["datePublished"] == "2026-03-02"
+    assert item["appearance"] == {
+        "@type": "CreativeWork",
+        "url": ARTICLE_URL,
+        "headline": "Jobs and crime",
+        "datePublished": "2026-03-02",
+    }
+    assert item["author"] == {"@type": "Person", "name": claim["speaker"]}
+
+    expanded = jsonld.expand(review, {"documentLoader": offline_loader})
+    assert expanded[0]["@type"] == ["http://schema.org/ClaimReview"]
+    assert expanded[0]["http://schema.org/claimReviewed"] == [{"@value": claim["text"]}]
+    rating = expanded[0]["http://schema.org/reviewRating"][0]
+    assert rating["http://schema.org/ratingValue"] == [{"@value": 4}]
+
+
+def test_ratings_without_a_value_and_the_configured_publisher(settings, headers_for, sessions):
+    app = create_app(
+        dataclasses.replace(
+            settings,
+            organization_name="Example Checks",
+            organization_url="https://checks.example.org",
+            claimreview_url_template="https://checks.example.org/reviews/{id}",
+        )
+    )
+    client = app.test_client()
+    created = submit(client, headers_for("admin"))
+    with session_scope(sessions) as session:
+        store_claims(session, created["id"], 1, extract(BODY))
+    claim = claim_with(client, headers_for("viewer"), created["id"], "crime rose")
+    verdict = verdict_on(client, headers_for("reviewer"), claim["id"], rating="misleading")
+    publish(client, headers_for("admin"), verdict["id"])
+    review = claim_review(client, headers_for("viewer"), verdict["id"]).get_json()
+    assert review["reviewRating"] == {"@type": "Rating", "alternateName": "Misleading"}
+    assert review["author"] == {
+        "@type": "Organization",
+        "name": "Example Checks",
+        "url": "https://checks.example.org",
+    }
+    assert review["url"] == f"https://checks.example.org/reviews/{verdict['id']}"
+
+
+def test_unpublished_and_superseded_verdicts_have_no_claimreview(client, headers_for, article):
+    reviewer, editor = headers_for("reviewer"), headers_for("editor")
+    claim = claim_with(client, reviewer, article["id"], "unemployment fell")
+    verdict = verdict_on(client, reviewer, claim["id"])
+    refused = claim_review(client, reviewer, verdict["id"])
+    assert refused.status_code == 409
+    assert refused.mimetype == "application/problem+json"
+    assert "proposed" in refused.get_json()["detail"]
+    assert claim_review(client, reviewer, 10**9).status_code == 404
+
+    publish(client, editor, verdict["id"])
+    corrected = client.post(
+        f"/api/v1/verdicts/{verdict['id']}/corrections",
+        json={"rating": "true", "reason": "The revised release confirms the figure."},
+        headers=editor,
+    ).get_json()
+    old = claim_review(client, reviewer, verdict["id"])
+    assert old.status_code == 409
+    assert old.get_json()["superseded_by"] == corrected["id"]
+    review = claim_review(client, reviewer, corrected["id"]).get_json()
+    assert review["reviewRating"]["alternateName"] == "True"
+    # A correction keeps the first publication date and says when it changed.
+    assert review["datePublished"] == datetime.now(UTC).date().isoformat()
+    assert datetime.fromisoformat(review["dateModified"]) <= datetime.now(UTC)
+
+
+def test_feed_pages_through_current_reviews_newest_first(client, headers_for, article):
+    reviewer, editor = headers_for("reviewer"), headers_for("editor")
+    claims = client.get(f"/api/v1/articles/{article['id']}/claims", headers=reviewer).get_json()[
+        "items"
+    ]
+    published = []
+    for claim in claims:
+        verdict = verdict_on(client, reviewer, claim["id"])
+        publish(client, editor, verdict["id"])
+        published.append(verdict["id"])
+    newsroom = headers_for("newsroom")
+    seen, cursor = [], None
+    for _ in range(len(published) + 2):
+        query = {"limit": 1} | ({"cursor": cursor} if cursor else {})
+        response = client.get("/api/v1/claimreviews", query_string=query, headers=newsroom)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        page = response.get_json()
+        seen += [item["claimReviewed"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    texts = {c["id"]: c["text"] for c in claims}
+    assert seen == [texts[c["id"]] for c in reversed(claims)]
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    later = client.get(
+        "/api/v1/claimreviews", query_string={"published_after": future}, headers=newsroom
+    ).get_json()
+    assert later == {"items": [], "next_cursor": None}
+    bad = client.get("/api/v1/claimreviews", query_string={"cursor": "x"}, headers=newsroom)
+    assert bad.status_code == 422
+
+
+def selected(body: str, annotation: dict[str, Any]) -> tuple[str, str]:
+    """What each of the annotation's two selectors selects in `body`."""
+    quote, position = annotation["target"]["selector"]
+    assert quote["type"] == "TextQuoteSelector"
+    assert position["type"] == "TextPositionSelector"
+    start = anchor(body, quote["exact"], quote["prefix"], quote["suffix"])
+    assert start is not None
+    return body[start : start + len(quote["exact"])], body[position["start"] : position["end"]]
+
+
+def test_annotations_select_every_claim_of_the_seed_articles(client, headers_for, sessions):
+    admin, reviewer = headers_for("admin"), headers_for("reviewer")
+    for path in shared_articles():
+        body = path.read_text(encoding="utf-8")
+        created = submit(client, admin, body=body)
+        with session_scope(sessions) as session:
+            store_claims(session, created["id"], 1, extract(body))
+        response = client.get(f"/api/v1/articles/{created['id']}/annotations", headers=reviewer)
+        assert response.status_code == 200
+        assert response.mimetype == "application/ld+json"
+        assert response.mimetype_params == {"profile": "http://www.w3.org/ns/anno.jsonld"}
+        collection = response.get_json()
+        assert collection["@context"] == "http://www.w3.org/ns/anno.jsonld"
+        assert collection["type"] == "AnnotationCollection"
+        items = collection["first"]["items"]
+        claims = client.get(
+            f"/api/v1/articles/{created['id']}/claims",
+            query_string={"limit": 200},
+            headers=reviewer,
+        ).get_json()["items"]
+        assert len(items) == collection["total"] == len(claims) > 5
+        by_url = {f"/api/v1/claims/{c['id']}#highlighting": c for c in claims}
+        for annotation in items:
+            claim = by_url[annotation["id"].removeprefix("http://localhost")]
+            assert annotation["motivation"] == "highlighting"
+            assert annotation["target"]["source"] == ARTICLE_URL
+            assert selected(body, annotation) == (claim["text"], claim["text"])
+
+
+def test_published_verdicts_are_assessing_annotations(client, headers_for, article):
+    reviewer, editor = headers_for("reviewer"), headers_for("editor")
+    claim = claim_with(client, reviewer, article["id"], "crime rose")
+    verdict = verdict_on(client, reviewer, claim["id"], rating="false")
+    url = f"/api/v1/articles/{article['id']}/annotations"
+    motivations = [
+        a["motivation"] for a in client.get(url, headers=reviewer).json["first"]["items"]
+    ]
+    assert "assessing" not in motivations  # a proposed verdict is not published yet
+    publish(client, editor, verdict["id"])
+    items = client.get(url, headers=reviewer).get_json()["first"]["items"]
+    assessing = [a for a in items if a["motivation"] == "assessing"]
+    assert len(assessing) == 1
+    (assessment,) = assessing
+    assert assessment["id"].endswith(f"/api/v1/verdicts/{verdict['id']}#assessing")
+    assert {"type": "TextualBody", "purpose": "assessing", "value": "false"} in assessment["body"]
+    assert {
+        "id": "https://stats.example.gov/may",
+        "type": "Text",
+        "purpose": "linking",
+        "stance": "supports",
+    } in assessment["body"]
+    assert selected(BODY, assessment) == (claim["text"], claim["text"])
+    worthy = client.get(url, query_string={"checkworthy": "false"}, headers=reviewer).json
+    assert all("Thank you" in a["target"]["selector"][0]["exact"] for a in worthy["first"]["items"])
+
+
+def post_annotation(client, headers, article_id: int, *selectors: dict[str, Any]):
+    annotation = {
+        "@context": "http://www.w3.org/ns/anno.jsonld",
+        "type": "Annotation",
+        "body": {"type": "TextualBody", "value": "check this"},
+        "target": {"source": ARTICLE_URL, "selector": list(selectors)},
+    }
+    return client.post(
+        f"/api/v1/articles/{article_id}/annotations",
+        json=annotation,
+        headers={**headers, "Content-Type": "application/ld+json"},
+    )
+
+
+def test_imported_annotations_anchor_or_are_refused(client, headers_for, admin_headers):
+    body = "Prices rose 3%. Wages rose 3%. Prices rose 3% again in June."
+    created = submit(client, admin_headers, body=body)
+    reviewer = headers_for("reviewer")
+    article_id = created["id"]
+
+    # A quote repeated in the body: the suffix picks the second "Prices rose 3%".
+    quote = {"type": "TextQuoteSelector", "exact": "Prices rose 3%", "suffix": " again"}
+    response = post_annotation(client, reviewer, article_id, quote)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    claim = response.get_json()
+    assert (claim["start"], claim["end"]) == (31, 45)
+    assert claim["origin"] == "reviewer"
+    assert response.headers["ETag"] == f'"claim-{claim["id"]}-v1"'
+
+    # A stale position with a quote that still anchors: the quote wins.
+    stale = {"type": "TextPositionSelector", "start": 0, "end": 5}
+    wages = {"type": "TextQuoteSelector", "exact": "Wages rose 3%."}
+    claim = post_annotation(client, reviewer, article_id, stale, wages).get_json()
+    assert body[claim["start"] : claim["end"]] == "Wages rose 3%."
+
+    # A position alone.
+    position = {"type": "TextPositionSelector", "start": 0, "end": 15}
+    claim = post_annotation(client, reviewer, article_id, position).get_json()
+    assert claim["text"] == "Prices rose 3%."
+
+    # The same span again is a conflict, not a duplicate.
+    assert post_annotation(client, reviewer, article_id, position).status_code == 409
+
+    missing = {"type": "TextQuoteSelector", "exact": "Rents fell 2%."}
+    refused = post_annotation(client, reviewer, article_id, missing)
+    assert refused.status_code == 422
+    assert refused.mimetype == "application/problem+json"
+    assert "does not occur" in refused.get_json()["detail"]
+    outside = {"type": "TextPositionSelector", "start": 10, "end": 5_000}
+    assert post_annotation(client, reviewer, article_id, outside).status_code == 422
+    unknown = {"type": "CssSelector", "value": "p:nth-child(2)"}
+    assert post_annotation(client, reviewer, article_id, unknown).status_code == 422
+    backwards = {"type": "TextPositionSelector", "start": 9, "end": 3}
+    assert post_annotation(client, reviewer, article_id, backwards).status_code == 422
+    no_exact = {"type": "TextQuoteSelector", "prefix": "Prices"}
+    assert post_annotation(client, reviewer, article_id, no_exact).status_code == 422
+    assert post_annotation(client, reviewer, 10**9, quote).status_code == 404
+    assert post_annotation(client, headers_for("viewer"), article_id, quote).status_code == 403
