@@ -297,3 +297,75 @@ class AuditEvent(Base):
     at: Mapped[datetime] = _now()
 
     __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id", "id"),)
+
+
+WEBHOOK_EVENTS = (
+    "article.processed",
+    "article.failed",
+    "claim.verdict_added",
+    "verdict.published",
+    "verdict.corrected",
+)
+DELIVERY_STATUSES = ("pending", "succeeded", "failed")
+
+
+class WebhookSubscription(Base):
+    """A receiver of signed event deliveries.
+
+    The secret is stored as is, because signing needs it; it is shown to the subscriber once
+    and never listed or logged. A subscription is disabled (not deleted) after repeated
+    failed deliveries, so its delivery log stays readable.
+    """
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[Any]] = mapped_column(JSONB)
+    description: Mapped[str | None] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = _now()
+    consecutive_failures: Mapped[int] = mapped_column(Integer, server_default=sql_text("0"))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        # Emitting an event looks up the active subscriptions to it.
+        Index(
+            "ix_webhooks_active_events",
+            "events",
+            postgresql_using="gin",
+            postgresql_where=sql_text("disabled_at IS NULL"),
+        ),
+    )
+
+
+class WebhookDelivery(Base):
+    """One event for one subscription: its payload, and how sending it went."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(50))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(20), server_default=sql_text("'pending'"))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=sql_text("0"))
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(f"status IN {DELIVERY_STATUSES!r}", name="status"),
+        Index("ix_webhook_deliveries_webhook", "webhook_id", "id"),
+        # The sweeper looks for pending retries that are overdue.
+        Index(
+            "ix_webhook_deliveries_due",
+            "next_attempt_at",
+            postgresql_where=sql_text("status = 'pending'"),
+        ),
+    )

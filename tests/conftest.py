@@ -29,7 +29,17 @@ from service.migrations import upgrade
 from tests.factories import WorkerProcess
 
 ADMIN_TOKEN = "fct_test_admin_" + "x" * 24
-TABLES = ("claims", "article_revisions", "articles", "outbox", "api_tokens", "users", "audit_log")
+TABLES = (
+    "claims",
+    "article_revisions",
+    "articles",
+    "outbox",
+    "api_tokens",
+    "users",
+    "audit_log",
+    "webhook_deliveries",
+    "webhooks",
+)
 
 os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
 

@@ -18,10 +18,14 @@ EXTRACTION_QUEUE = "extraction"
 WEBHOOK_QUEUE = "webhooks"
 MAINTENANCE_QUEUE = "maintenance"
 QUEUES = (EXTRACTION_QUEUE, WEBHOOK_QUEUE, MAINTENANCE_QUEUE)
+# How often beat looks for webhook retries whose delayed message was lost.
+WEBHOOK_SWEEP_SECONDS = 60.0
 
 TASK_ROUTES = {
     "factcheck.extract_claims": {"queue": EXTRACTION_QUEUE},
     "factcheck.relay_outbox": {"queue": MAINTENANCE_QUEUE},
+    "factcheck.resume_webhooks": {"queue": MAINTENANCE_QUEUE},
+    "factcheck.deliver_webhook": {"queue": WEBHOOK_QUEUE},
 }
 
 
@@ -61,7 +65,12 @@ def make_celery(settings: Settings) -> Celery:
                 "task": "factcheck.relay_outbox",
                 "schedule": settings.outbox_relay_interval_seconds,
                 "options": {"expires": max(settings.outbox_relay_interval_seconds, 1.0)},
-            }
+            },
+            "resume-webhooks": {
+                "task": "factcheck.resume_webhooks",
+                "schedule": WEBHOOK_SWEEP_SECONDS,
+                "options": {"expires": WEBHOOK_SWEEP_SECONDS},
+            },
         },
         factcheck_settings=settings,
     )

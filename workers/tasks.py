@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -17,13 +18,28 @@ from service.config import Settings
 from service.db import make_engine, make_session_factory, session_scope
 from service.domain.extraction import fail_extraction, start_extraction, store_claims
 from service.domain.outbox import PUBLISHER_KEY, complete, relay
+from service.domain.webhooks import overdue_deliveries
 from workers.celery_app import send
 from workers.extraction.engine import Engine
+from workers.webhooks import deliver
 
 log = logging.getLogger(__name__)
 
 # Worth retrying: the database restarting or unreachable. Anything else is a real failure.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+# Tasks that must survive a killed worker (acknowledged only when done, so re-delivered) and
+# wait out a database outage with capped, jittered backoff.
+DURABLE_TASK: dict[str, Any] = {
+    "bind": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 2,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+}
+# A retry this late has lost its delayed task; one still in flight holds the row's lock.
+WEBHOOK_RETRY_GRACE_SECONDS = 120.0
 
 
 @dataclass
@@ -56,13 +72,7 @@ def resources(task: Task) -> _Resources:
 
 @shared_task(
     name="factcheck.extract_claims",
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
+    **DURABLE_TASK,
     max_retries=8,
 )
 def extract_claims(self: Task, article_id: int, revision: int, outbox_id: int | None = None) -> str:
@@ -98,6 +108,35 @@ def _fail(
     with session_scope(sessions) as session:
         fail_extraction(session, article_id, revision, reason, outbox_id=outbox_id)
     return "failed"
+
+
+@shared_task(
+    name="factcheck.deliver_webhook",
+    **DURABLE_TASK,
+    # The delivery row counts HTTP attempts and decides when to give up; a database outage
+    # is waited out (at most 300 s apart) rather than leaving the delivery pending forever.
+    max_retries=None,
+)
+def deliver_webhook(self: Task, delivery_id: int, outbox_id: int | None = None) -> str:
+    """Send one webhook delivery; retried with backoff on 5xx, 429 and network errors."""
+    res = resources(self)
+    attempted = deliver(res.sessions, res.settings, delivery_id, outbox_id)
+    if attempted.retry_in is not None:
+        raise self.retry(countdown=attempted.retry_in)
+    return attempted.outcome
+
+
+@shared_task(name="factcheck.resume_webhooks", bind=True, acks_late=False)
+def resume_webhooks(self: Task) -> int:
+    """Re-send webhook deliveries whose retry never ran (its delayed message was lost)."""
+    res = resources(self)
+    with session_scope(res.sessions) as session:
+        overdue = overdue_deliveries(session, grace_seconds=WEBHOOK_RETRY_GRACE_SECONDS)
+    for delivery_id in overdue:
+        self.app.send_task("factcheck.deliver_webhook", kwargs={"delivery_id": delivery_id})
+    if overdue:
+        log.warning("re-sent %d overdue webhook deliveries", len(overdue))
+    return len(overdue)
 
 
 @shared_task(name="factcheck.relay_outbox", bind=True, acks_late=False)

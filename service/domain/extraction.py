@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from service.domain.audit import record
 from service.domain.outbox import complete
+from service.domain.webhooks import article_event, emit
 from service.models import Article, Claim, Verdict
 from workers.extraction.anchoring import anchor
 from workers.extraction.engine import CONTEXT_CHARS as CONTEXT
@@ -114,6 +115,7 @@ def store_claims(
             search=SEARCH_VECTOR,
         )
     )
+    emit(session, "article.processed", article_event(session, article_id))
     return True
 
 
@@ -174,7 +176,7 @@ def fail_extraction(
 ) -> None:
     """Mark the revision failed with a reason a newsroom engineer can act on."""
     complete(session, outbox_id)
-    session.execute(
+    failed = session.execute(
         update(Article)
         .where(
             Article.id == article_id,
@@ -182,4 +184,7 @@ def fail_extraction(
             Article.status.in_(("queued", "processing")),
         )
         .values(status="failed", failure_reason=reason[:2000], updated_at=func.now())
-    )
+        .returning(Article.id)
+    ).first()
+    if failed is not None:
+        emit(session, "article.failed", article_event(session, article_id))

@@ -24,6 +24,7 @@ from service.domain import (
 from service.domain.agreement import ReviewerRating
 from service.domain.audit import record
 from service.domain.claims import ASSIGNS_OTHERS, Actor, get_claim
+from service.domain.webhooks import emit, verdict_event
 from service.models import Article, Claim, Evidence, Verdict
 from service.ratings import Rating
 
@@ -133,6 +134,7 @@ def add_verdict(
     session.flush()
     session.refresh(verdict)
     record(session, actor.name, "verdict.added", "claim", claim_id, after=_summary(verdict))
+    emit(session, "claim.verdict_added", verdict_event(verdict, claim))
     return verdict
 
 
@@ -197,6 +199,7 @@ def publish_verdict(session: Session, verdict_id: int, actor: Actor) -> Verdict:
     session.flush()
     session.refresh(verdict)
     record(session, actor.name, "verdict.published", "claim", claim.id, after=_summary(verdict))
+    emit(session, "verdict.published", verdict_event(verdict, claim))
     return verdict
 
 
@@ -244,6 +247,7 @@ def correct_verdict(
         session, actor.name, "verdict.corrected", "claim", claim.id,
         before=_summary(old), after={**_summary(corrected), "reason": reason},
     )  # fmt: skip
+    emit(session, "verdict.corrected", verdict_event(corrected, claim))
     return corrected
 
 

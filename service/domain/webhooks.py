@@ -1,0 +1,469 @@
+"""Webhooks: subscriptions, events written with the change that caused them, the delivery log.
+
+An event is recorded in the transaction of the change it reports: one delivery row per active
+subscription to it, and one outbox message per delivery, so nothing is sent before the commit
+and nothing is lost if the broker is down. Sending (`workers.webhooks`) locks the delivery
+row, so a delivery that succeeded is never sent again.
+
+Targets must be public http(s) hosts unless `FACTCHECK_WEBHOOK_ALLOW_PRIVATE` is set: a
+subscription to a private, loopback or otherwise internal address is refused, and every send
+re-resolves the host and connects only to an address that passed the same check (a host
+that resolved to a public address at subscription time may not later point inside).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import random
+import secrets
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.domain import NotFound, Unprocessable, load
+from service.domain.audit import record
+from service.domain.outbox import enqueue
+from service.models import (
+    WEBHOOK_EVENTS,
+    Article,
+    Claim,
+    Verdict,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+
+DELIVER_TASK = "factcheck.deliver_webhook"
+SECRET_PREFIX = "whsec_"  # noqa: S105 (a marker, not a secret)
+SIGNATURE_HEADER = "X-Factcheck-Signature"
+TIMESTAMP_HEADER = "X-Factcheck-Timestamp"
+EVENT_HEADER = "X-Factcheck-Event"
+DELIVERY_HEADER = "X-Factcheck-Delivery"
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# IPv6 addresses a NAT64 gateway translates to the IPv4 address in their last 32 bits.
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A webhook URL taken apart, with the addresses its host resolved to (all checked)."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+    addresses: tuple[IpAddress, ...]
+
+
+# ---- target checks (SSRF) ------------------------------------------------------------------
+
+
+def is_internal(address: IpAddress) -> bool:
+    """True for any address a webhook must not reach from inside the service's network."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour
+        if address in NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None and is_internal(embedded):
+            return True
+    return (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+        or not address.is_global
+    )
+
+
+def resolve_target(url: str, *, allow_private: bool) -> Target:
+    """Parse and resolve a webhook URL; raise Unprocessable unless every address is allowed.
+
+    Raises OSError (socket.gaierror) when the host does not resolve at all, which the
+    caller decides about: a subscription is refused, a delivery is retried.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise _refused(f"Not a usable URL: {error}.") from None
+    scheme = parts.scheme.lower()
+    host = parts.hostname
+    if scheme not in DEFAULT_PORTS or not host:
+        raise _refused("The URL must be http or https, with a host.")
+    if parts.username is not None or parts.password is not None:
+        raise _refused("The URL must not carry credentials; verify the signature instead.")
+    port = port or DEFAULT_PORTS[scheme]
+    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    addresses = tuple(
+        dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found)
+    )
+    if not addresses:
+        raise OSError(f"{host} has no addresses")
+    if not allow_private:
+        refused = [str(a) for a in addresses if is_internal(a)]
+        if refused:
+            raise _refused(
+                f"{host} resolves to {', '.join(refused)}, a private, loopback, link-local, "
+                "multicast or reserved address; webhooks only reach public hosts."
+            )
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return Target(scheme, host, port, path, addresses)
+
+
+def _refused(message: str) -> Unprocessable:
+    return Unprocessable(message, errors={"url": [message]})
+
+
+# ---- signing ---------------------------------------------------------------------------------
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """`sha256=` and the hex HMAC-SHA256 of `{timestamp}.{body}` keyed with the secret."""
+    digest = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return "sha256=" + digest.hexdigest()
+
+
+def retry_delay(
+    attempt: int, *, base: float, cap: float, rng: random.Random | None = None
+) -> float:
+    """Seconds to wait after failed attempt number `attempt` (1-based).
+
+    Exponential (base, 2 x base, 4 x base ...) up to `cap`, with "equal jitter": between half
+    and all of that, so receivers recovering at once are not hit in lockstep, while each wait
+    is still at least as long as the one before (until the cap).
+    """
+    delay = min(cap, base * 2 ** min(attempt - 1, 64))
+    return delay / 2 + (rng or random).uniform(0, delay / 2)
+
+
+# ---- subscriptions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreatedSubscription:
+    subscription: WebhookSubscription
+    secret: str
+
+
+def create_subscription(
+    session: Session, data: Mapping[str, Any], *, actor: str, allow_private: bool
+) -> CreatedSubscription:
+    """Subscribe a URL to events; the secret is returned here once."""
+    try:
+        resolve_target(data["url"], allow_private=allow_private)
+    except OSError as error:
+        raise _refused(f"The host of {data['url']!r} does not resolve ({error}).") from None
+    events = [event for event in WEBHOOK_EVENTS if event in set(data["events"])]
+    secret = new_secret()
+    subscription = WebhookSubscription(
+        url=data["url"],
+        events=events,
+        description=data.get("description"),
+        secret=secret,
+        created_by=actor,
+    )
+    session.add(subscription)
+    session.flush()
+    session.refresh(subscription)
+    record(
+        session, actor, "webhook.created", "webhook", subscription.id,
+        after={"url": subscription.url, "events": events},
+    )  # fmt: skip
+    return CreatedSubscription(subscription, secret)
+
+
+def get_subscription(session: Session, webhook_id: int) -> WebhookSubscription:
+    return load(session, WebhookSubscription, webhook_id)
+
+
+def list_subscriptions(
+    session: Session, *, limit: int, after_id: int | None = None
+) -> list[WebhookSubscription]:
+    statement = select(WebhookSubscription).order_by(WebhookSubscription.id).limit(limit)
+    if after_id is not None:
+        statement = statement.where(WebhookSubscription.id > after_id)
+    return list(session.scalars(statement))
+
+
+def delete_subscription(session: Session, webhook_id: int, *, actor: str) -> None:
+    """Remove a subscription and its delivery log; deliveries still queued are not sent."""
+    subscription = load(session, WebhookSubscription, webhook_id, for_update=True)
+    record(
+        session, actor, "webhook.deleted", "webhook", webhook_id,
+        before={"url": subscription.url, "events": subscription.events},
+    )  # fmt: skip
+    session.delete(subscription)
+    session.flush()
+
+
+def list_deliveries(
+    session: Session,
+    webhook_id: int,
+    *,
+    limit: int,
+    before_id: int | None = None,
+    status: str | None = None,
+) -> list[WebhookDelivery]:
+    """A subscription's deliveries, newest first."""
+    if session.get(WebhookSubscription, webhook_id) is None:
+        raise NotFound(f"WebhookSubscription {webhook_id} does not exist.")
+    statement = (
+        select(WebhookDelivery)
+        .where(WebhookDelivery.webhook_id == webhook_id)
+        .order_by(WebhookDelivery.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        statement = statement.where(WebhookDelivery.id < before_id)
+    if status is not None:
+        statement = statement.where(WebhookDelivery.status == status)
+    return list(session.scalars(statement))
+
+
+# ---- emitting events ---------------------------------------------------------------------------
+
+
+def emit(session: Session, event: str, data: Mapping[str, Any]) -> list[int]:
+    """Record `event` for every active subscription to it; returns the delivery ids.
+
+    Runs in the caller's transaction: if the change rolls back, so do its deliveries, and
+    the outbox publishes them only after the commit.
+    """
+    if event not in WEBHOOK_EVENTS:
+        raise ValueError(f"unknown webhook event {event!r}")
+    subscribers = session.scalars(
+        select(WebhookSubscription.id)
+        .where(
+            WebhookSubscription.disabled_at.is_(None),
+            WebhookSubscription.events.contains([event]),
+        )
+        .order_by(WebhookSubscription.id)
+    ).all()
+    if not subscribers:
+        return []
+    occurred_at = session.scalar(select(func.now()))
+    assert occurred_at is not None
+    ids = []
+    for webhook_id in subscribers:
+        delivery = WebhookDelivery(webhook_id=webhook_id, event=event, payload={})
+        session.add(delivery)
+        session.flush()
+        # The id is part of the body, so a receiver can deduplicate on the body alone.
+        delivery.payload = {
+            "id": str(delivery.id),
+            "event": event,
+            "occurred_at": occurred_at.isoformat(),
+            "data": dict(data),
+        }
+        enqueue(session, DELIVER_TASK, {"delivery_id": delivery.id})
+        ids.append(delivery.id)
+    session.flush()
+    return ids
+
+
+def article_event(session: Session, article_id: int) -> dict[str, Any]:
+    """What `article.processed` and `article.failed` say about an article."""
+    # Columns, not the ORM entity: the status was just changed by a bulk UPDATE.
+    article = session.execute(
+        select(
+            Article.id,
+            Article.revision,
+            Article.status,
+            Article.source,
+            Article.external_id,
+            Article.url,
+            Article.failure_reason,
+        ).where(Article.id == article_id)
+    ).one()
+    claims = session.scalar(
+        select(func.count())
+        .select_from(Claim)
+        .where(Claim.article_id == article_id, Claim.revision == article.revision)
+    )
+    return {
+        "article_id": article.id,
+        "revision": article.revision,
+        "status": article.status,
+        "source": article.source,
+        "external_id": article.external_id,
+        "url": article.url,
+        "failure_reason": article.failure_reason,
+        "claim_count": claims or 0,
+    }
+
+
+def verdict_event(verdict: Verdict, claim: Claim) -> dict[str, Any]:
+    """What the verdict events say: the verdict, its claim and article, never reviewer notes."""
+    return {
+        "verdict_id": verdict.id,
+        "claim_id": claim.id,
+        "article_id": claim.article_id,
+        "claim_text": claim.text,
+        "rating": verdict.rating,
+        "summary": verdict.summary,
+        "status": verdict.status,
+        "author": verdict.author,
+        "published_at": _iso(verdict.published_at),
+        "published_by": verdict.published_by,
+        "supersedes_id": verdict.supersedes_id,
+        "correction_reason": verdict.correction_reason,
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# ---- delivering --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingDelivery:
+    """A delivery locked for sending, with what sending needs."""
+
+    delivery_id: int
+    webhook_id: int
+    event: str
+    payload: dict[str, Any]
+    url: str
+    secret: str
+    attempt: int
+
+
+def lock_pending(session: Session, delivery_id: int) -> PendingDelivery | None:
+    """Lock a pending delivery for one attempt; None if it is done, gone, or being sent.
+
+    The row stays locked (SKIP LOCKED for everyone else) until the caller's transaction
+    ends, i.e. until the outcome of this attempt is recorded: a re-delivered task can never
+    send it a second time meanwhile, and finds it `succeeded` afterwards.
+    """
+    delivery = session.scalars(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending")
+        .with_for_update(skip_locked=True)
+    ).first()
+    if delivery is None:
+        return None
+    subscription = session.get(WebhookSubscription, delivery.webhook_id)
+    if subscription is None:
+        return None
+    if subscription.disabled_at is not None:
+        delivery.status = "failed"
+        delivery.last_error = "not sent: the subscription is disabled"
+        delivery.next_attempt_at = None
+        session.flush()
+        return None
+    return PendingDelivery(
+        delivery_id=delivery.id,
+        webhook_id=subscription.id,
+        event=delivery.event,
+        payload=delivery.payload,
+        url=subscription.url,
+        secret=subscription.secret,
+        attempt=delivery.attempts + 1,
+    )
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """How one HTTP attempt went: a status code, or an error; and whether to try again."""
+
+    status_code: int | None
+    error: str | None
+    retryable: bool
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+@dataclass(frozen=True)
+class Policy:
+    max_attempts: int
+    retry_base_seconds: float
+    retry_max_seconds: float
+    disable_after: int
+
+
+def record_attempt(
+    session: Session, pending: PendingDelivery, result: AttemptResult, policy: Policy
+) -> float | None:
+    """Store an attempt's outcome; the seconds to wait before the next one, or None if final.
+
+    A delivery fails for good on a permanent error or when its attempts are used up; the
+    subscription counts consecutive failed deliveries and is disabled at `disable_after`.
+    """
+    delivery = session.get(WebhookDelivery, pending.delivery_id)
+    # Locked and re-read: deliveries to one subscription may finish at the same time.
+    subscription = session.get(
+        WebhookSubscription, pending.webhook_id, with_for_update=True, populate_existing=True
+    )
+    if delivery is None or subscription is None:
+        raise NotFound(f"Webhook delivery {pending.delivery_id} no longer exists.")
+    delivery.attempts = pending.attempt
+    delivery.last_attempt_at = func.now()
+    delivery.last_status_code = result.status_code
+    delivery.last_error = result.error
+    delivery.next_attempt_at = None
+    if result.succeeded:
+        delivery.status = "succeeded"
+        delivery.delivered_at = func.now()
+        subscription.consecutive_failures = 0
+        return None
+    if result.retryable and pending.attempt < policy.max_attempts:
+        delay = retry_delay(
+            pending.attempt, base=policy.retry_base_seconds, cap=policy.retry_max_seconds
+        )
+        delivery.next_attempt_at = func.now() + func.make_interval(0, 0, 0, 0, 0, 0, delay)
+        return delay
+    delivery.status = "failed"
+    subscription.consecutive_failures += 1
+    if (
+        subscription.disabled_at is None
+        and subscription.consecutive_failures >= policy.disable_after
+    ):
+        subscription.disabled_at = func.now()
+        subscription.disabled_reason = (
+            f"disabled after {subscription.consecutive_failures} consecutive failed deliveries"
+        )
+        record(
+            session, "system", "webhook.disabled", "webhook", subscription.id,
+            after={"consecutive_failures": subscription.consecutive_failures},
+        )  # fmt: skip
+    return None
+
+
+def overdue_deliveries(session: Session, *, grace_seconds: float, limit: int = 1_000) -> list[int]:
+    """Pending deliveries whose retry is more than `grace_seconds` overdue.
+
+    A retry waits in the broker as a delayed task; if that message is lost (a broker restart
+    without persistence, a worker killed mid-attempt after its soft time limit) nothing else
+    would ever send the delivery. The sweeper re-sends these; `lock_pending` makes a late
+    duplicate harmless.
+    """
+    cutoff = func.now() - timedelta(seconds=grace_seconds)
+    return list(
+        session.scalars(
+            select(WebhookDelivery.id)
+            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at < cutoff)
+            .order_by(WebhookDelivery.next_attempt_at)
+            .limit(limit)
+        )
+    )
