@@ -1,4 +1,4 @@
-"""The `factcheck` command: run the service, manage users, migrate, submit."""
+"""The `factcheck` command: run the service, manage users, migrate, submit, and review."""
 
 from __future__ import annotations
 
@@ -507,3 +507,242 @@ def score(source: Any, batch: int) -> None:
         if len(pending) >= batch:
             flush()
     flush()
+
+
+# -- reviewer commands: the review API through service.client ---------------------------------
+
+url_option = click.option(
+    "--url",
+    envvar="FACTCHECK_URL",
+    default="http://127.0.0.1:8000",
+    show_default=True,
+    help="The service's base URL (or FACTCHECK_URL).",
+)
+token_option = click.option(
+    "--token", envvar="FACTCHECK_TOKEN", required=True, help="API token (or FACTCHECK_TOKEN)."
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+# The review queue's filters, shared by `queue` and `export claims`: (option, API parameter).
+_QUEUE_FILTERS = (
+    click.option("--status", type=click.Choice(["new", "in_review", "reviewed", "published",
+                                                 "not_checkworthy"])),
+    click.option("--checkworthy", type=click.BOOL, default=None,
+                 help="Default true: the check-worthy queue; false lists the rest."),
+    click.option("--min-score", type=click.FloatRange(0, 1)),
+    click.option("--type", "claim_type", help="Claim type, e.g. quantity."),
+    click.option("--assignee", type=int, help="User id."),
+    click.option("--article", type=int, help="Article id."),
+    click.option("--source"),
+    click.option("--created-after", help="RFC 3339 timestamp, e.g. 2026-01-01T00:00:00Z."),
+    click.option("--created-before", help="RFC 3339 timestamp."),
+    click.option("--q", help="Full-text search on claim and article text."),
+)  # fmt: skip
+
+
+def queue_filter_options(command: Any) -> Any:
+    for option in reversed(_QUEUE_FILTERS):
+        command = option(command)
+    return command
+
+
+def _queue_params(options: Mapping[str, Any]) -> dict[str, Any]:
+    """CLI filter options -> the API's query parameters (unset ones left out)."""
+    names = {"claim_type": "type"}
+    keys = ("status", "checkworthy", "min_score", "claim_type", "assignee", "article", "source",
+            "created_after", "created_before", "q")  # fmt: skip
+    return {names.get(k, k): options[k] for k in keys if options.get(k) is not None}
+
+
+@contextmanager
+def _api(url: str, token: str) -> Iterator[Any]:
+    """A client for the service; an API error becomes a clear message and exit status 1."""
+    from service.client import ApiError, FactcheckClient
+
+    try:
+        yield FactcheckClient(url, token)
+    except ApiError as error:
+        fail(error.message())
+
+
+def _short(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@main.command()
+@queue_filter_options
+@click.option("--sort", type=click.Choice(["score", "recency"]), default="score", show_default=True)
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True,
+              help="Claims to list (pages are followed).")  # fmt: skip
+@json_option
+@url_option
+@token_option
+def queue(sort: str, limit: int, as_json: bool, url: str, token: str, **filters: Any) -> None:
+    """List the review queue: id, score, status, types, text."""
+    params = {**_queue_params(filters), "sort": sort, "limit": min(limit, 200)}
+    shown = 0
+    with _api(url, token) as client:
+        for claim in client.iter_queue(**params):
+            if as_json:
+                click.echo(json.dumps(claim, ensure_ascii=False))
+            else:
+                score = claim["checkworthiness"]
+                click.echo(
+                    f"{claim['id']:>7}  {'  n/a' if score is None else f'{score:.2f}'}  "
+                    f"{claim['status']:<15} {','.join(claim['types']) or '-':<20} "
+                    f"{_short(claim['text'], 100)}"
+                )
+            shown += 1
+            if shown >= limit:
+                break
+    if not shown and not as_json:
+        click.echo("the queue is empty for these filters", err=True)
+
+
+@main.group()
+def claim() -> None:
+    """Review one claim: show it in context, take it."""
+
+
+@claim.command("show")
+@click.argument("claim_id", type=int)
+@click.option("--context", "width", type=click.IntRange(0), default=160, show_default=True,
+              help="Characters of article text shown on each side.")  # fmt: skip
+@json_option
+@url_option
+@token_option
+def claim_show(claim_id: int, width: int, as_json: bool, url: str, token: str) -> None:
+    """Show a claim in its article, with its verdicts and evidence."""
+    with _api(url, token) as client:
+        found = client.claim_context(claim_id, width)
+    item = found.claim
+    if as_json:
+        payload = {**item, "context": {"before": found.before, "after": found.after}}
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    score = item["checkworthiness"]
+    click.echo(f"claim {item['id']}  status {item['status']}  version {item['version']}")
+    click.echo(
+        f"score {'n/a' if score is None else f'{score:.2f}'}  "
+        f"types {','.join(item['types']) or '-'}  speaker {item['speaker'] or '-'}  "
+        f"assignee {item['assignee_id'] or '-'}"
+    )
+    title = found.article.get("title") or "(untitled)"
+    click.echo(f"article {item['article_id']}: {title}  {found.article.get('url') or ''}".rstrip())
+    click.echo("")
+    click.echo(f"…{found.before}" + click.style(f"[[{found.text}]]", bold=True) + f"{found.after}…")
+    click.echo("")
+    if not item["verdicts"]:
+        click.echo("no verdicts yet")
+    for given in item["verdicts"]:
+        click.echo(
+            f"verdict {given['id']} [{given['status']}] {given['rating']} "
+            f"by {given['author']}: {given['summary']}"
+        )
+        for evidence in given["evidence"]:
+            click.echo(f"    {evidence['stance']:<9} {evidence['url']}")
+    click.echo(f"agreement: {item['agreement']}")
+
+
+@claim.command("take")
+@click.argument("claim_id", type=int)
+@url_option
+@token_option
+def claim_take(claim_id: int, url: str, token: str) -> None:
+    """Assign the claim to yourself and start reviewing it."""
+    with _api(url, token) as client:
+        taken = client.take_claim(claim_id)
+    click.echo(f"claim {taken['id']} is yours ({taken['status']}, version {taken['version']})")
+
+
+@main.group()
+def verdict() -> None:
+    """Add and publish verdicts."""
+
+
+def _evidence(value: str) -> dict[str, str]:
+    """URL[,stance]: a trailing ,supports / ,refutes / ,context is the stance (else context)."""
+    from service.models import STANCES
+
+    url, _, stance = value.rpartition(",")
+    if url and stance in STANCES:
+        return {"url": url, "stance": stance}
+    return {"url": value, "stance": "context"}
+
+
+@verdict.command("add")
+@click.argument("claim_id", type=int)
+@click.option("--rating", required=True, help="A key of the rating scale, e.g. mostly-false.")
+@click.option("--summary", required=True, help="One or two sentences: what is wrong or right.")
+@click.option("--rationale", default=None)
+@click.option("--confidence", type=click.FloatRange(0, 1), default=None)
+@click.option("--evidence", "evidence", multiple=True, metavar="URL[,STANCE]",
+              help="Repeatable; stance is supports, refutes or context (the default).")  # fmt: skip
+@url_option
+@token_option
+def verdict_add(
+    claim_id: int,
+    rating: str,
+    summary: str,
+    rationale: str | None,
+    confidence: float | None,
+    evidence: tuple[str, ...],
+    url: str,
+    token: str,
+) -> None:
+    """Add your verdict on a claim, with evidence; prints the verdict's id."""
+    with _api(url, token) as client:
+        added = client.add_verdict(
+            claim_id,
+            rating,
+            summary,
+            evidence=[_evidence(item) for item in evidence],
+            rationale=rationale,
+            confidence=confidence,
+        )
+    click.echo(
+        f"verdict {added['id']} added to claim {claim_id}: {added['rating']} "
+        f"({added['status']}, {len(added['evidence'])} evidence)"
+    )
+
+
+@verdict.command("publish")
+@click.argument("verdict_id", type=int)
+@url_option
+@token_option
+def verdict_publish(verdict_id: int, url: str, token: str) -> None:
+    """Publish a proposed verdict (editor or admin token)."""
+    with _api(url, token) as client:
+        published = client.publish_verdict(verdict_id)
+    click.echo(
+        f"verdict {published['id']} published at {published['published_at']} "
+        f"(claim {published['claim_id']})"
+    )
+
+
+@main.group()
+def export() -> None:
+    """Bulk exports, streamed to a file."""
+
+
+@export.command("claims")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV file to write (- for standard output).")  # fmt: skip
+@queue_filter_options
+@click.option("--verdicts", type=click.Choice(["all", "published"]), default="all",
+              show_default=True)  # fmt: skip
+@url_option
+@token_option
+def export_claims(out: Path, verdicts: str, url: str, token: str, **filters: Any) -> None:
+    """Export claims and their verdicts as CSV (the queue's filters); progress on stderr."""
+    params = {**_queue_params(filters), "verdicts": verdicts}
+
+    def progress(rows: int) -> None:
+        click.echo(f"\r{rows} rows written", nl=False, err=True)
+
+    with _api(url, token) as client:
+        target: Any = sys.stdout if str(out) == "-" else out
+        rows = client.export_claims(target, progress=progress, **params)
+    click.echo("", err=True)
+    click.echo(f"exported {rows} rows to {out}", err=True)

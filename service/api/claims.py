@@ -47,17 +47,9 @@ def _with_etag(claim: Claim, status: int = 200) -> tuple[Claim, int, dict[str, s
     return claim, status, {"ETag": etag("claim", claim.id, claim.version)}
 
 
-@blp.route("", methods=["GET"])
-@require("claims:read")
-@blp.arguments(QueueQuerySchema, location="query", unknown=ma.RAISE)
-@blp.response(200, ReviewClaimPageSchema)
-@documented_errors(blp)
-def list_queue(query: dict[str, Any]) -> dict[str, Any]:
-    """The review queue: check-worthy claims of current revisions, highest score first.
-
-    Filters combine; `checkworthy=false` lists the rest; `sort=recency` lists newest first.
-    """
-    where = domain.QueueFilter(
+def queue_filter(query: dict[str, Any]) -> domain.QueueFilter:
+    """The queue filter named by a QueueQuerySchema query (also used by the CSV export)."""
+    return domain.QueueFilter(
         status=query.get("status"),
         checkworthy=query["checkworthy"],
         min_score=query.get("min_score"),
@@ -69,6 +61,19 @@ def list_queue(query: dict[str, Any]) -> dict[str, Any]:
         created_before=query.get("created_before"),
         query=query.get("q"),
     )
+
+
+@blp.route("", methods=["GET"])
+@require("claims:read")
+@blp.arguments(QueueQuerySchema, location="query", unknown=ma.RAISE)
+@blp.response(200, ReviewClaimPageSchema)
+@documented_errors(blp)
+def list_queue(query: dict[str, Any]) -> dict[str, Any]:
+    """The review queue: check-worthy claims of current revisions, highest score first.
+
+    Filters combine; `checkworthy=false` lists the rest; `sort=recency` lists newest first.
+    """
+    where = queue_filter(query)
     limit = query["limit"]
     items = domain.list_queue(
         db(), where, sort=query["sort"], limit=limit, after=query.get("cursor")

@@ -176,7 +176,7 @@ def list_queue(
     """The review queue, keyset-paginated. sort: "score" (highest first) or "recency"."""
     # Only the current revision of each article is under review.
     conditions: list[ColumnElement[Any]] = [Claim.revision == Article.revision]
-    conditions += _filter_conditions(where)
+    conditions += filter_conditions(where)
     if after is not None:
         conditions.append(_after_score(after, where) if sort == "score" else Claim.id < after[-1])
     queue = select(Claim).join(Article, Article.id == Claim.article_id).where(*conditions)
@@ -228,7 +228,8 @@ def _order(sort: str, columns: Any) -> list[ColumnElement[Any]]:
     return [columns.id.desc()]
 
 
-def _filter_conditions(where: QueueFilter) -> list[ColumnElement[Any]]:
+def filter_conditions(where: QueueFilter) -> list[ColumnElement[Any]]:
+    """Conditions on Claim (and Article, joined) for every filter of `where` but `query`."""
     conditions: list[ColumnElement[Any]] = []
     if where.status is not None:
         conditions.append(Claim.status == where.status)

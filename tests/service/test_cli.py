@@ -93,3 +93,24 @@ def test_score_reads_one_sentence_per_line_from_stdin():
     records = [json.loads(line) for line in result.output.splitlines()]
     assert [r["line"] for r in records] == [1, 3]
     assert records[0]["checkworthiness"] > records[1]["checkworthiness"]
+
+
+def test_verdict_evidence_option_reads_a_trailing_stance():
+    from service.cli import _evidence
+
+    assert _evidence("https://a.example/x,refutes") == {
+        "url": "https://a.example/x",
+        "stance": "refutes",
+    }
+    # A comma inside the URL is not a stance; the default stance is context.
+    assert _evidence("https://a.example/q?ids=1,2") == {
+        "url": "https://a.example/q?ids=1,2",
+        "stance": "context",
+    }
+
+
+def test_reviewer_commands_need_a_token(monkeypatch):
+    monkeypatch.delenv("FACTCHECK_TOKEN", raising=False)
+    result = CliRunner().invoke(main, ["claim", "show", "1"])
+    assert result.exit_code == 2
+    assert "--token" in result.output
