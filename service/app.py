@@ -85,12 +85,15 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from service.api.articles import blp as articles_blp
     from service.api.claims import blp as claims_blp
+    from service.api.exports import blp as exports_blp
     from service.api.health import blp as health_blp
+    from service.api.publishing import annotations_blp, reviews_blp
     from service.api.score import blp as score_blp
     from service.api.stats import blp as stats_blp
     from service.api.users import blp as users_blp
     from service.api.verdicts import blp as verdicts_blp
     from service.api.verdicts import ratings_blp
+    from service.api.webhooks import blp as webhooks_blp
 
     api.register_blueprint(health_blp)
     api.register_blueprint(articles_blp, url_prefix=API_PREFIX + "/articles")
@@ -100,6 +103,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(ratings_blp, url_prefix=API_PREFIX + "/ratings")
     api.register_blueprint(stats_blp, url_prefix=API_PREFIX + "/stats")
     api.register_blueprint(users_blp, url_prefix=API_PREFIX + "/users")
+    api.register_blueprint(webhooks_blp, url_prefix=API_PREFIX + "/webhooks")
+    api.register_blueprint(reviews_blp, url_prefix=API_PREFIX)
+    api.register_blueprint(annotations_blp, url_prefix=API_PREFIX)
+    api.register_blueprint(exports_blp, url_prefix=API_PREFIX + "/exports")
     # marshmallow cannot say "exactly one of"; the contract must, or clients guess.
     api.spec.components.schemas["ScoreIn"]["oneOf"] = [
         {"required": ["text"]},

@@ -30,6 +30,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "claims:review": frozenset({"admin", "editor", "reviewer"}),
     "verdicts:write": frozenset({"admin", "editor", "reviewer"}),
     "verdicts:publish": frozenset({"admin", "editor"}),
+    # Subscriptions decide where verdicts are pushed: the people who decide what is published.
+    "webhooks:manage": frozenset({"admin", "editor"}),
+    # Published reviews (ClaimReview) are what newsrooms and aggregators pick up.
+    "reviews:read": frozenset({"admin", "editor", "reviewer", "newsroom", "viewer"}),
+    # Bulk CSV of claims and every verdict, proposed ones included: who may read the queue.
+    "exports:read": frozenset({"admin", "editor", "reviewer", "viewer"}),
 }
 
 F = TypeVar("F", bound=Callable[..., Any])

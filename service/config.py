@@ -42,6 +42,16 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    """A boolean: 1/true/yes/on or 0/false/no/off (unset is false)."""
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be 1 or 0 (true or false), got {raw!r}")
+
+
 def _threshold(env: Mapping[str, str], name: str) -> float | None:
     """A probability in [0, 1], or None (the model's own threshold) when unset."""
     if not env.get(name):
@@ -60,6 +70,20 @@ def _scale(env: Mapping[str, str], name: str) -> tuple[Rating, ...]:
         return parse_scale(raw)
     except (ScaleError, OSError) as error:
         raise ConfigError(f"{name}: {error}") from None
+
+
+def _url_template(env: Mapping[str, str], name: str) -> str | None:
+    """A public URL with an {id} placeholder, e.g. https://example.org/fact-checks/{id}."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("https://", "http://")) or raw.count("{id}") != 1:
+        raise ConfigError(f"{name} must be an http(s) URL containing {{id}} once (got {raw!r})")
+    try:
+        raw.format(id=1)
+    except (IndexError, KeyError, ValueError):
+        raise ConfigError(f"{name}: only the {{id}} placeholder is allowed") from None
+    return raw
 
 
 def _required(env: Mapping[str, str], name: str, hint: str) -> str:
@@ -90,7 +114,16 @@ class Settings:
     publish_timeout_seconds: float = 2.0
     checkworthy_threshold: float | None = None
     rating_scale: tuple[Rating, ...] = DEFAULT_SCALE
+    organization_name: str = "Fact-check desk"
+    organization_url: str | None = None
+    claimreview_url_template: str | None = None
     log_level: str = "INFO"
+    webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = 5.0
+    webhook_max_attempts: int = 8
+    webhook_retry_base_seconds: float = 10.0
+    webhook_retry_max_seconds: float = 3600.0
+    webhook_disable_after: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -114,7 +147,16 @@ class Settings:
             publish_timeout_seconds=_float(env, "FACTCHECK_PUBLISH_TIMEOUT", 2.0),
             checkworthy_threshold=_threshold(env, "FACTCHECK_CHECKWORTHY_THRESHOLD"),
             rating_scale=_scale(env, "FACTCHECK_RATING_SCALE"),
+            organization_name=env.get("FACTCHECK_ORGANIZATION_NAME") or "Fact-check desk",
+            organization_url=env.get("FACTCHECK_ORGANIZATION_URL") or None,
+            claimreview_url_template=_url_template(env, "FACTCHECK_CLAIMREVIEW_URL"),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            webhook_allow_private=_flag(env, "FACTCHECK_WEBHOOK_ALLOW_PRIVATE"),
+            webhook_timeout_seconds=_float(env, "FACTCHECK_WEBHOOK_TIMEOUT", 5.0),
+            webhook_max_attempts=_int(env, "FACTCHECK_WEBHOOK_MAX_ATTEMPTS", 8, 1),
+            webhook_retry_base_seconds=_float(env, "FACTCHECK_WEBHOOK_RETRY_BASE", 10.0),
+            webhook_retry_max_seconds=_float(env, "FACTCHECK_WEBHOOK_RETRY_MAX", 3600.0),
+            webhook_disable_after=_int(env, "FACTCHECK_WEBHOOK_DISABLE_AFTER", 10, 1),
         )
         if settings.admin_token is not None and len(settings.admin_token) < 24:
             raise ConfigError("FACTCHECK_ADMIN_TOKEN must be at least 24 characters long")

@@ -36,11 +36,28 @@ ENDPOINTS = [
     ("POST", "/api/v1/verdicts/{verdict}/corrections", "verdicts:publish"),
     ("GET", "/api/v1/ratings", "claims:read"),
     ("GET", "/api/v1/stats/agreement", "claims:read"),
+    ("GET", "/api/v1/verdicts/{verdict}/claimreview", "reviews:read"),
+    ("GET", "/api/v1/claimreviews", "reviews:read"),
+    ("GET", "/api/v1/articles/{id}/annotations", "claims:read"),
+    ("POST", "/api/v1/articles/{id}/annotations", "claims:review"),
+    ("GET", "/api/v1/exports/claims.csv", "exports:read"),
     ("POST", "/api/v1/users", "users:manage"),
     ("GET", "/api/v1/users", "users:manage"),
     ("POST", "/api/v1/users/{user}/tokens", "users:manage"),
     ("DELETE", "/api/v1/users/{user}", "users:manage"),
+    ("POST", "/api/v1/webhooks", "webhooks:manage"),
+    ("GET", "/api/v1/webhooks", "webhooks:manage"),
+    ("GET", "/api/v1/webhooks/{webhook}", "webhooks:manage"),
+    ("DELETE", "/api/v1/webhooks/{webhook}", "webhooks:manage"),
+    ("GET", "/api/v1/webhooks/{webhook}/deliveries", "webhooks:manage"),
 ]
+# A public address written as a literal: creating the subscription needs no DNS.
+WEBHOOK = {"url": "https://93.184.215.14/hook", "events": ["verdict.published"]}
+# Anchors in article_payload()'s body, away from the claim the fixture inserts.
+ANNOTATION = {
+    "type": "Annotation",
+    "target": {"selector": {"type": "TextQuoteSelector", "exact": "It rose 5% on last year."}},
+}
 VERDICT = {"rating": "false", "summary": "The figure is wrong.", "evidence": []}
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -59,17 +76,27 @@ def make_verdict(client, claim_id, headers, *, published=False):
 def call(client, method, path, headers, article_id, claim_id):
     verdict_id = None
     if "{verdict}" in path:
-        verdict_id = make_verdict(client, claim_id, headers, published=path.endswith("corrections"))
+        published = path.endswith(("corrections", "claimreview"))
+        verdict_id = make_verdict(client, claim_id, headers, published=published)
     user_id = None
     if "{user}" in path:
         created = client.post(
             "/api/v1/users", json={"name": uuid.uuid4().hex, "role": "viewer"}, headers=ADMIN
         )
         user_id = created.get_json()["user"]["id"]
-    path = path.format(id=article_id, claim=claim_id, verdict=verdict_id, user=user_id)
+    webhook_id = None
+    if "{webhook}" in path:
+        webhook_id = client.post("/api/v1/webhooks", json=WEBHOOK, headers=ADMIN).json["id"]
+    path = path.format(
+        id=article_id, claim=claim_id, verdict=verdict_id, user=user_id, webhook=webhook_id
+    )
     payload = None
     if path == "/api/v1/users" and method == "POST":
         payload = {"name": uuid.uuid4().hex, "role": "reviewer"}
+    elif path == "/api/v1/webhooks" and method == "POST":
+        payload = WEBHOOK
+    elif path.endswith("annotations") and method == "POST":
+        payload = ANNOTATION
     elif path.endswith("verdicts"):
         payload = VERDICT
     elif path.endswith("corrections"):
@@ -130,7 +157,8 @@ def test_endpoint_table_covers_every_authenticated_route(app):
             rule.rule.replace("<int:article_id>", "{id}")
             .replace("<int:claim_id>", "{claim}")
             .replace("<int:verdict_id>", "{verdict}")
-            .replace("<int:user_id>", "{user}"),
+            .replace("<int:user_id>", "{user}")
+            .replace("<int:webhook_id>", "{webhook}"),
         )
         for rule in app.url_map.iter_rules()
         if getattr(app.view_functions[rule.endpoint], "required_permission", None)
