@@ -8,6 +8,7 @@ import marshmallow as ma
 from flask import request
 from flask_smorest import abort
 
+from schemas import examples
 from schemas.articles import (
     ArticleBatchInSchema,
     ArticleBatchOutSchema,
@@ -56,7 +57,7 @@ def _detail(article: Article) -> dict[str, Any]:
 
 @blp.route("", methods=["POST"])
 @require("articles:submit")
-@blp.arguments(ArticleInSchema)
+@blp.arguments(ArticleInSchema, example=examples.ARTICLE)
 @blp.response(202, ArticleSummarySchema, description="Accepted: queued for claim extraction")
 @blp.alt_response(
     200, schema=ArticleSummarySchema, description="Already submitted: the existing one"
@@ -75,7 +76,7 @@ def submit(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
 
 @blp.route("/batch", methods=["POST"])
 @require("articles:submit")
-@blp.arguments(ArticleBatchInSchema)
+@blp.arguments(ArticleBatchInSchema, example=examples.ARTICLE_BATCH)
 @blp.response(202, ArticleBatchOutSchema)
 @documented_errors(blp, 400, 413, 415, 503)
 def submit_batch(data: dict[str, Any]) -> dict[str, Any]:
@@ -130,7 +131,7 @@ def get_article(article_id: int) -> dict[str, Any]:
 
 @blp.route("/<int:article_id>", methods=["PUT"])
 @require("articles:submit")
-@blp.arguments(ArticleRevisionInSchema)
+@blp.arguments(ArticleRevisionInSchema, example=examples.ARTICLE_REVISION)
 @blp.response(202, ArticleSummarySchema, description="A new revision, queued for extraction")
 @blp.alt_response(200, schema=ArticleSummarySchema, description="Same text: nothing changed")
 @documented_errors(blp, 400, 404, 413, 415)

@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from schemas import examples
 from schemas.claims import (
     ClaimDetailSchema,
     ClaimPatchSchema,
@@ -84,7 +85,7 @@ def list_queue(query: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("", methods=["POST"])
 @require("claims:review")
-@blp.arguments(NewClaimSchema)
+@blp.arguments(NewClaimSchema, example=examples.NEW_CLAIM)
 @blp.response(201, ReviewClaimSchema)
 @documented_errors(blp, 400, 404, 409, 415)
 def create(data: dict[str, Any]) -> tuple[Claim, int, dict[str, str]]:
@@ -115,7 +116,7 @@ def get_claim(claim_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
 
 @blp.route("/<int:claim_id>", methods=["PATCH"])
 @require("claims:review")
-@blp.arguments(ClaimPatchSchema)
+@blp.arguments(ClaimPatchSchema, example=examples.CLAIM_PATCH)
 @blp.response(200, ReviewClaimSchema)
 @documented_errors(blp, 400, 404, 409, 412, 415, 428)
 @blp.doc(parameters=[IF_MATCH])
@@ -141,7 +142,7 @@ def take(claim_id: int) -> tuple[Claim, int, dict[str, str]]:
 
 @blp.route("/<int:claim_id>/verdicts", methods=["POST"])
 @require("verdicts:write")
-@blp.arguments(VerdictInSchema)
+@blp.arguments(VerdictInSchema, example=examples.VERDICT)
 @blp.response(201, VerdictSchema)
 @documented_errors(blp, 400, 404, 409, 415)
 def add_verdict(data: dict[str, Any], claim_id: int) -> Any:

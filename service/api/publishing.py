@@ -8,6 +8,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Response, url_for
 
+from schemas import examples
 from schemas.claims import ReviewClaimSchema
 from schemas.common import encode_cursor
 from schemas.publishing import (
@@ -121,7 +122,7 @@ def article_annotations(query: dict[str, Any], article_id: int) -> Response:
 
 @annotations_blp.route("/articles/<int:article_id>/annotations", methods=["POST"])
 @require("claims:review")
-@annotations_blp.arguments(AnnotationInSchema)
+@annotations_blp.arguments(AnnotationInSchema, example=examples.ANNOTATION)
 @annotations_blp.response(201, ReviewClaimSchema)
 @documented_errors(annotations_blp, 400, 404, 409, 415)
 def import_annotation(annotation: dict[str, Any], article_id: int) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from schemas import examples
 from schemas.score import ScoreInSchema, ScoreOutSchema
 from service.api import Blueprint, documented_errors
 from service.auth import require
@@ -14,7 +15,7 @@ blp = Blueprint("score", __name__, description="Check-worthiness scoring without
 
 @blp.route("", methods=["POST"])
 @require("claims:score")
-@blp.arguments(ScoreInSchema)
+@blp.arguments(ScoreInSchema, example=examples.SCORE)
 @blp.response(200, ScoreOutSchema)
 @documented_errors(blp, 400, 413, 415)
 def score(data: dict[str, Any]) -> dict[str, Any]:

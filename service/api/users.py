@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from schemas import examples
 from schemas.common import encode_cursor
 from schemas.users import (
     IssuedTokenSchema,
@@ -28,7 +29,7 @@ def _issued(issued: domain.IssuedToken) -> dict[str, Any]:
 
 @blp.route("", methods=["POST"])
 @require("users:manage")
-@blp.arguments(UserInSchema)
+@blp.arguments(UserInSchema, example=examples.USER)
 @blp.response(201, IssuedTokenSchema)
 @documented_errors(blp, 400, 409, 415)
 def create_user(data: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from schemas import examples
 from schemas.verdicts import (
     CorrectionInSchema,
     RatingScaleSchema,
@@ -67,7 +68,7 @@ def get_verdict(verdict_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
 
 @blp.route("/<int:verdict_id>", methods=["PATCH"])
 @require("verdicts:write")
-@blp.arguments(VerdictPatchSchema)
+@blp.arguments(VerdictPatchSchema, example=examples.VERDICT_PATCH)
 @blp.response(200, VerdictSchema)
 @documented_errors(blp, 400, 404, 409, 412, 415, 428)
 @blp.doc(parameters=[IF_MATCH])
@@ -90,7 +91,7 @@ def publish(verdict_id: int) -> Any:
 
 @blp.route("/<int:verdict_id>/corrections", methods=["POST"])
 @require("verdicts:publish")
-@blp.arguments(CorrectionInSchema)
+@blp.arguments(CorrectionInSchema, example=examples.CORRECTION)
 @blp.response(201, VerdictSchema)
 @documented_errors(blp, 400, 404, 409, 415)
 def correct(data: dict[str, Any], verdict_id: int) -> Any:

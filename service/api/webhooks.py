@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from schemas import examples
 from schemas.common import encode_cursor
 from schemas.webhooks import (
     CreatedWebhookSchema,
@@ -30,7 +31,7 @@ blp = Blueprint(
 
 @blp.route("", methods=["POST"])
 @require("webhooks:manage")
-@blp.arguments(WebhookInSchema)
+@blp.arguments(WebhookInSchema, example=examples.WEBHOOK)
 @blp.response(201, CreatedWebhookSchema)
 @documented_errors(blp, 400, 415, 422)
 def create_webhook(data: dict[str, Any]) -> dict[str, Any]:
