@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, tuple_, union_all
+from sqlalchemy import Select, and_, func, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -36,9 +36,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 ASSIGNS_OTHERS = frozenset({"admin", "editor"})
 # Scores are stored with 4 decimals (the engine rounds them), so score x 10^4 is exact.
 SCORE_UNITS = 10_000
-# Full-text search first tests this many rows of the queue, in order, against the query; a
-# word common enough to fill a page there needs nothing else. A rarer word's matches are
-# gathered from the GIN indexes and sorted: few enough, now, for that to be quick.
+# Full-text search: a query that matches at most SEARCH_FEW_ARTICLES articles (the GIN index
+# says so at once) has few enough matching claims to gather them all and sort them. Otherwise
+# the next SEARCH_WINDOW rows of the queue are tested in order, which fills a page for any
+# common word; only when they do not are all matches gathered after all.
+SEARCH_FEW_ARTICLES = 500
 SEARCH_WINDOW = 2_500
 AUDITED_FIELDS = ("status", "assignee_id", "start", "end", "text", "version")
 
@@ -183,7 +185,40 @@ def list_queue(
     if not where.query:
         return list(session.scalars(queue.order_by(*_order(sort, Claim)).limit(limit)))
     tsquery = func.websearch_to_tsquery("english", where.query)
-    # A common word: the next SEARCH_WINDOW rows of the queue hold a page of matches.
+    if not _matches_few_articles(session, tsquery):
+        found = _search_window(session, queue, tsquery, sort, limit)
+        if len(found) == limit:
+            return found
+    # Every match, from the two GIN indexes, sorted.
+    matches = union_all(
+        select(Claim.id).where(Claim.search.op("@@")(tsquery)),
+        select(Claim.id)
+        .join(Article, Article.id == Claim.article_id)
+        .where(Article.search.op("@@")(tsquery)),
+    )
+    return list(
+        session.scalars(
+            queue.where(Claim.id.in_(matches)).order_by(*_order(sort, Claim)).limit(limit)
+        )
+    )
+
+
+def _matches_few_articles(session: Session, tsquery: Any) -> bool:
+    """Whether at most SEARCH_FEW_ARTICLES articles match (counting stops past that)."""
+    matching = (
+        select(Article.id)
+        .where(Article.search.op("@@")(tsquery))
+        .limit(SEARCH_FEW_ARTICLES + 1)
+        .subquery()
+    )
+    count = session.scalar(select(func.count()).select_from(matching))
+    return count is not None and count <= SEARCH_FEW_ARTICLES
+
+
+def _search_window(
+    session: Session, queue: Select[Claim], tsquery: Any, sort: str, limit: int
+) -> list[Claim]:
+    """Matches among the next SEARCH_WINDOW rows of the queue, tested in queue order."""
     window = (
         queue.add_columns(
             Claim.search.label("claim_search"), Article.search.label("article_search")
@@ -192,7 +227,7 @@ def list_queue(
         .limit(SEARCH_WINDOW)
         .subquery()
     )
-    found = list(
+    return list(
         session.scalars(
             select(aliased(Claim, window))
             .where(
@@ -203,20 +238,6 @@ def list_queue(
             )
             .order_by(*_order(sort, window.c))
             .limit(limit)
-        )
-    )
-    if len(found) == limit:
-        return found
-    # A rarer word: every match, from the two GIN indexes, sorted.
-    matches = union_all(
-        select(Claim.id).where(Claim.search.op("@@")(tsquery)),
-        select(Claim.id)
-        .join(Article, Article.id == Claim.article_id)
-        .where(Article.search.op("@@")(tsquery)),
-    )
-    return list(
-        session.scalars(
-            queue.where(Claim.id.in_(matches)).order_by(*_order(sort, Claim)).limit(limit)
         )
     )
 

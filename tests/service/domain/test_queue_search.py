@@ -1,8 +1,9 @@
-"""Full-text search in the review queue: both query shapes give exactly the plain answer.
+"""Full-text search in the review queue: every query shape gives exactly the plain answer.
 
-`list_queue` first tests a window of the queue's next rows and falls back to the GIN indexes
-when the window does not fill a page. Shrinking the window forces each path; every page is
-compared with one unoptimised SQL statement written independently here.
+`list_queue` gathers all matches from the GIN indexes when few articles match; otherwise it
+tests a window of the queue's next rows, falling back to the GIN indexes when the window
+does not fill a page. Patching the two thresholds forces each path; every page is compared
+with one unoptimised SQL statement written independently here.
 """
 
 from __future__ import annotations
@@ -71,9 +72,14 @@ def paged_search(sessions, word: str, sort: str, checkworthy: bool | None, page:
             after = queue_cursor(last) if sort == "score" else (0, 0, last.id)
 
 
-@pytest.mark.parametrize("window", [1, 3, 2_500])
+# (few articles, window): 0 never takes the direct path, so the window is always tried first.
+PATHS = [(0, 1), (0, 3), (0, 2_500), (10**6, 1)]
+
+
+@pytest.mark.parametrize(("few", "window"), PATHS)
 @pytest.mark.parametrize("sort", ["score", "recency"])
-def test_search_pages_equal_the_plain_query(corpus, sessions, monkeypatch, window, sort):
+def test_search_pages_equal_the_plain_query(corpus, sessions, monkeypatch, few, window, sort):
+    monkeypatch.setattr(queue_module, "SEARCH_FEW_ARTICLES", few)
     monkeypatch.setattr(queue_module, "SEARCH_WINDOW", window)
     for word in ("harbour", "Brookvale", "council", "unemployment harbour", "volcano"):
         for checkworthy in (True, False, None):
