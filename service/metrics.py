@@ -1,9 +1,15 @@
-"""Prometheus metrics: request counts and latencies per endpoint."""
+"""Prometheus metrics: request counts and latencies per endpoint, and work backlogs.
+
+Request metrics are counted in each process (aggregated across gunicorn workers in
+multiprocess mode). Backlogs are read from Postgres at scrape time, so every API process
+reports the same numbers and nothing has to keep them up to date.
+"""
 
 from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -14,6 +20,15 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.models import Article, OutboxMessage, WebhookDelivery
+
+# Articles in these states are work not yet done.
+BACKLOG_STATUSES = ("queued", "processing")
 
 REQUESTS = Counter(
     "factcheck_http_requests_total", "HTTP requests", ["method", "endpoint", "status"]
@@ -41,12 +56,47 @@ def install_metrics(app: Flask) -> None:
         return response
 
 
-def render_metrics() -> Response:
-    """The exposition text; aggregated over gunicorn workers when multiprocess mode is on."""
+class BacklogCollector(Collector):
+    """Gauges of work waiting in Postgres, counted when collected (each count uses an index)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def collect(self) -> list[GaugeMetricFamily]:
+        outbox = GaugeMetricFamily(
+            "factcheck_outbox_pending",
+            "Outbox messages not yet completed by their task (broker outage, busy workers)",
+            value=self._count(select(OutboxMessage).where(OutboxMessage.completed_at.is_(None))),
+        )
+        webhooks = GaugeMetricFamily(
+            "factcheck_webhook_deliveries_pending",
+            "Webhook deliveries not yet delivered nor given up",
+            value=self._count(select(WebhookDelivery).where(WebhookDelivery.status == "pending")),
+        )
+        articles = GaugeMetricFamily(
+            "factcheck_articles_backlog",
+            "Articles waiting for extraction, by status",
+            labels=["status"],
+        )
+        for status in BACKLOG_STATUSES:
+            articles.add_metric(
+                [status], self._count(select(Article).where(Article.status == status))
+            )
+        return [outbox, webhooks, articles]
+
+    def _count(self, statement: Any) -> int:
+        return self.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+
+
+def render_metrics(session: Session) -> Response:
+    """The exposition text: request metrics (aggregated over gunicorn workers when
+    multiprocess mode is on), then the backlogs read from the database now."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         data = generate_latest(registry)
     else:
         data = generate_latest()
-    return Response(data, mimetype=CONTENT_TYPE_LATEST)
+    backlog = CollectorRegistry(auto_describe=False)
+    backlog.register(BacklogCollector(session))
+    return Response(data + generate_latest(backlog), mimetype=CONTENT_TYPE_LATEST)

@@ -62,5 +62,5 @@ def readyz() -> dict[str, object] | Response:
 @blp.response(200, content_type="text/plain")
 @documented_errors(blp)
 def metrics() -> Response:
-    """Prometheus metrics (text exposition format)."""
-    return render_metrics()
+    """Prometheus metrics (text exposition format): requests, latencies and backlogs."""
+    return render_metrics(services().session())

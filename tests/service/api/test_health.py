@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import text
+
 from service.app import create_app
 from tests.conftest import ADMIN_TOKEN
+from tests.factories import article_payload
 
 
 def test_healthz_answers_without_touching_dependencies(client):
@@ -31,6 +34,19 @@ def test_metrics_count_requests_per_route(client, admin_headers):
         in text
     )
     assert "factcheck_http_request_seconds_bucket" in text
+
+
+def test_metrics_report_the_backlogs(client, admin_headers, engine):
+    client.post("/api/v1/articles", json=article_payload(), headers=admin_headers)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE articles SET status = 'processing'"))
+    client.post("/api/v1/articles", json=article_payload(), headers=admin_headers)
+    text_ = client.get("/metrics", headers=admin_headers).get_data(as_text=True)
+    # No worker runs here, so both extraction messages are still pending.
+    assert "factcheck_outbox_pending 2.0" in text_
+    assert "factcheck_webhook_deliveries_pending 0.0" in text_
+    assert 'factcheck_articles_backlog{status="queued"} 1.0' in text_
+    assert 'factcheck_articles_backlog{status="processing"} 1.0' in text_
 
 
 def test_start_up_logs_settings_without_secrets(settings, caplog):
