@@ -12,12 +12,20 @@ from flask_smorest import abort
 from sqlalchemy.orm import Session
 
 from service.app import Services
+from service.auth import current_principal
 from service.domain import PreconditionFailed
+from service.domain.claims import Actor
 
 
 def services() -> Services:
     found: Services = current_app.extensions["factcheck"]
     return found
+
+
+def current_actor() -> Actor:
+    """The caller as the domain's Actor (who is recorded in the audit log)."""
+    principal = current_principal()
+    return Actor(principal.user_id, principal.name, principal.role)
 
 
 def db() -> Session:

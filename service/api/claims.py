@@ -21,6 +21,7 @@ from schemas.verdicts import VerdictInSchema, VerdictSchema
 from service.api import (
     IF_MATCH,
     Blueprint,
+    current_actor,
     db,
     documented_errors,
     etag,
@@ -29,7 +30,7 @@ from service.api import (
 )
 from service.api.verdicts import present as present_verdicts
 from service.api.verdicts import with_etag as verdict_with_etag
-from service.auth import current_principal, require
+from service.auth import require
 from service.domain import claims as domain
 from service.domain import verdicts as verdicts_domain
 from service.domain.agreement import unit_agreement
@@ -37,11 +38,6 @@ from service.domain.claim_creation import add_claim
 from service.models import Claim
 
 blp = Blueprint("claims", __name__, description="Claims under review")
-
-
-def _actor() -> domain.Actor:
-    principal = current_principal()
-    return domain.Actor(principal.user_id, principal.name, principal.role)
 
 
 def _with_etag(claim: Claim, status: int = 200) -> tuple[Claim, int, dict[str, str]]:
@@ -90,7 +86,7 @@ def list_queue(query: dict[str, Any]) -> dict[str, Any]:
 @documented_errors(blp, 400, 404, 409, 415)
 def create(data: dict[str, Any]) -> tuple[Claim, int, dict[str, str]]:
     """Add a claim the engine missed: a span of the article's current body, scored and typed."""
-    claim = add_claim(db(), data["article_id"], data["start"], data["end"], _actor())
+    claim = add_claim(db(), data["article_id"], data["start"], data["end"], current_actor())
     return _with_etag(claim, 201)
 
 
@@ -128,7 +124,7 @@ def update(changes: dict[str, Any], claim_id: int) -> tuple[Claim, int, dict[str
     """
     domain.get_claim(db(), claim_id)  # 404 before any verdict on If-Match
     version = expected_version("claim", claim_id)
-    return _with_etag(domain.update_claim(db(), claim_id, version, changes, _actor()))
+    return _with_etag(domain.update_claim(db(), claim_id, version, changes, current_actor()))
 
 
 @blp.route("/<int:claim_id>/take", methods=["POST"])
@@ -137,7 +133,7 @@ def update(changes: dict[str, Any], claim_id: int) -> tuple[Claim, int, dict[str
 @documented_errors(blp, 404, 409)
 def take(claim_id: int) -> tuple[Claim, int, dict[str, str]]:
     """Assign the claim to yourself and start reviewing it (409 if someone else has it)."""
-    return _with_etag(domain.take_claim(db(), claim_id, _actor()))
+    return _with_etag(domain.take_claim(db(), claim_id, current_actor()))
 
 
 @blp.route("/<int:claim_id>/verdicts", methods=["POST"])
@@ -148,7 +144,7 @@ def take(claim_id: int) -> tuple[Claim, int, dict[str, str]]:
 def add_verdict(data: dict[str, Any], claim_id: int) -> Any:
     """Add your verdict on a claim, with evidence. Several reviewers may each give one."""
     scale = services().settings.rating_scale
-    verdict = verdicts_domain.add_verdict(db(), claim_id, data, _actor(), scale)
+    verdict = verdicts_domain.add_verdict(db(), claim_id, data, current_actor(), scale)
     return verdict_with_etag(verdict, 201)
 
 

@@ -19,10 +19,9 @@ from schemas.publishing import (
     ClaimReviewQuerySchema,
     ClaimReviewSchema,
 )
-from service.api import Blueprint, db, documented_errors, etag, services
-from service.auth import current_principal, require
+from service.api import Blueprint, current_actor, db, documented_errors, etag, services
+from service.auth import require
 from service.domain import publishing as domain
-from service.domain.claims import Actor
 
 JSON_LD = "application/ld+json"
 ANNOTATION_MEDIA_TYPE = f'{JSON_LD}; profile="{domain.ANNOTATION_CONTEXT}"'
@@ -132,7 +131,5 @@ def import_annotation(annotation: dict[str, Any], article_id: int) -> Any:
     TextQuoteSelector's exact text is found (prefix and suffix choose among repeats). 422
     when neither anchors, 409 when that span is already a claim.
     """
-    principal = current_principal()
-    actor = Actor(principal.user_id, principal.name, principal.role)
-    claim = domain.import_annotation(db(), article_id, annotation, actor)
+    claim = domain.import_annotation(db(), article_id, annotation, current_actor())
     return claim, 201, {"ETag": etag("claim", claim.id, claim.version)}

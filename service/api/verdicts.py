@@ -15,24 +15,19 @@ from schemas.verdicts import (
 from service.api import (
     IF_MATCH,
     Blueprint,
+    current_actor,
     db,
     documented_errors,
     etag,
     expected_version,
     services,
 )
-from service.auth import current_principal, require
+from service.auth import require
 from service.domain import verdicts as domain
-from service.domain.claims import Actor
 from service.models import Verdict
 
 blp = Blueprint("verdicts", __name__, description="Verdicts on claims, their evidence, publishing")
 ratings_blp = Blueprint("ratings", __name__, description="The configured rating scale")
-
-
-def actor() -> Actor:
-    principal = current_principal()
-    return Actor(principal.user_id, principal.name, principal.role)
 
 
 def present(verdicts: Sequence[Verdict]) -> list[dict[str, Any]]:
@@ -77,7 +72,8 @@ def update_verdict(changes: dict[str, Any], verdict_id: int) -> Any:
     domain.get_verdict(db(), verdict_id)
     version = expected_version("verdict", verdict_id)
     scale = services().settings.rating_scale
-    return with_etag(domain.update_verdict(db(), verdict_id, version, changes, actor(), scale))
+    updated = domain.update_verdict(db(), verdict_id, version, changes, current_actor(), scale)
+    return with_etag(updated)
 
 
 @blp.route("/<int:verdict_id>/publish", methods=["POST"])
@@ -86,7 +82,7 @@ def update_verdict(changes: dict[str, Any], verdict_id: int) -> Any:
 @documented_errors(blp, 404, 409)
 def publish(verdict_id: int) -> Any:
     """Publish a proposed verdict (editors and admins); the claim becomes published."""
-    return with_etag(domain.publish_verdict(db(), verdict_id, actor()))
+    return with_etag(domain.publish_verdict(db(), verdict_id, current_actor()))
 
 
 @blp.route("/<int:verdict_id>/corrections", methods=["POST"])
@@ -98,7 +94,7 @@ def correct(data: dict[str, Any], verdict_id: int) -> Any:
     """Correct a published verdict: a new published version with a reason; the old is kept."""
     reason = data.pop("reason")
     scale = services().settings.rating_scale
-    corrected = domain.correct_verdict(db(), verdict_id, data, reason, actor(), scale)
+    corrected = domain.correct_verdict(db(), verdict_id, data, reason, current_actor(), scale)
     return with_etag(corrected, 201)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from service.domain import InvalidState, Unprocessable, load
 from service.domain.claim_creation import add_claim
 from service.domain.claims import Actor
+from service.domain.verdicts import evidence_of
 from service.models import Article, Claim, Evidence, Verdict
 from service.ratings import Rating
 from workers.extraction.anchoring import anchor
@@ -233,7 +234,7 @@ def annotation_collection(
         session.scalars(select(Claim).where(*conditions).order_by(Claim.start, Claim.end, Claim.id))
     )
     verdicts = _published_verdicts(session, [claim.id for claim in claims])
-    evidence = _evidence(session, [verdict.id for verdict in verdicts.values()])
+    evidence = evidence_of(session, [verdict.id for verdict in verdicts.values()])
     items: list[dict[str, Any]] = []
     for claim in claims:
         target = _target(source, claim)
@@ -260,18 +261,6 @@ def _published_verdicts(session: Session, claim_ids: Sequence[int]) -> dict[int,
         select(Verdict).where(and_(Verdict.claim_id.in_(claim_ids), Verdict.status == "published"))
     )
     return {verdict.claim_id: verdict for verdict in verdicts}
-
-
-def _evidence(session: Session, verdict_ids: Sequence[int]) -> dict[int, list[Evidence]]:
-    found: dict[int, list[Evidence]] = {}
-    if verdict_ids:
-        for item in session.scalars(
-            select(Evidence)
-            .where(Evidence.verdict_id.in_(verdict_ids))
-            .order_by(Evidence.verdict_id, Evidence.position)
-        ):
-            found.setdefault(item.verdict_id, []).append(item)
-    return found
 
 
 def _target(source: str, claim: Claim) -> dict[str, Any]:
