@@ -65,15 +65,16 @@ class Engine:
         language = language or _detect(body)
         segments = split_sentences(body)
         speakers = attribute_speakers(body, segments)
-        spans: list[tuple[Segment, str | None]] = []
+        claims = []
         for segment, speaker in zip(segments, speakers, strict=True):
-            spans.append((segment, speaker))
+            sentence = self._annotate(body, segment, speaker, language)
+            claims.append(sentence)
             if segment.kind == "sentence":
                 for start, end in split_compound(segment.text):
                     start += segment.start
                     end += segment.start
-                    spans.append((Segment(start, end, body[start:end], "clause"), speaker))
-        claims = [self._annotate(body, segment, speaker, language) for segment, speaker in spans]
+                    clause = Segment(start, end, body[start:end], "clause")
+                    claims.append(self._annotate_clause(body, clause, sentence))
         self._score(claims, in_document=True)
         return claims
 
@@ -133,6 +134,36 @@ class Engine:
             "language": language,
             "prefix": body[max(0, segment.start - CONTEXT_CHARS) : segment.start],
             "suffix": body[segment.end : segment.end + CONTEXT_CHARS],
+        }
+
+    def _annotate_clause(
+        self, body: str, clause: Segment, sentence: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A clause of an annotated sentence: the sentence's spans that lie inside it.
+
+        The spans were found with the whole sentence as context, which is also what a
+        reviewer reads, and finding them again in the clause would double the work.
+        """
+        inside = {
+            key: [
+                dict(item)
+                for item in sentence[key]
+                if clause.start <= item["start"] and item["end"] <= clause.end
+            ]
+            for key in ("quantities", "dates", "entities")
+        }
+        return {
+            **sentence,
+            **inside,
+            "text": clause.text,
+            "start": clause.start,
+            "end": clause.end,
+            "kind": clause.kind,
+            "types": classify_types(
+                clause.text, quantities=inside["quantities"], dates=inside["dates"]
+            ),
+            "prefix": body[max(0, clause.start - CONTEXT_CHARS) : clause.start],
+            "suffix": body[clause.end : clause.end + CONTEXT_CHARS],
         }
 
     def _score(self, claims: list[dict[str, Any]], *, in_document: bool) -> None:

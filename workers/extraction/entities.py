@@ -334,7 +334,8 @@ _UPPER = "".join(chr(c) for c in range(0x41, 0x250) if chr(c).isupper())
 _WORD_REST = (
     rf"(?:\.(?:[{_UPPER}]\.)+"
     rf"|[^\W_]*(?:[-'\u2019][{_UPPER}][^\W_]*|-\d+|-[a-z]+(?=-|\b))*"
-    + "(?:(?:"
+    # "(?=\.)" first: a word not followed by a full stop skips the abbreviation lookbehinds.
+    + "(?:(?=\\.)(?:"
     + "|".join(rf"(?<=\b{abbreviation})" for abbreviation in _DOTTED)
     + r")\.)?)"
 )

@@ -334,6 +334,18 @@ SHAPE_INDEX = {name: index for index, name in enumerate(SHAPE_NAMES)}
 NUMERIC_SHAPES = np.array([SHAPE_INDEX[s] for s in (SHAPE_NUMBER, SHAPE_YEAR, SHAPE_PERCENT)])
 NAME_SHAPES = np.array([SHAPE_INDEX[s] for s in (SHAPE_CAPITALISED, SHAPE_ACRONYM)])
 WORDLIKE_SHAPES = np.array([i for s, i in SHAPE_INDEX.items() if s != SHAPE_PUNCTUATION])
+
+
+def _shape_table(shapes: np.ndarray) -> np.ndarray:
+    """A boolean per shape index: ``table[shape]`` is ``np.isin(shape, shapes)``, but cheaper."""
+    table = np.zeros(len(SHAPE_NAMES), dtype=bool)
+    table[shapes] = True
+    return table
+
+
+IS_NUMERIC_SHAPE = _shape_table(NUMERIC_SHAPES)
+IS_NAME_SHAPE = _shape_table(NAME_SHAPES)
+IS_WORDLIKE_SHAPE = _shape_table(WORDLIKE_SHAPES)
 LEXICON_NAMES = tuple(LEXICON)
 NO_LEXICON_CLASS = -1
 
@@ -439,12 +451,15 @@ class TokenFeaturizer:
         if len(self._type_index) > MAX_CACHED_TOKEN_TYPES:
             self._reset_cache()
         type_index = self._type_index
-        add_type = self._add_type
-        return np.fromiter(
-            (type_index[t] if t in type_index else add_type(t) for t in tokens),
-            dtype=np.int64,
-            count=len(tokens),
-        )
+        # Known tokens are looked up at C speed; only new ones go through Python.
+        indices = list(map(type_index.get, tokens))
+        if None in indices:
+            add_type = self._add_type
+            for position, token in enumerate(tokens):
+                if indices[position] is None:
+                    index = type_index.get(token)
+                    indices[position] = add_type(token) if index is None else index
+        return np.array(indices, dtype=np.int64)
 
     def transform(
         self, sentences: Sequence[str], positions: Sequence[float | None] | None = None
@@ -473,9 +488,8 @@ class TokenFeaturizer:
         shape = self._type_shape.values()[types]
         # A capital letter says "name" only when it is not just the sentence's first word.
         shape[is_first & (shape == SHAPE_INDEX[SHAPE_CAPITALISED])] = SHAPE_INDEX[SHAPE_LOWER]
-        word_counts = np.bincount(
-            token_rows[np.isin(shape, WORDLIKE_SHAPES)], minlength=n_rows
-        ).astype(np.int64)
+        wordlike_rows = token_rows[IS_WORDLIKE_SHAPE[shape]]
+        word_counts = np.bincount(wordlike_rows, minlength=n_rows).astype(np.int64)
 
         row_parts: list[np.ndarray] = []
         hash_parts: list[np.ndarray] = []
@@ -596,8 +610,8 @@ class TokenFeaturizer:
     ) -> None:
         """Add bucketed sentence length and counts of numbers and of name-like words."""
         all_rows = np.arange(n_rows, dtype=np.int64)
-        numbers = np.bincount(token_rows[np.isin(shape, NUMERIC_SHAPES)], minlength=n_rows)
-        names = np.bincount(token_rows[np.isin(shape, NAME_SHAPES)], minlength=n_rows)
+        numbers = np.bincount(token_rows[IS_NUMERIC_SHAPE[shape]], minlength=n_rows)
+        names = np.bincount(token_rows[IS_NAME_SHAPE[shape]], minlength=n_rows)
         for name, values, edges in (
             ("length", word_counts, LENGTH_BUCKET_EDGES),
             ("numbers", numbers, COUNT_BUCKET_EDGES),
