@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, literal, select, tuple_
+from sqlalchemy.orm import Session, aliased
 
 from service.domain import InvalidState, Unprocessable, load
 from service.domain.claim_creation import add_claim
@@ -71,7 +71,7 @@ def published_review(session: Session, verdict_id: int) -> Review:
         )
     claim = load(session, Claim, verdict.claim_id)
     article = load(session, Article, claim.article_id)
-    return Review(verdict, claim, article, _first_published_at(session, verdict))
+    return Review(verdict, claim, article, _first_published(session, [verdict])[verdict.id])
 
 
 def published_reviews(
@@ -102,10 +102,8 @@ def published_reviews(
     rows = session.execute(
         statement.order_by(Verdict.published_at.desc(), Verdict.id.desc()).limit(limit)
     ).all()
-    return [
-        Review(verdict, claim, article, _first_published_at(session, verdict))
-        for verdict, claim, article in rows
-    ]
+    first = _first_published(session, [verdict for verdict, _, _ in rows])
+    return [Review(verdict, claim, article, first[verdict.id]) for verdict, claim, article in rows]
 
 
 def review_cursor(review: Review) -> tuple[int, int]:
@@ -176,23 +174,33 @@ def _speaker_type(claim: Claim) -> str:
     return "Person"
 
 
-def _first_published_at(session: Session, verdict: Verdict) -> datetime:
-    """When the claim's review first went out: corrections keep the original date."""
-    assert verdict.published_at is not None
-    first = verdict.published_at
-    previous_id = verdict.supersedes_id
-    for _ in range(MAX_CORRECTIONS):
-        if previous_id is None:
-            break
-        row = session.execute(
-            select(Verdict.published_at, Verdict.supersedes_id).where(Verdict.id == previous_id)
-        ).first()
-        if row is None:
-            break
-        if row.published_at is not None:
-            first = min(first, row.published_at)
-        previous_id = row.supersedes_id
-    return first
+def _first_published(session: Session, verdicts: Sequence[Verdict]) -> dict[int, datetime]:
+    """When each verdict's review first went out: corrections keep the original date.
+
+    One recursive query walks every correction chain back to its first publication.
+    """
+    if not verdicts:
+        return {}
+    chain = (
+        select(
+            Verdict.id.label("origin"),
+            Verdict.supersedes_id,
+            Verdict.published_at,
+            literal(0).label("depth"),
+        )
+        .where(Verdict.id.in_([v.id for v in verdicts]))
+        .cte("chain", recursive=True)
+    )
+    earlier = aliased(Verdict)
+    chain = chain.union_all(
+        select(chain.c.origin, earlier.supersedes_id, earlier.published_at, chain.c.depth + 1)
+        .join(earlier, earlier.id == chain.c.supersedes_id)
+        .where(chain.c.depth < MAX_CORRECTIONS)
+    )
+    rows = session.execute(
+        select(chain.c.origin, func.min(chain.c.published_at)).group_by(chain.c.origin)
+    )
+    return dict(rows.all())
 
 
 def _to_microseconds(moment: datetime) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from pyld import jsonld
+from sqlalchemy import event
 
 from service.app import create_app
 from service.db import session_scope
@@ -328,3 +329,54 @@ def test_imported_annotations_anchor_or_are_refused(client, headers_for, admin_h
     assert post_annotation(client, reviewer, article_id, no_exact).status_code == 422
     assert post_annotation(client, reviewer, 10**9, quote).status_code == 404
     assert post_annotation(client, headers_for("viewer"), article_id, quote).status_code == 403
+
+
+def test_corrections_keep_the_first_date_in_one_query_however_long_the_chain(
+    app, client, engine, headers_for, article
+):
+    reviewer, editor = headers_for("reviewer"), headers_for("editor")
+    chains = []
+    for text in ("unemployment fell", "crime rose"):
+        first = verdict_on(
+            client, reviewer, claim_with(client, reviewer, article["id"], text)["id"]
+        )
+        publish(client, editor, first["id"])
+        chain = [first["id"]]
+        for rating in ("true", "mostly-true", "true"):
+            corrected = client.post(
+                f"/api/v1/verdicts/{chain[-1]}/corrections",
+                json={"rating": rating, "reason": "The statistics office revised its release."},
+                headers=editor,
+            )
+            assert corrected.status_code == 201, corrected.get_data(as_text=True)
+            chain.append(corrected.get_json()["id"])
+        chains.append(chain)
+    first_dates = ("2026-01-05", "2026-02-07")
+    with engine.begin() as connection:
+        for chain, day in zip(chains, first_dates, strict=True):
+            connection.exec_driver_sql(
+                "UPDATE verdicts SET published_at = %s WHERE id = %s",
+                (f"{day}T09:00:00Z", chain[0]),
+            )
+
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, _params, _context, _many) -> None:
+        statements.append(statement)
+
+    app_engine = app.extensions["factcheck"].engine
+    event.listen(app_engine, "before_cursor_execute", record)
+    try:
+        feed = client.get("/api/v1/claimreviews", headers=headers_for("newsroom")).get_json()
+    finally:
+        event.remove(app_engine, "before_cursor_execute", record)
+    dates = {item["reviewRating"]["alternateName"]: item["datePublished"] for item in feed["items"]}
+    assert [item["datePublished"] for item in feed["items"]] == list(reversed(first_dates))
+    assert set(dates) == {"True"}
+    assert all("dateModified" in item for item in feed["items"])
+    # Both chains are walked by one recursive query, not one query per correction.
+    assert sum("WITH RECURSIVE" in s for s in statements) == 1
+    assert sum("FROM verdicts" in s for s in statements) == 2
+
+    single = claim_review(client, reviewer, chains[0][-1]).get_json()
+    assert single["datePublished"] == first_dates[0]
