@@ -6,7 +6,15 @@ from typing import Any
 
 import marshmallow as ma
 
-from schemas.common import Cursor, PageQuerySchema, PageSchema, StoredSpans, Timestamp, text
+from schemas.common import (
+    Cursor,
+    FastDumpSchema,
+    PageQuerySchema,
+    PageSchema,
+    StoredSpans,
+    Timestamp,
+    text,
+)
 from schemas.verdicts import VerdictSchema
 
 
@@ -37,7 +45,7 @@ class EntitySchema(SpanSchema):
     label = ma.fields.String(validate=ma.validate.OneOf(("PERSON", "ORG", "PLACE", "OTHER")))
 
 
-class ExtractedClaimSchema(ma.Schema):
+class ExtractedClaimSchema(FastDumpSchema):
     """A claim as the engine produces it."""
 
     text = ma.fields.String(required=True)
