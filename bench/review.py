@@ -14,9 +14,11 @@ Phases, all in one run:
 1. seed: articles and claims written with COPY ... FROM STDIN from a seeded generator (never
    through the API): each article's body is its claims' sentences, so every claim is a real
    span of it, with number, year and name spans in the engine's shape (so a page weighs
-   what a processed one does). The secondary indexes of both tables are dropped for the
-   load and re-created from their own definitions (checked identical afterwards),
-   articles' `search` is filled with the expression the worker uses, then VACUUM ANALYZE.
+   what a processed one does), and the similarity keys the worker would store (so claim
+   detail's similar-claims lookup meets a realistic index). The secondary indexes of both
+   tables are dropped for the load and re-created from their own definitions (checked
+   identical afterwards), articles' `search` is filled with the expression the worker uses,
+   then VACUUM ANALYZE.
 2. review: the API under gunicorn (the `factcheck up` command line, as `bench.ingest` runs
    it) with a reviewer token, and a minimal Flask + psycopg2 app reading one claim by primary
    key (`bench/baseline_read_app.py`) under the same settings. Each operation is sent
@@ -234,7 +236,7 @@ ARTICLE_COLUMNS = (
 )
 CLAIM_COLUMNS = (
     'article_id, revision, start, "end", text, prefix, suffix, checkworthiness, checkworthy,'
-    " types, language, status, quantities, dates, entities"
+    " types, language, status, quantities, dates, entities, similarity_keys"
 )
 CONTEXT_CHARS = 32
 # Spans in the engine's shape, so a seeded claim weighs what a processed one does in a page:
@@ -316,8 +318,12 @@ def _article_batches(corpus: Corpus, processed_at: str) -> Iterator[tuple[int, s
             lines = []
 
 
-def _claim_batches(corpus: Corpus) -> Iterator[tuple[int, str]]:
+def _claim_batches(corpus: Corpus, timing: dict[str, float]) -> Iterator[tuple[int, str]]:
+    """Claims as COPY rows; the seconds spent on similarity keys are added to `timing`."""
+    from service.domain.similar_claims import similarity_keys_of
+
     lines: list[str] = []
+    texts: list[str] = []
     rng = random.Random(SEED + 1)
     for number in range(1, corpus.articles + 1):
         article = corpus.article(number)
@@ -344,9 +350,18 @@ def _claim_batches(corpus: Corpus) -> Iterator[tuple[int, str]]:
                     )
                 )
             )
+            texts.append(claim.text)
         if number % BATCH_ARTICLES == 0 or number == corpus.articles:
-            yield len(lines), "\n".join(lines) + "\n"
-            lines = []
+            # The keys the worker would store, for the batch at once (vectorised).
+            began = time.perf_counter()
+            keys = similarity_keys_of((text, "sentence") for text in texts)
+            timing["similarity keys"] += time.perf_counter() - began
+            rows = [
+                f"{line}\t{{{','.join(map(str, claim_keys))}}}"
+                for line, claim_keys in zip(lines, keys, strict=True)
+            ]
+            yield len(rows), "\n".join(rows) + "\n"
+            lines, texts = [], []
 
 
 @dataclass
@@ -356,6 +371,7 @@ class SeedResult:
     steps: dict[str, float]
     database_mb: float
     indexes: int
+    keys_seconds: float  # of "copy claims": similarity keys computed in Python
 
     @property
     def seconds(self) -> float:
@@ -394,6 +410,7 @@ def seed(database_url: str, articles: int, claims: int) -> SeedResult:
 
     corpus = Corpus(articles, claims)
     steps: dict[str, float] = {}
+    timing = {"similarity keys": 0.0}
     connection = psycopg2.connect(database_url, application_name="bench-review-seed")
     connection.autocommit = True
 
@@ -422,8 +439,9 @@ def seed(database_url: str, articles: int, claims: int) -> SeedResult:
                     "SELECT setval(pg_get_serial_sequence('articles', 'id'), max(id)) FROM articles"
                 )
             with step("copy claims"):
-                source = CopyRows("claims", claims, _claim_batches(corpus))
+                source = CopyRows("claims", claims, _claim_batches(corpus, timing))
                 cursor.copy_expert(f"COPY claims ({CLAIM_COLUMNS}) FROM STDIN", source)
+            progress(f"seed: similarity keys took {timing['similarity keys']:.1f} s of that")
             with step("articles search"):
                 cursor.execute(_search_update_sql())
             with step("create indexes"):
@@ -441,7 +459,9 @@ def seed(database_url: str, articles: int, claims: int) -> SeedResult:
             size = _one(cursor)
     finally:
         connection.close()
-    return SeedResult(article_rows, claim_rows, steps, size / 2**20, len(indexes))
+    return SeedResult(
+        article_rows, claim_rows, steps, size / 2**20, len(indexes), timing["similarity keys"]
+    )
 
 
 def _one(cursor: Any) -> Any:
@@ -1044,7 +1064,8 @@ def report(
         f"{seeded.seconds:.1f} s = {rows / seeded.seconds:,.0f} rows/s "
         f"(COPY alone {rows / seeded.copy_seconds:,.0f} rows/s); database "
         f"{seeded.database_mb:,.0f} MB",
-        f"seed    {steps}; {seeded.indexes} secondary indexes re-created as migrated",
+        f"seed    {steps} (similarity keys {seeded.keys_seconds:.1f} s of copy claims); "
+        f"{seeded.indexes} secondary indexes re-created as migrated",
         f"op      {'name':<15} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}  {'target':<19}"
         f" {'p99/base':>8} {'req/s/base':>10}  server cpu",
     ]

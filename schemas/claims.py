@@ -199,9 +199,51 @@ class HistorySchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(AuditEventSchema), required=True)
 
 
+class PublishedRatingSchema(ma.Schema):
+    """The published verdict of a similar claim: what it was already rated."""
+
+    id = ma.fields.Integer(required=True, metadata={"description": "The verdict's id"})
+    rating = ma.fields.String(required=True, metadata={"description": "A rating scale key"})
+    label = ma.fields.String(
+        allow_none=True, metadata={"description": "The rating's label (null if off the scale)"}
+    )
+
+
+class SimilarClaimSchema(ma.Schema):
+    """The same or nearly the same claim in another article."""
+
+    id = ma.fields.Integer(required=True)
+    article_id = ma.fields.Integer(required=True)
+    text = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(CLAIM_STATUSES))
+    similarity = ma.fields.Float(
+        required=True,
+        validate=ma.validate.Range(min=0.0, max=1.0),
+        metadata={
+            "description": "Jaccard similarity of the two texts' word pairs, to 3 decimals "
+            "(1.0: the same words in the same order)"
+        },
+    )
+    published_verdict = ma.fields.Nested(
+        PublishedRatingSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "Its published verdict, if it has one"},
+    )
+
+
 class ClaimDetailSchema(ReviewClaimSchema):
     verdicts = ma.fields.List(ma.fields.Nested(VerdictSchema), required=True)
     agreement = ma.fields.String(
         required=True,
         metadata={"description": "unanimous, split, single or none: reviewers' current ratings"},
+    )
+    similar = ma.fields.List(
+        ma.fields.Nested(SimilarClaimSchema),
+        required=True,
+        metadata={
+            "description": "Up to 5 claims of other articles at least "
+            "FACTCHECK_SIMILAR_MIN_JACCARD similar (default 0.5), most similar first, then "
+            "newest; empty for bylines, metadata and claims under four words"
+        },
     )

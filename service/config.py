@@ -52,14 +52,17 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     raise ConfigError(f"{name} must be 1 or 0 (true or false), got {raw!r}")
 
 
-def _threshold(env: Mapping[str, str], name: str) -> float | None:
-    """A probability in [0, 1], or None (the model's own threshold) when unset."""
-    if not env.get(name):
-        return None
-    value = _float(env, name, 0.0)
+def _fraction(env: Mapping[str, str], name: str, default: float) -> float:
+    """A number in [0, 1]."""
+    value = _float(env, name, default)
     if not 0.0 <= value <= 1.0:
         raise ConfigError(f"{name} must be between 0 and 1, got {value}")
     return value
+
+
+def _threshold(env: Mapping[str, str], name: str) -> float | None:
+    """A probability in [0, 1], or None (the model's own threshold) when unset."""
+    return _fraction(env, name, 0.0) if env.get(name) else None
 
 
 def _scale(env: Mapping[str, str], name: str) -> tuple[Rating, ...]:
@@ -113,6 +116,7 @@ class Settings:
     worker_prefetch_multiplier: int = 4
     publish_timeout_seconds: float = 2.0
     checkworthy_threshold: float | None = None
+    similar_min_jaccard: float = 0.5
     rating_scale: tuple[Rating, ...] = DEFAULT_SCALE
     organization_name: str = "Fact-check desk"
     organization_url: str | None = None
@@ -146,6 +150,7 @@ class Settings:
             worker_prefetch_multiplier=_int(env, "FACTCHECK_WORKER_PREFETCH", 4, 1),
             publish_timeout_seconds=_float(env, "FACTCHECK_PUBLISH_TIMEOUT", 2.0),
             checkworthy_threshold=_threshold(env, "FACTCHECK_CHECKWORTHY_THRESHOLD"),
+            similar_min_jaccard=_fraction(env, "FACTCHECK_SIMILAR_MIN_JACCARD", 0.5),
             rating_scale=_scale(env, "FACTCHECK_RATING_SCALE"),
             organization_name=env.get("FACTCHECK_ORGANIZATION_NAME") or "Fact-check desk",
             organization_url=env.get("FACTCHECK_ORGANIZATION_URL") or None,

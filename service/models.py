@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy import (
     text as sql_text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -175,12 +175,19 @@ class Claim(Base):
         Computed("to_tsvector('english'::regconfig, text)", persisted=True),
         deferred=True,
     )
+    # LSH band keys of the text (workers.extraction.similarity), written with the text; empty
+    # for boilerplate and very short claims. Claims sharing a key are similar-claim candidates.
+    # Deferred: only claim detail reads them, so queue pages don't carry them.
+    similarity_keys: Mapped[list[int]] = mapped_column(
+        ARRAY(BigInteger), server_default=sql_text("'{}'::bigint[]"), deferred=True
+    )
 
     __table_args__ = (
         CheckConstraint('start >= 0 AND "end" > start', name="span"),
         CheckConstraint(f"status IN {CLAIM_STATUSES!r}", name="status"),
         UniqueConstraint("article_id", "revision", "start", "end", name="uq_claims_span"),
         Index("ix_claims_search", "search", postgresql_using="gin"),
+        Index("ix_claims_similarity_keys", "similarity_keys", postgresql_using="gin"),
         # The review queue: check-worthy claims by score, newest first within a score.
         Index(
             "ix_claims_queue",

@@ -35,9 +35,12 @@ from service.domain import claims as domain
 from service.domain import verdicts as verdicts_domain
 from service.domain.agreement import unit_agreement
 from service.domain.claim_creation import add_claim
+from service.domain.similar_claims import similar_claims
 from service.models import Claim
 
 blp = Blueprint("claims", __name__, description="Claims under review")
+# Columns for the database's own use, never shown.
+HIDDEN = frozenset({"search", "similarity_keys"})
 
 
 def _with_etag(claim: Claim, status: int = 200) -> tuple[Claim, int, dict[str, str]]:
@@ -95,17 +98,23 @@ def create(data: dict[str, Any]) -> tuple[Claim, int, dict[str, str]]:
 @blp.response(200, ClaimDetailSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @documented_errors(blp, 404)
 def get_claim(claim_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
-    """A claim with its verdicts and evidence, and whether the reviewers agree.
+    """A claim with its verdicts and evidence, whether reviewers agree, and similar claims.
 
-    The ETag header is what PATCH's If-Match must send.
+    `similar` lists the same or nearly the same claim in other articles, each with its
+    published verdict if it has one. The ETag header is what PATCH's If-Match must send.
     """
     claim = domain.get_claim(db(), claim_id)
     verdicts = verdicts_domain.claim_verdicts(db(), claim_id)
     ratings = [v.rating for v in verdicts if v.status != "superseded"]
+    settings = services().settings
+    similar = similar_claims(
+        db(), claim, min_jaccard=settings.similar_min_jaccard, scale=settings.rating_scale
+    )
     detail = {
-        **{c.key: getattr(claim, c.key) for c in Claim.__table__.columns if c.key != "search"},
+        **{c.key: getattr(claim, c.key) for c in Claim.__table__.columns if c.key not in HIDDEN},
         "verdicts": present_verdicts(verdicts),
         "agreement": unit_agreement(ratings),
+        "similar": similar,
     }
     return detail, 200, {"ETag": etag("claim", claim.id, claim.version)}
 

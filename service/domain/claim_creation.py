@@ -10,6 +10,7 @@ from service.domain import Conflict, NotFound
 from service.domain.audit import record
 from service.domain.claims import Actor, check_span, get_claim
 from service.domain.extraction import CLAIM_FIELDS
+from service.domain.similar_claims import claim_similarity_keys
 from service.models import Article, Claim
 from workers.extraction.engine import default_engine
 
@@ -30,6 +31,7 @@ def add_claim(session: Session, article_id: int, start: int, end: int, actor: Ac
             article_id=article_id,
             revision=article.revision,
             origin="reviewer",
+            similarity_keys=claim_similarity_keys(values["text"], values["kind"]),
             **{field: values[field] for field in CLAIM_FIELDS},
         )
         .on_conflict_do_nothing()

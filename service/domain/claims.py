@@ -23,6 +23,7 @@ from service.domain import (
     load,
 )
 from service.domain.audit import record
+from service.domain.similar_claims import claim_similarity_keys
 from service.models import Article, AuditEvent, Claim, User
 
 # The state machine. "published" is reached only by publishing a verdict, never by a PATCH.
@@ -155,6 +156,7 @@ def _assign(session: Session, claim: Claim, assignee_id: int | None, actor: Acto
 def _correct_span(session: Session, claim: Claim, start: int, end: int) -> None:
     body = session.scalar(select(Article.body).where(Article.id == claim.article_id)) or ""
     claim.start, claim.end, claim.text = check_span(body, start, end)
+    claim.similarity_keys = claim_similarity_keys(claim.text, claim.kind)
 
 
 def check_span(body: str, start: int, end: int) -> tuple[int, int, str]:

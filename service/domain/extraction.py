@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from service.domain.audit import record
 from service.domain.outbox import complete
+from service.domain.similar_claims import similarity_keys_of
 from service.domain.webhooks import article_event, emit
 from service.models import Article, Claim, Verdict
 from workers.extraction.anchoring import anchor
@@ -96,12 +97,14 @@ def store_claims(
         carried = carry_over(session, article_id, revision)
         claims = [c for c in claims if (c["start"], c["end"]) not in carried]
     if claims:
+        keys = similarity_keys_of((c["text"], c.get("kind", "sentence")) for c in claims)
         session.execute(
             insert(Claim),
             [
                 {"article_id": article_id, "revision": revision, "origin": "engine"}
                 | {field: claim[field] for field in CLAIM_FIELDS if field in claim}
-                for claim in claims
+                | {"similarity_keys": claim_keys}
+                for claim, claim_keys in zip(claims, keys, strict=True)
             ],
         )
     session.execute(

@@ -14,6 +14,7 @@ def test_defaults_apply_when_only_required_settings_are_given():
     assert settings.database_url == BASE["DATABASE_URL"]
     assert settings.max_request_bytes == 12 * 1024 * 1024
     assert settings.admin_token is None
+    assert settings.similar_min_jaccard == 0.5
 
 
 @pytest.mark.parametrize("missing", ["DATABASE_URL", "CELERY_BROKER_URL"])
@@ -29,6 +30,8 @@ def test_missing_required_setting_names_the_variable(missing):
         ("FACTCHECK_MAX_REQUEST_BYTES", "lots", "must be an integer"),
         ("FACTCHECK_MAX_REQUEST_BYTES", "10", "must be >= 1024"),
         ("FACTCHECK_OUTBOX_RELAY_INTERVAL", "soon", "must be a number"),
+        ("FACTCHECK_SIMILAR_MIN_JACCARD", "1.5", "between 0 and 1"),
+        ("FACTCHECK_CHECKWORTHY_THRESHOLD", "-0.1", "between 0 and 1"),
         ("FACTCHECK_ADMIN_TOKEN", "short", "at least 24"),
         ("FACTCHECK_TASK_TIME_LIMIT", "60", "must exceed"),
         ("FACTCHECK_CLAIMREVIEW_URL", "https://checks.example.org/reviews", "containing"),

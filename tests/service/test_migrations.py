@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from service.db import psycopg2_url
+from service.domain.similar_claims import claim_similarity_keys
 from service.embedded import ensure_database
 from service.migrations import alembic_config, upgrade
 from service.models import Base
@@ -38,6 +39,39 @@ def test_upgrade_creates_every_model_table_and_downgrade_removes_them(scratch_ur
     upgrade(scratch_url)
     assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_upgrade_gives_claims_already_stored_their_similarity_keys(scratch_url):
+    upgrade(scratch_url, "0006")
+    engine = create_engine(psycopg2_url(scratch_url))
+    with engine.begin() as connection:
+        article_id = connection.scalar(
+            text("INSERT INTO articles (body, content_hash) VALUES ('x', 'x') RETURNING id")
+        )
+        # More claims than one backfill batch (2,000), plus a byline and a short claim.
+        connection.execute(
+            text(
+                'INSERT INTO claims (article_id, revision, start, "end", text, kind) '
+                "SELECT :article, 1, n, n + 1, 'Claim ' || n || ' says the council approved "
+                "a budget', 'sentence' FROM generate_series(1, 4500) AS n"
+            ),
+            {"article": article_id},
+        )
+        connection.execute(
+            text(
+                'INSERT INTO claims (article_id, revision, start, "end", text, kind) VALUES '
+                "(:article, 1, 0, 5000, 'By Jane Smith and John Doe', 'byline'), "
+                "(:article, 1, 0, 5001, 'Prices rose.', 'sentence')"
+            ),
+            {"article": article_id},
+        )
+    upgrade(scratch_url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT text, kind, similarity_keys FROM claims")).all()
+    engine.dispose()
+    assert len(rows) == 4502
+    assert all(row.similarity_keys == claim_similarity_keys(row.text, row.kind) for row in rows)
+    assert sum(1 for row in rows if row.similarity_keys) == 4500
 
 
 def test_audit_log_refuses_update_and_delete(engine):

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from service.app import create_app
 from service.db import session_scope
 from service.domain.extraction import store_claims
-from tests.factories import article_payload
-from workers.extraction.engine import extract
+from tests.conftest import ADMIN_TOKEN
+from tests.factories import article_payload, shared_articles
+from workers.extraction.engine import NON_CLAIM_KINDS, extract
+from workers.extraction.similarity import similarity_keys
 
 URL = "/api/v1/claims"
 BODY = (
@@ -259,3 +263,196 @@ def test_two_reviewers_racing_never_lose_an_update(app, headers_for, article):
     assert final["version"] == 2
     history = client.get(f"{URL}/{claim_id}/history", headers=first).get_json()["items"]
     assert len(history) == 1
+
+
+# --------------------------------------------------------------------------------------------
+# Similar claims in the claim detail
+# --------------------------------------------------------------------------------------------
+
+CHECKED = "The council approved a budget of four million dollars for the city schools on Monday."
+# One word changed (similarity 0.75), and four (0.474: it shares a key, so only the threshold
+# keeps it out).
+REWORDED = "The council approved a budget of five million dollars for the city schools on Monday."
+LOOSE = "The council approved a plan of four million dollars for the town schools on Friday."
+# CHECKED inside a much longer sentence: similarity 0.35, and no key in common.
+LONG = (
+    "After a long and noisy meeting that ran late into the evening and drew hundreds of angry "
+    "residents from across the district, reporters were told that the council approved a "
+    "budget of four million dollars for the city schools on Monday."
+)
+
+
+def processed(client, sessions, body: str) -> int:
+    """A submitted article whose claims the real engine found; its id."""
+    created = client.post(
+        "/api/v1/articles",
+        json=article_payload(body=body),
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    ).get_json()
+    with session_scope(sessions) as session:
+        store_claims(session, created["id"], 1, extract(body))
+    return created["id"]
+
+
+def claims_of(client, headers, article_id: int) -> list[dict[str, Any]]:
+    return client.get(
+        f"/api/v1/articles/{article_id}/claims", query_string={"limit": 200}, headers=headers
+    ).get_json()["items"]
+
+
+def claim_with(client, headers, article_id: int, text: str) -> dict[str, Any]:
+    return next(c for c in claims_of(client, headers, article_id) if c["text"] == text)
+
+
+def similar(client, headers, claim_id: int) -> list[dict[str, Any]]:
+    response = client.get(f"{URL}/{claim_id}", headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["similar"]
+
+
+def test_the_same_claim_elsewhere_is_similar_with_its_published_rating(
+    client, headers_for, sessions
+):
+    first = processed(client, sessions, f"Residents packed the hall. {CHECKED}")
+    second = processed(client, sessions, f"{CHECKED} Parents welcomed the news.")
+    reviewer, editor = headers_for("reviewer"), headers_for("editor")
+    mine = claim_with(client, reviewer, first, CHECKED)
+    theirs = claim_with(client, reviewer, second, CHECKED)
+    expected = {
+        "id": theirs["id"], "article_id": second, "text": CHECKED, "status": "new",
+        "similarity": 1.0, "published_verdict": None,
+    }  # fmt: skip
+    assert similar(client, reviewer, mine["id"]) == [expected]
+
+    verdict = client.post(
+        f"{URL}/{theirs['id']}/verdicts",
+        json={"rating": "false", "summary": "The budget was three million."},
+        headers=reviewer,
+    ).get_json()
+    assert similar(client, reviewer, mine["id"])[0]["published_verdict"] is None, "not yet"
+    published = client.post(f"/api/v1/verdicts/{verdict['id']}/publish", headers=editor)
+    assert published.status_code == 200
+
+    found = similar(client, headers_for("viewer"), mine["id"])
+    assert found == [
+        expected
+        | {
+            "status": "published",
+            "published_verdict": {"id": verdict["id"], "rating": "false", "label": "False"},
+        }
+    ]
+    back = similar(client, reviewer, theirs["id"])
+    assert [(c["id"], c["published_verdict"]) for c in back] == [(mine["id"], None)]
+
+
+def test_claims_of_the_same_article_and_below_the_threshold_are_not_similar(
+    client, headers_for, settings, sessions
+):
+    first = processed(client, sessions, f"{CHECKED} Officials repeated it later: {CHECKED}")
+    reworded = processed(client, sessions, REWORDED)
+    loose = processed(client, sessions, LOOSE)
+    viewer = headers_for("viewer")
+    claim = claim_with(client, viewer, first, CHECKED)
+    assert set(similarity_keys(CHECKED)) & set(similarity_keys(LOOSE)), "a candidate"
+    found = similar(client, viewer, claim["id"])
+    assert [(c["article_id"], c["similarity"]) for c in found] == [(reworded, 0.75)]
+
+    for threshold, shown in ((0.8, []), (0.45, [(reworded, 0.75), (loose, 0.474)])):
+        stricter = create_app(dataclasses.replace(settings, similar_min_jaccard=threshold))
+        found = similar(stricter.test_client(), viewer, claim["id"])
+        assert [(c["article_id"], c["similarity"]) for c in found] == shown, threshold
+
+
+def test_bylines_and_short_claims_have_no_similar_claims(client, headers_for, sessions):
+    body = f"By Jane Smith and John Doe\n\n{CHECKED} Prices rose."
+    first, second = processed(client, sessions, body), processed(client, sessions, body)
+    viewer = headers_for("viewer")
+    claims = claims_of(client, viewer, first)
+    byline = next(c for c in claims if c["kind"] in NON_CLAIM_KINDS)
+    short = claim_with(client, viewer, first, "Prices rose.")
+    assert similar(client, viewer, byline["id"]) == []
+    assert similar(client, viewer, short["id"]) == []
+    checked = claim_with(client, viewer, first, CHECKED)
+    assert [c["article_id"] for c in similar(client, viewer, checked["id"])] == [second]
+
+
+def test_added_and_corrected_spans_are_found_as_similar(client, headers_for, sessions):
+    assert not set(similarity_keys(CHECKED)) & set(similarity_keys(LONG))
+    first = processed(client, sessions, CHECKED)
+    corrected, added = processed(client, sessions, LONG), processed(client, sessions, LONG)
+    reviewer = headers_for("reviewer")
+    mine = claim_with(client, reviewer, first, CHECKED)
+    assert similar(client, reviewer, mine["id"]) == []
+
+    start = LONG.index("the council")
+    end = len(LONG)
+    engine_claim = claim_with(client, reviewer, corrected, LONG)
+    response = patch(
+        client, reviewer, engine_claim["id"], etag_of(client, reviewer, engine_claim["id"]),
+        start=start, end=end,
+    )  # fmt: skip
+    assert response.status_code == 200
+    response = client.post(
+        URL, json={"article_id": added, "start": start, "end": end}, headers=reviewer
+    )
+    assert response.status_code == 201
+    reviewer_claim = response.get_json()
+
+    found = similar(client, reviewer, mine["id"])
+    assert [(c["id"], c["similarity"]) for c in found] == [
+        (reviewer_claim["id"], 1.0),  # equally similar: the newest first
+        (engine_claim["id"], 1.0),
+    ]
+
+
+def test_only_current_claims_and_orphaned_reviewer_work_are_similar(
+    client, headers_for, admin_headers, sessions
+):
+    first = processed(client, sessions, CHECKED)
+    revised, orphaned = (
+        processed(client, sessions, f"{CHECKED} Parents welcomed it.") for _ in range(2)
+    )
+    reviewer = headers_for("reviewer")
+    rated = claim_with(client, reviewer, orphaned, CHECKED)
+    response = client.post(
+        f"{URL}/{rated['id']}/verdicts",
+        json={"rating": "mixed", "summary": "Partly."},
+        headers=reviewer,
+    )
+    assert response.status_code == 201
+    new_body = "Parents welcomed the budget."
+    for article_id in (revised, orphaned):
+        response = client.put(
+            f"/api/v1/articles/{article_id}", json={"body": new_body}, headers=admin_headers
+        )
+        assert response.status_code == 202
+        with session_scope(sessions) as session:
+            store_claims(session, article_id, 2, extract(new_body))
+
+    mine = claim_with(client, reviewer, first, CHECKED)
+    found = similar(client, reviewer, mine["id"])
+    # The unreviewed copy stays with revision 1, out of sight; the rated one is orphaned.
+    assert [(c["id"], c["article_id"]) for c in found] == [(rated["id"], orphaned)]
+
+
+def test_real_articles_republished_and_reworded(client, headers_for, sessions):
+    """A wire story carried by two outlets, and another outlet's own report of the event."""
+    paths = shared_articles()
+    if len(paths) < 2:
+        pytest.skip("needs two shared articles")
+    own_report, story = (path.read_text() for path in paths[:2])
+    wire, outlet = processed(client, sessions, story), processed(client, sessions, story)
+    other = processed(client, sessions, own_report)
+    viewer = headers_for("viewer")
+    wire_ids = {c["text"]: c["id"] for c in claims_of(client, viewer, wire)}
+    keyed = 0
+    for claim in claims_of(client, viewer, outlet):
+        found = similar(client, viewer, claim["id"])
+        if not similarity_keys(claim["text"]) or claim["kind"] in NON_CLAIM_KINDS:
+            assert found == []
+            continue
+        keyed += 1
+        assert found[0]["similarity"] == 1.0
+        assert found[0]["id"] == wire_ids[claim["text"]]
+        assert other not in {c["article_id"] for c in found}, "a reworded report is not a copy"
+    assert keyed >= 20
