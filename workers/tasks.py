@@ -16,9 +16,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import Settings
 from service.db import make_engine, make_session_factory, session_scope
-from service.domain.extraction import fail_extraction, start_extraction, store_claims
-from service.domain.outbox import PUBLISHER_KEY, complete, relay
-from service.domain.webhooks import overdue_deliveries
+from service.domain.articles import EXTRACT_TASK
+from service.domain.extraction import (
+    fail_extraction,
+    settle_extraction,
+    start_extraction,
+    store_claims,
+)
+from service.domain.outbox import PUBLISHER_KEY, Settler, complete, give_up, relay
+from service.domain.webhooks import DELIVER_TASK, overdue_deliveries, settle_delivery
 from workers.celery_app import send
 from workers.extraction.engine import Engine
 from workers.webhooks import deliver
@@ -139,17 +145,29 @@ def resume_webhooks(self: Task) -> int:
     return len(overdue)
 
 
+# What marks each task's work failed when the outbox gives up on its message.
+SETTLERS: dict[str, Settler] = {EXTRACT_TASK: settle_extraction, DELIVER_TASK: settle_delivery}
+
+
 @shared_task(name="factcheck.relay_outbox", bind=True, acks_late=False)
 def relay_outbox(self: Task) -> int:
     """Re-send outbox messages that were never completed (broker outage, lost worker)."""
     res = resources(self)
+    redeliver_after = timedelta(seconds=res.settings.outbox_redeliver_seconds)
+    max_attempts = res.settings.outbox_max_attempts
     with session_scope(res.sessions) as session:
         sent = relay(
             session,
             partial(send, self.app),
-            redeliver_after=timedelta(seconds=res.settings.outbox_redeliver_seconds),
-            max_attempts=res.settings.outbox_max_attempts,
+            redeliver_after=redeliver_after,
+            max_attempts=max_attempts,
+        )
+    with session_scope(res.sessions) as session:
+        settled = give_up(
+            session, SETTLERS, redeliver_after=redeliver_after, max_attempts=max_attempts
         )
     if sent:
         log.info("outbox relay re-sent %d message(s)", sent)
+    if settled:
+        log.error("outbox relay gave up on %d message(s) and marked their work failed", settled)
     return sent

@@ -169,6 +169,15 @@ def carry_over(session: Session, article_id: int, revision: int) -> set[tuple[in
     return held
 
 
+def settle_extraction(
+    session: Session, payload: Mapping[str, Any], outbox_id: int, reason: str
+) -> None:
+    """The outbox gave up on an extraction message: the revision fails with `reason`."""
+    fail_extraction(
+        session, payload["article_id"], payload["revision"], reason, outbox_id=outbox_id
+    )
+
+
 def fail_extraction(
     session: Session,
     article_id: int,

@@ -3,7 +3,9 @@
 `enqueue` adds a row and, once the transaction commits, publishes it at once (the fast path).
 `relay` re-publishes rows whose task never marked them complete, so work accepted while the
 broker was down, or lost with a killed worker, is still done. Tasks are idempotent, so a
-re-sent row never duplicates anything.
+re-sent row never duplicates anything. `give_up` settles the rows re-sent the maximum number
+of times and still not done (work that kills its worker every time): the work is marked
+failed with a reason, so nothing is left waiting forever.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ log = logging.getLogger(__name__)
 
 # publish(task_name, payload, outbox_id) sends one message to the broker or raises.
 Publisher = Callable[[str, Mapping[str, Any], int], None]
+# settle(session, payload, outbox_id, reason) marks the work of a message that will never be
+# done as failed, and completes the message, in the caller's transaction.
+Settler = Callable[[Session, Mapping[str, Any], int, str], None]
 PUBLISHER_KEY = "factcheck.publisher"
 
 
@@ -92,6 +97,46 @@ def relay(
         if message.attempts + 1 >= max_attempts:
             log.error("outbox message %s (%s) is on its last attempt", message.id, message.task)
     return sent
+
+
+def give_up(
+    session: Session,
+    settlers: Mapping[str, Settler],
+    *,
+    redeliver_after: timedelta,
+    max_attempts: int,
+    limit: int = 500,
+) -> int:
+    """Settle messages re-sent `max_attempts` times and still not done; returns how many.
+
+    A message qualifies once its last re-send is `redeliver_after` old: every attempt had its
+    chance. Its task's settler records the failure (an article becomes `failed` with the
+    reason). A message of a task without a settler is left pending for an operator.
+    """
+    rows = session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.completed_at.is_(None),
+            OutboxMessage.attempts >= max_attempts,
+            OutboxMessage.last_sent_at < func.now() - redeliver_after,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    settled = 0
+    for message in rows:
+        settle = settlers.get(message.task)
+        if settle is None:
+            log.error("outbox message %s (%s) was never completed", message.id, message.task)
+            continue
+        reason = (
+            f"never completed: sent {message.attempts + 1} times, and no worker finished it "
+            "(a worker that dies on this work every time, or a task that cannot succeed)"
+        )
+        settle(session, message.payload, message.id, reason)
+        settled += 1
+    return settled
 
 
 def pending_count(session: Session) -> int:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from service.domain import NotFound, Unprocessable, load
 from service.domain.audit import record
-from service.domain.outbox import enqueue
+from service.domain.outbox import complete, enqueue
 from service.models import (
     WEBHOOK_EVENTS,
     Article,
@@ -448,6 +448,21 @@ def record_attempt(
             after={"consecutive_failures": subscription.consecutive_failures},
         )  # fmt: skip
     return None
+
+
+def settle_delivery(
+    session: Session, payload: Mapping[str, Any], outbox_id: int, reason: str
+) -> None:
+    """The outbox gave up on a delivery message: a delivery still pending fails with `reason`.
+
+    It does not count against the subscription, which never saw these attempts.
+    """
+    delivery = session.get(WebhookDelivery, payload["delivery_id"], with_for_update=True)
+    if delivery is not None and delivery.status == "pending":
+        delivery.status = "failed"
+        delivery.last_error = reason
+        delivery.next_attempt_at = None
+    complete(session, outbox_id)
 
 
 def overdue_deliveries(session: Session, *, grace_seconds: float, limit: int = 1_000) -> list[int]:

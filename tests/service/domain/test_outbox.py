@@ -1,4 +1,5 @@
-"""The outbox: published after commit, re-sent by the relay until a task completes it."""
+"""The outbox: published after commit, re-sent by the relay until a task completes it, and
+its work marked failed when the relay gives up."""
 
 from __future__ import annotations
 
@@ -7,8 +8,17 @@ from datetime import timedelta
 from sqlalchemy import select, text, update
 
 from service.db import session_scope
-from service.domain.outbox import PUBLISHER_KEY, complete, enqueue, pending_count, relay
-from service.models import OutboxMessage
+from service.domain.outbox import (
+    PUBLISHER_KEY,
+    complete,
+    enqueue,
+    give_up,
+    pending_count,
+    relay,
+)
+from service.models import Article, OutboxMessage, WebhookDelivery, WebhookSubscription
+from tests.factories import article_payload
+from workers.tasks import SETTLERS
 
 
 class Recorder:
@@ -117,3 +127,54 @@ def test_concurrent_relays_never_send_the_same_row(sessions):
             assert relay(two, second, redeliver_after=timedelta(seconds=1), max_attempts=5) == 0
     assert len(first.sent) == 1
     assert second.sent == []
+
+
+def test_work_never_completed_is_marked_failed_when_the_relay_gives_up(
+    client, admin_headers, sessions
+):
+    """An article whose extraction kills its worker every time ends `failed`, not `queued`.
+
+    The failure also goes out as a webhook event; if that delivery's message is never
+    completed either, the delivery fails in turn. A message of an unknown task stays pending.
+    """
+    with session_scope(sessions) as session:
+        session.add(
+            WebhookSubscription(
+                url="https://hooks.example.org/factcheck",
+                events=["article.failed"],
+                secret="s3cret",
+                created_by="test",
+            )
+        )
+        unknown = enqueue(session, "elsewhere.task", {}).id
+    article = client.post(
+        "/api/v1/articles", json=article_payload(), headers=admin_headers
+    ).get_json()
+    limits = {"redeliver_after": timedelta(seconds=60), "max_attempts": 3}
+    with session_scope(sessions) as session:
+        session.execute(update(OutboxMessage).values(attempts=3))
+    # Re-sent for the last time just now: every attempt has not had its chance yet.
+    with session_scope(sessions) as session:
+        assert give_up(session, SETTLERS, **limits) == 0
+    age_all(sessions, 600)
+    with session_scope(sessions) as session:
+        assert give_up(session, SETTLERS, **limits) == 1
+    with session_scope(sessions) as session:
+        stored = session.get_one(Article, article["id"])
+        assert stored.status == "failed"
+        assert "never completed: sent 4 times" in (stored.failure_reason or "")
+        delivery = session.scalars(select(WebhookDelivery)).one()
+        assert delivery.status == "pending"
+        assert delivery.payload["data"]["status"] == "failed"
+        session.execute(update(OutboxMessage).values(attempts=3))
+    age_all(sessions, 600)
+    with session_scope(sessions) as session:
+        assert give_up(session, SETTLERS, **limits) == 1
+    with session_scope(sessions) as session:
+        delivery = session.scalars(select(WebhookDelivery)).one()
+        assert delivery.status == "failed"
+        assert "never completed" in (delivery.last_error or "")
+        pending = session.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.completed_at.is_(None))
+        ).all()
+        assert pending == [unknown]
