@@ -71,7 +71,8 @@ def queue_filter(query: dict[str, Any]) -> domain.QueueFilter:
 def list_queue(query: dict[str, Any]) -> dict[str, Any]:
     """The review queue: check-worthy claims of current revisions, highest score first.
 
-    Filters combine; `checkworthy=false` lists the rest; `sort=recency` lists newest first.
+    Filters combine; `checkworthy=false` lists the rest, including claims in languages that
+    are not scored; `sort=recency` lists newest first.
     """
     where = queue_filter(query)
     limit = query["limit"]

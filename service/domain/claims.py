@@ -260,7 +260,8 @@ def filter_conditions(where: QueueFilter) -> list[ColumnElement[Any]]:
         # A bare boolean, not IS TRUE: only this form matches the partial indexes' predicate.
         conditions.append(Claim.checkworthy.expression)
     elif where.checkworthy is False:
-        conditions.append(~Claim.checkworthy)
+        # The rest, unscored claims (languages the model does not score) included.
+        conditions.append(Claim.checkworthy.is_not(True))
     if where.min_score is not None:
         conditions.append(Claim.checkworthiness >= where.min_score)
     if where.claim_type is not None:

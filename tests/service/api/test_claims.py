@@ -60,6 +60,28 @@ def test_queue_lists_checkworthy_claims_highest_score_first(client, headers_for,
     assert "Thank you for reading." in [c["text"] for c in rest]
 
 
+def test_claims_the_model_cannot_score_are_listed_with_the_rest(client, headers_for, sessions):
+    """A French article's claims are unscored (checkworthy null): the queue's rest lists them."""
+    body = (
+        "Le chômage a baissé de 4,1 % en mai, selon les chiffres publiés mardi par le "
+        "ministère du Travail. Le maire a dit que la criminalité a augmenté de 12 % l'an "
+        "dernier dans la ville."
+    )
+    created = client.post(
+        "/api/v1/articles", json=article_payload(body=body), headers=headers_for("admin")
+    ).get_json()
+    claims = extract(body)
+    assert {c["language"] for c in claims} == {"fr"}
+    assert all(c["checkworthy"] is None for c in claims)
+    with session_scope(sessions) as session:
+        store_claims(session, created["id"], 1, claims)
+    reviewer = headers_for("reviewer")
+    rest = queue(client, reviewer, checkworthy="false", article=created["id"])
+    assert sorted(c["text"] for c in rest) == sorted(c["text"] for c in claims)
+    assert all(c["scored"] is False for c in rest)
+    assert queue(client, reviewer, article=created["id"]) == []
+
+
 def test_queue_pages_through_everything_once_in_both_sorts(client, headers_for, article):
     headers = headers_for("viewer")
     for sort in ("score", "recency"):
