@@ -43,8 +43,8 @@ _FUNCTION_WORDS: dict[str, str] = {
     "en": """the of and to in is that for it was on with as by at from he his be are this
         have has not but an they which or were been said will their who would its had we
         after there""",
-    "fr": """le la les des du et un une est que qui dans pour pas sur au aux avec il elle ce
-        cette par plus sont ont été mais nous vous ne se son sa ses leur être""",
+    "fr": """le la les de des du et en un une est que qui dans pour pas sur au aux avec il elle
+        ce cette par plus sont ont été mais nous vous ne se son sa ses leur être à a""",
     "de": """der die das und ist nicht mit den dem des ein eine einer zu auf für sich von im
         auch es sie er wird wurde sind hat haben dass bei nach aus noch wie oder aber nur""",
     "es": """el la los las de del y en que un una es por con para se no lo al su sus como más

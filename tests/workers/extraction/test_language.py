@@ -99,6 +99,12 @@ def test_persian_and_arabic_are_told_apart_by_letters() -> None:
     assert detect_language("هذا كتاب كبير جدا") == "ar"
 
 
+def test_french_sentences_are_not_read_as_portuguese() -> None:
+    """French "de", "en" and "a" (has) are French evidence, not only Portuguese or Spanish."""
+    text = "Le chômage a baissé de 4,1 % en mai. Le maire a dit que la criminalité a augmenté."
+    assert detect_language(text) == "fr"
+
+
 @pytest.mark.parametrize(
     "text",
     ["", "   \n\t", "Hello", "OK, thanks!", "2026-01-19 12:00", "€ 1,200.50 — ✓", "中国", "Да"],
