@@ -81,6 +81,12 @@ def documented_errors(blp: Blueprint, *statuses: int) -> Callable[[Any], Any]:
 
 _ETAG = re.compile(r'^(?:W/)?"([a-z]+)-(\d+)-v(\d+)"$')
 IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
+# For actions on a version the caller read: without the header, the current version is acted on.
+OPTIONAL_IF_MATCH = {
+    **IF_MATCH,
+    "required": False,
+    "description": "The ETag the caller read: 412 if the entity changed since",
+}
 
 
 def etag(kind: str, entity_id: int, version: int) -> str:
@@ -90,12 +96,20 @@ def etag(kind: str, entity_id: int, version: int) -> str:
 
 def expected_version(kind: str, entity_id: int) -> int:
     """The version If-Match names: 428 without the header, 412 if it names another entity."""
-    header = request.headers.get("If-Match")
-    if header is None:
+    version = optional_expected_version(kind, entity_id)
+    if version is None:
         abort(
             428, message=f"Send If-Match with the {kind}'s ETag (from GET) to avoid lost updates."
         )
         raise AssertionError("unreachable: abort raises")
+    return version
+
+
+def optional_expected_version(kind: str, entity_id: int) -> int | None:
+    """The version If-Match names, None without the header; 412 if it names another entity."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
     found = _ETAG.match(header.strip())
     if found is None or found.group(1) != kind or int(found.group(2)) != entity_id:
         raise PreconditionFailed(f"If-Match does not name this {kind}; read it again and retry.")

@@ -14,12 +14,14 @@ from schemas.verdicts import (
 )
 from service.api import (
     IF_MATCH,
+    OPTIONAL_IF_MATCH,
     Blueprint,
     current_actor,
     db,
     documented_errors,
     etag,
     expected_version,
+    optional_expected_version,
     services,
 )
 from service.auth import require
@@ -79,22 +81,34 @@ def update_verdict(changes: dict[str, Any], verdict_id: int) -> Any:
 @blp.route("/<int:verdict_id>/publish", methods=["POST"])
 @require("verdicts:publish")
 @blp.response(200, VerdictSchema)
-@documented_errors(blp, 404, 409)
+@documented_errors(blp, 404, 409, 412)
+@blp.doc(parameters=[OPTIONAL_IF_MATCH])
 def publish(verdict_id: int) -> Any:
-    """Publish a proposed verdict (editors and admins); the claim becomes published."""
-    return with_etag(domain.publish_verdict(db(), verdict_id, current_actor()))
+    """Publish a proposed verdict (editors and admins); the claim becomes published.
+
+    With If-Match, only the version the editor read is published: 412 if it was edited since.
+    """
+    version = optional_expected_version("verdict", verdict_id)
+    return with_etag(domain.publish_verdict(db(), verdict_id, current_actor(), version))
 
 
 @blp.route("/<int:verdict_id>/corrections", methods=["POST"])
 @require("verdicts:publish")
 @blp.arguments(CorrectionInSchema, example=examples.CORRECTION)
 @blp.response(201, VerdictSchema)
-@documented_errors(blp, 400, 404, 409, 415)
+@documented_errors(blp, 400, 404, 409, 412, 415)
+@blp.doc(parameters=[OPTIONAL_IF_MATCH])
 def correct(data: dict[str, Any], verdict_id: int) -> Any:
-    """Correct a published verdict: a new published version with a reason; the old is kept."""
+    """Correct a published verdict: a new published version with a reason; the old is kept.
+
+    With If-Match, the correction applies only to the version the editor read (412 if not).
+    """
     reason = data.pop("reason")
     scale = services().settings.rating_scale
-    corrected = domain.correct_verdict(db(), verdict_id, data, reason, current_actor(), scale)
+    version = optional_expected_version("verdict", verdict_id)
+    corrected = domain.correct_verdict(
+        db(), verdict_id, data, reason, current_actor(), scale, expected_version=version
+    )
     return with_etag(corrected, 201)
 
 

@@ -138,6 +138,15 @@ def add_verdict(
     return verdict
 
 
+def _check_version(verdict: Verdict, expected_version: int | None) -> None:
+    """412 when the caller read another version of the verdict than the current one."""
+    if expected_version is not None and verdict.version != expected_version:
+        raise PreconditionFailed(
+            f"Verdict {verdict.id} changed since you read it (now version {verdict.version}).",
+            current_version=verdict.version,
+        )
+
+
 def update_verdict(
     session: Session,
     verdict_id: int,
@@ -148,11 +157,7 @@ def update_verdict(
 ) -> Verdict:
     """Edit a proposed verdict at the version the caller read; published ones are corrected."""
     verdict = get_verdict(session, verdict_id, for_update=True)
-    if verdict.version != expected_version:
-        raise PreconditionFailed(
-            f"Verdict {verdict_id} changed since you read it (now version {verdict.version}).",
-            current_version=verdict.version,
-        )
+    _check_version(verdict, expected_version)
     if verdict.status != "proposed":
         raise InvalidState(
             f"Verdict {verdict_id} is {verdict.status}; publish a correction instead."
@@ -178,9 +183,15 @@ def update_verdict(
     return verdict
 
 
-def publish_verdict(session: Session, verdict_id: int, actor: Actor) -> Verdict:
-    """Publish a proposed verdict: the claim becomes published. One published per claim."""
+def publish_verdict(
+    session: Session, verdict_id: int, actor: Actor, expected_version: int | None = None
+) -> Verdict:
+    """Publish a proposed verdict: the claim becomes published. One published per claim.
+
+    With `expected_version`, only that version is published (the one the editor read).
+    """
     verdict = get_verdict(session, verdict_id, for_update=True)
+    _check_version(verdict, expected_version)
     claim = get_claim(session, verdict.claim_id, for_update=True)
     if verdict.status != "proposed":
         raise InvalidState(f"Verdict {verdict_id} is already {verdict.status}.")
@@ -210,9 +221,12 @@ def correct_verdict(
     reason: str,
     actor: Actor,
     scale: Sequence[Rating],
+    *,
+    expected_version: int | None = None,
 ) -> Verdict:
     """Replace a published verdict by a corrected one; the old one stays, superseded."""
     old = get_verdict(session, verdict_id, for_update=True)
+    _check_version(old, expected_version)
     if old.status != "published":
         raise InvalidState(
             f"Only a published verdict can be corrected; {verdict_id} is {old.status}."

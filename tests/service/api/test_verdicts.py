@@ -113,6 +113,47 @@ def test_verdict_edits_need_if_match_and_the_author(client, headers_for, article
     assert stale.status_code == 412
 
 
+def test_publish_and_correct_honour_if_match(client, headers_for, article):  # noqa: F811
+    """An editor who read version 1 cannot publish version 2 by accident; without If-Match
+    the current version is acted on, as before."""
+    reviewer, editor = headers_for("reviewer"), headers_for("editor")
+    claims = queue(client, reviewer)
+    created = client.post(
+        f"{CLAIMS}/{claims[0]['id']}/verdicts", json=verdict("true"), headers=reviewer
+    ).get_json()
+    url = f"{VERDICTS}/{created['id']}"
+    read = client.get(url, headers=editor).headers["ETag"]
+    edited = client.patch(
+        url, json={"summary": "Changed after the editor read it."},
+        headers={**reviewer, "If-Match": read},
+    )  # fmt: skip
+    assert edited.status_code == 200
+    stale = client.post(f"{url}/publish", headers={**editor, "If-Match": read})
+    assert stale.status_code == 412
+    assert stale.mimetype == "application/problem+json"
+    other = client.post(f"{url}/publish", headers={**editor, "If-Match": '"claim-1-v1"'})
+    assert other.status_code == 412
+    published = client.post(
+        f"{url}/publish", headers={**editor, "If-Match": edited.headers["ETag"]}
+    )
+    assert published.status_code == 200
+    assert published.get_json()["summary"] == "Changed after the editor read it."
+
+    correction = {"rating": "mostly-true", "reason": "The series was revised."}
+    stale = client.post(f"{url}/corrections", json=correction, headers={**editor, "If-Match": read})
+    assert stale.status_code == 412
+    current = published.headers["ETag"]
+    fixed = client.post(
+        f"{url}/corrections", json=correction, headers={**editor, "If-Match": current}
+    )
+    assert fixed.status_code == 201
+    # Without If-Match, as before: the second claim's verdict is published as it stands.
+    second = client.post(
+        f"{CLAIMS}/{claims[1]['id']}/verdicts", json=verdict("false"), headers=reviewer
+    ).get_json()
+    assert client.post(f"{VERDICTS}/{second['id']}/publish", headers=editor).status_code == 200
+
+
 @pytest.mark.parametrize(
     "url",
     [
