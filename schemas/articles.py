@@ -56,6 +56,23 @@ class ArticleRevisionInSchema(ma.Schema):
     title = text(max_length=MAX_TITLE, allow_none=True)
 
 
+class SubmitHeadersSchema(ma.Schema):
+    """The request headers a submission reads (every other header is ignored)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    idempotency_key = text(
+        1,
+        MAX_SHORT,
+        data_key="Idempotency-Key",
+        metadata={
+            "description": "Your request id: the same key from the same user returns the "
+            "article it first created (200) instead of a second one; with another body, 409"
+        },
+    )
+
+
 class BatchItemSchema(ArticleInSchema):
     idempotency_key = text(1, MAX_SHORT, allow_none=True)
 

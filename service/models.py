@@ -107,6 +107,8 @@ class Article(Base):
             "source",
             "external_id",
             unique=True,
+            # Source is optional: an external_id without one must still be submitted once.
+            postgresql_nulls_not_distinct=True,
             postgresql_where=sql_text("external_id IS NOT NULL"),
         ),
         Index(

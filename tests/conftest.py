@@ -69,6 +69,19 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture
+def scratch_url(database_url: str) -> Iterator[str]:
+    """An empty database of this test's own on the test server, for migration tests."""
+    name = f"factcheck_scratch_{uuid.uuid4().hex[:8]}"
+    admin_url = with_database(database_url, "postgres")
+    ensure_database(admin_url, name)
+    yield with_database(database_url, name)
+    admin = create_engine(psycopg2_url(admin_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def broker_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = os.environ.get("TEST_BROKER_URL")

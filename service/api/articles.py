@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import request
 from flask_smorest import abort
 
 from schemas import examples
@@ -18,6 +17,7 @@ from schemas.articles import (
     ArticleRevisionInSchema,
     ArticleSchema,
     ArticleSummarySchema,
+    SubmitHeadersSchema,
 )
 from schemas.claims import ArticleClaimsQuerySchema, ClaimPageSchema
 from schemas.common import encode_cursor
@@ -28,24 +28,10 @@ from service.models import Article
 
 blp = Blueprint("articles", __name__, description="Articles submitted for fact-checking")
 
-MAX_IDEMPOTENCY_KEY = 200
-
 
 def _submitter() -> domain.Submitter:
     principal = current_principal()
     return domain.Submitter(user_id=principal.user_id, actor=principal.actor)
-
-
-def _idempotency_key() -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return None
-    if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
-        abort(
-            422,
-            errors={"Idempotency-Key": [f"Must be 1 to {MAX_IDEMPOTENCY_KEY} characters."]},
-        )
-    return key
 
 
 def _detail(article: Article) -> dict[str, Any]:
@@ -58,19 +44,21 @@ def _detail(article: Article) -> dict[str, Any]:
 @blp.route("", methods=["POST"])
 @require("articles:submit")
 @blp.arguments(ArticleInSchema, example=examples.ARTICLE)
+@blp.arguments(SubmitHeadersSchema, location="headers")
 @blp.response(202, ArticleSummarySchema, description="Accepted: queued for claim extraction")
 @blp.alt_response(
     200, schema=ArticleSummarySchema, description="Already submitted: the existing one"
 )
 @documented_errors(blp, 400, 409, 413, 415, 503)
-def submit(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
+def submit(data: dict[str, Any], headers: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """Submit an article for claim extraction.
 
     Answers with the article's summary (not its body, which the caller has). Idempotent on
     (source, external_id) and on the `Idempotency-Key` header: a repeat returns the existing
     article with 200; the same key with a different body is 409.
     """
-    result = domain.submit_article(db(), data, _submitter(), idempotency_key=_idempotency_key())
+    key = headers.get("idempotency_key")
+    result = domain.submit_article(db(), data, _submitter(), idempotency_key=key)
     return result.article, 202 if result.created else 200
 
 

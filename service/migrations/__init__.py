@@ -10,6 +10,10 @@ from alembic.config import Config
 HERE = Path(__file__).resolve().parent
 
 
+class MigrationRefused(RuntimeError):
+    """A migration found data it cannot change safely; the message says what to do."""
+
+
 def alembic_config(database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(HERE))

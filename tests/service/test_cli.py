@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import sys
+import threading
+from collections.abc import Iterator
 
+import pytest
 from click.testing import CliRunner
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
 
 from service.cli import main, read_example
+from service.db import psycopg2_url
+from tests.conftest import ADMIN_TOKEN
 
 
 def test_users_create_prints_a_working_token_once(database_url, client, monkeypatch):
@@ -44,6 +51,52 @@ def test_db_upgrade_is_idempotent(database_url, monkeypatch, engine):
         assert connection.scalar(text("SELECT version_num FROM alembic_version"))
 
 
+def test_db_commands_announce_the_embedded_database_they_fall_back_to(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    home = tmp_path / "home"
+    result = CliRunner().invoke(main, ["db", "upgrade", "--home", str(home)])
+    assert result.exit_code == 0, result.output
+    notice = result.stderr.splitlines()[0]
+    assert str(home.resolve() / "pgdata") in notice
+    assert "DATABASE_URL" in notice
+    assert "embedded" not in result.stdout, "the notice goes to stderr, not into piped output"
+
+
+@pytest.mark.parametrize(
+    "command", [["db", "upgrade"], ["users", "create", "ops", "--role", "admin"]]
+)
+def test_db_commands_without_the_embedded_extra_fail_clearly(tmp_path, monkeypatch, command):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setitem(sys.modules, "pgserver", None)  # as if the extra were not installed
+    result = CliRunner().invoke(main, [*command, "--home", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "DATABASE_URL" in result.stderr
+    assert "factcheck[embedded]" in result.stderr
+    assert "Traceback" not in result.output
+    assert not isinstance(result.exception, ModuleNotFoundError)
+
+
+def test_db_upgrade_refusal_is_a_message_not_a_traceback(scratch_url, monkeypatch):
+    from service.migrations import upgrade
+
+    upgrade(scratch_url, "0007")
+    scratch = create_engine(psycopg2_url(scratch_url))
+    with scratch.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO articles (external_id, body, content_hash) "
+                "VALUES ('wire-9', 'a', 'a'), ('wire-9', 'b', 'b')"
+            )
+        )
+    scratch.dispose()
+    monkeypatch.setenv("DATABASE_URL", scratch_url)
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 1
+    assert "'wire-9'" in result.stderr
+    assert "HAVING count(*) > 1" in result.stderr
+    assert "Traceback" not in result.output
+
+
 def test_read_example_splits_title_and_body(tmp_path):
     path = tmp_path / "story.txt"
     path.write_text("Headline here\n\nFirst paragraph.\n\nSecond.\n", encoding="utf-8")
@@ -72,6 +125,32 @@ def test_extract_prints_checkworthy_claims_offline(tmp_path):
     assert len(every[0]["claims"]) > len(document["claims"])
     for claim in every[0]["claims"]:
         assert body[claim["start"] : claim["end"]] == claim["text"]
+
+
+def test_extract_and_score_use_the_configured_threshold_offline(tmp_path, monkeypatch):
+    path = tmp_path / "story.txt"
+    path.write_text("The council cut spending by 12% to $4.5 million in 2025.\n", "utf-8")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    monkeypatch.setenv("FACTCHECK_CHECKWORTHY_THRESHOLD", "1")
+
+    def checkworthy(*args: str) -> list[bool]:
+        extracted = CliRunner().invoke(main, ["extract", "--all", *args, str(path)])
+        assert extracted.exit_code == 0, extracted.output
+        scored = CliRunner().invoke(main, ["score", *args, str(path)])
+        assert scored.exit_code == 0, scored.output
+        return [c["checkworthy"] for c in json.loads(extracted.output)[0]["claims"]] + [
+            json.loads(line)["checkworthy"] for line in scored.output.splitlines()
+        ]
+
+    assert not any(checkworthy()), "nothing scores at or above a threshold of 1"
+    assert all(checkworthy("--threshold", "0")), "--threshold overrides the variable"
+    monkeypatch.setenv("FACTCHECK_CHECKWORTHY_THRESHOLD", "0")
+    assert all(checkworthy())
+    monkeypatch.setenv("FACTCHECK_CHECKWORTHY_THRESHOLD", "high")
+    refused = CliRunner().invoke(main, ["extract", str(path)])
+    assert refused.exit_code == 1
+    assert "FACTCHECK_CHECKWORTHY_THRESHOLD" in refused.stderr
 
 
 def test_extract_jsonl_and_text_formats(tmp_path):
@@ -114,3 +193,62 @@ def test_reviewer_commands_need_a_token(monkeypatch):
     result = CliRunner().invoke(main, ["claim", "show", "1"])
     assert result.exit_code == 2
     assert "--token" in result.output
+
+
+@pytest.fixture
+def live_api(app) -> Iterator[str]:
+    """The test app served over real HTTP on a free port, for commands that call the API."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+    server.server_close()
+
+
+def test_submit_again_returns_the_same_articles_with_languages_left_to_detection(
+    live_api, tmp_path, engine
+):
+    english, french = tmp_path / "budget-vote.txt", tmp_path / "budget-vote-fr.txt"
+    english.write_text("Budget vote\n\nThe council approved a $4.7 million budget.\n", "utf-8")
+    french.write_text(
+        "Vote du budget\n\nLe conseil a adopté un budget de 4,7 millions d'euros.\n", "utf-8"
+    )
+    args = ["submit", str(english), str(french), "--url", live_api, "--token", ADMIN_TOKEN]
+
+    def run(*extra: str) -> list[dict]:
+        result = CliRunner().invoke(main, [*args, *extra])
+        assert result.exit_code == 0, result.output
+        return [json.loads(line) for line in result.stdout.splitlines()]
+
+    first, again = run(), run()
+    assert [r["created"] for r in first] == [True, True]
+    assert [r["created"] for r in again] == [False, False]
+    assert [r["id"] for r in again] == [r["id"] for r in first]
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT source, external_id, language FROM articles ORDER BY id")
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("cli", "budget-vote", None),
+        ("cli", "budget-vote-fr", None),
+    ]
+    desk = run("--source", "city-desk", "--language", "fr")
+    assert [r["created"] for r in desk] == [True, True], "another source, other articles"
+    with engine.connect() as connection:
+        languages = connection.scalars(
+            text("SELECT language FROM articles WHERE source = 'city-desk'")
+        ).all()
+    assert languages == ["fr", "fr"]
+
+
+def test_submit_refuses_a_file_edited_since_it_was_submitted(live_api, tmp_path):
+    path = tmp_path / "story.txt"
+    path.write_text("Story\n\nFirst text.\n", "utf-8")
+    args = ["submit", str(path), "--url", live_api, "--token", ADMIN_TOKEN]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    path.write_text("Story\n\nEdited text.\n", "utf-8")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert "different body" in result.stderr

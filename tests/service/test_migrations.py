@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from service.db import psycopg2_url
 from service.domain.similar_claims import claim_similarity_keys
-from service.embedded import ensure_database
-from service.migrations import alembic_config, upgrade
+from service.migrations import MigrationRefused, alembic_config, upgrade
 from service.models import Base
-from tests.conftest import with_database
-
-
-@pytest.fixture
-def scratch_url(database_url):
-    name = f"factcheck_scratch_{uuid.uuid4().hex[:8]}"
-    admin_url = with_database(database_url, "postgres")
-    ensure_database(admin_url, name)
-    yield with_database(database_url, name)
-    admin = create_engine(psycopg2_url(admin_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def test_upgrade_creates_every_model_table_and_downgrade_removes_them(scratch_url):
@@ -72,6 +56,73 @@ def test_upgrade_gives_claims_already_stored_their_similarity_keys(scratch_url):
     assert len(rows) == 4502
     assert all(row.similarity_keys == claim_similarity_keys(row.text, row.kind) for row in rows)
     assert sum(1 for row in rows if row.similarity_keys) == 4500
+
+
+def _insert_unsourced(connection, external_id: str, body: str) -> None:
+    connection.execute(
+        text(
+            "INSERT INTO articles (source, external_id, body, content_hash) "
+            "VALUES (NULL, :external_id, :body, 'x')"
+        ),
+        {"external_id": external_id, "body": body},
+    )
+
+
+def test_upgrade_makes_external_id_without_a_source_unique(scratch_url):
+    upgrade(scratch_url, "0007")
+    engine = create_engine(psycopg2_url(scratch_url))
+    with engine.begin() as connection:
+        _insert_unsourced(connection, "wire-1", "One.")
+    upgrade(scratch_url)
+    with (
+        pytest.raises(DBAPIError, match="uq_articles_source_external_id"),
+        engine.begin() as connection,
+    ):
+        _insert_unsourced(connection, "wire-1", "Again.")
+    with engine.begin() as connection:
+        _insert_unsourced(connection, "wire-2", "Another id is another article.")
+        connection.execute(
+            text(
+                "INSERT INTO articles (source, external_id, body, content_hash) "
+                "VALUES ('desk', 'wire-1', 'A named source is another namespace.', 'x')"
+            )
+        )
+        assert connection.scalar(text("SELECT count(*) FROM articles")) == 3
+    engine.dispose()
+
+
+def test_upgrade_refuses_existing_unsourced_duplicates_and_changes_nothing(scratch_url):
+    upgrade(scratch_url, "0007")
+    engine = create_engine(psycopg2_url(scratch_url))
+    with engine.begin() as connection:
+        _insert_unsourced(connection, "wire-1", "First copy.")
+        _insert_unsourced(connection, "wire-1", "Second copy.")
+        _insert_unsourced(connection, "wire-2", "Not duplicated.")
+    before_query = text("SELECT id, source, external_id, body FROM articles ORDER BY id")
+    with engine.connect() as connection:
+        before = connection.execute(before_query).all()
+    with pytest.raises(MigrationRefused) as refused:
+        upgrade(scratch_url)
+    message = str(refused.value)
+    assert "1 external_id" in message
+    assert "wire-1" in message
+    # The message names the query that lists them.
+    assert "GROUP BY external_id HAVING count(*) > 1" in message
+    with engine.connect() as connection:
+        assert connection.execute(before_query).all() == before
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0007"
+        # The old index is still there, unchanged: nothing half-done.
+        (index,) = connection.scalars(
+            text("SELECT indexdef FROM pg_indexes WHERE indexname LIKE 'uq_articles_source%'")
+        ).all()
+        assert "NULLS NOT DISTINCT" not in index
+    # Once an operator has resolved them (here: told the copy its own source), it upgrades.
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE articles SET source = 'legacy' WHERE body = 'Second copy.'")
+        )
+    upgrade(scratch_url)
+    engine.dispose()
 
 
 def test_audit_log_refuses_update_and_delete(engine):

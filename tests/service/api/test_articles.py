@@ -63,6 +63,17 @@ class TestSubmit:
         listed = client.get(URL, headers=admin_headers).get_json()["items"]
         assert len(listed) == 1
 
+    def test_same_external_id_without_a_source_returns_the_existing_article(
+        self, client, admin_headers
+    ):
+        first = submit(client, admin_headers, source=None, external_id="wire-7")
+        again = submit(client, admin_headers, source=None, external_id="wire-7")
+        assert (first.status_code, again.status_code) == (202, 200)
+        assert again.get_json()["id"] == first.get_json()["id"]
+        assert len(client.get(URL, headers=admin_headers).get_json()["items"]) == 1
+        other = submit(client, admin_headers, source="desk", external_id="wire-7")
+        assert other.status_code == 202, "a named source is another namespace"
+
     def test_same_external_id_from_another_source_is_another_article(self, client, admin_headers):
         first = submit(client, admin_headers, source="a", external_id="1")
         second = submit(client, admin_headers, source="b", external_id="1")
@@ -199,6 +210,25 @@ class TestBatch:
         assert [r["outcome"] for r in results] == ["accepted", "existing", "conflict", "accepted"]
         assert results[1]["article"]["id"] == existing["id"]
         assert "different body" in results[2]["detail"]
+
+    def test_same_external_id_without_a_source_is_one_article(self, client, admin_headers):
+        existing = submit(client, admin_headers, source=None, external_id="w1").get_json()
+        response = client.post(
+            f"{URL}/batch",
+            json={
+                "articles": [
+                    article_payload(source=None, external_id="w1"),
+                    article_payload(source=None, external_id="w2"),
+                    article_payload(source=None, external_id="w2"),
+                ]
+            },
+            headers=admin_headers,
+        )
+        results = response.get_json()["results"]
+        assert [r["outcome"] for r in results] == ["existing", "accepted", "existing"]
+        assert results[0]["article"]["id"] == existing["id"]
+        assert results[2]["article"]["id"] == results[1]["article"]["id"]
+        assert len(client.get(URL, headers=admin_headers).get_json()["items"]) == 2
 
     def test_one_invalid_item_refuses_the_whole_batch(self, client, admin_headers, engine):
         response = client.post(
