@@ -17,6 +17,7 @@ from service.domain.outbox import PUBLISHER_KEY
 from service.errors import ProblemApi, problem, register_error_handlers
 from service.metrics import install_metrics
 from workers.celery_app import make_celery, send
+from workers.extraction.engine import Engine as Extractor
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     celery: Celery
+    # The claim-extraction engine with the configured check-worthiness threshold.
+    extractor: Extractor
 
     def session(self) -> Session:
         """The request's session, opened on first use and closed at teardown."""
@@ -64,7 +67,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     celery = make_celery(settings)
     sessions = make_session_factory(engine)
     sessions.configure(info={PUBLISHER_KEY: partial(send, celery)})
-    app.extensions["factcheck"] = Services(settings, engine, sessions, celery)
+    extractor = Extractor(threshold=settings.checkworthy_threshold)
+    app.extensions["factcheck"] = Services(settings, engine, sessions, celery, extractor)
 
     install_metrics(app)
     _install_request_guards(app)

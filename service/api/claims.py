@@ -89,8 +89,13 @@ def list_queue(query: dict[str, Any]) -> dict[str, Any]:
 @blp.response(201, ReviewClaimSchema)
 @documented_errors(blp, 400, 404, 409, 415)
 def create(data: dict[str, Any]) -> tuple[Claim, int, dict[str, str]]:
-    """Add a claim the engine missed: a span of the article's current body, scored and typed."""
-    claim = add_claim(db(), data["article_id"], data["start"], data["end"], current_actor())
+    """Add a claim the engine missed: a span of the article's current body, scored and typed.
+
+    A span that is already a claim is 409 naming it in `claim_id`.
+    """
+    claim = add_claim(
+        db(), data["article_id"], data["start"], data["end"], current_actor(), services().extractor
+    )
     return _with_etag(claim, 201)
 
 
@@ -130,11 +135,16 @@ def update(changes: dict[str, Any], claim_id: int) -> tuple[Claim, int, dict[str
     """Change status, assignee or span. If-Match is required: 428 without it, 412 if stale.
 
     Invalid status moves are 409 with the `allowed` ones. Reviewers may take or release a
-    claim; editors may assign anyone.
+    claim; editors may assign anyone. A corrected span is annotated afresh (context, score,
+    types, speaker, quantities, dates, entities), as if added there; a span that is already
+    another claim is 409 naming it in `claim_id`.
     """
     domain.get_claim(db(), claim_id)  # 404 before any verdict on If-Match
     version = expected_version("claim", claim_id)
-    return _with_etag(domain.update_claim(db(), claim_id, version, changes, current_actor()))
+    claim = domain.update_claim(
+        db(), claim_id, version, changes, current_actor(), extractor=services().extractor
+    )
+    return _with_etag(claim)
 
 
 @blp.route("/<int:claim_id>/take", methods=["POST"])

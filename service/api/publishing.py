@@ -93,7 +93,7 @@ def claim_reviews(query: dict[str, Any]) -> Response:
 
 
 @annotations_blp.route("/articles/<int:article_id>/annotations", methods=["GET"])
-@require("claims:read")
+@require("articles:read")
 @annotations_blp.arguments(AnnotationQuerySchema, location="query", unknown=ma.RAISE)
 @annotations_blp.response(200, AnnotationCollectionSchema, content_type=ANNOTATION_MEDIA_TYPE)
 @documented_errors(annotations_blp, 404)
@@ -102,6 +102,8 @@ def article_annotations(query: dict[str, Any], article_id: int) -> Response:
 
     Each annotation targets the article's URL with a TextQuoteSelector (exact, prefix,
     suffix) and a TextPositionSelector (start, end, code points) on its current body.
+    The claims are the engine's (as `GET /articles/{id}/claims` lists them) and the verdicts
+    are published ones only, so whoever may read the article may read its annotations.
     """
     collection = domain.annotation_collection(
         db(),
@@ -131,5 +133,7 @@ def import_annotation(annotation: dict[str, Any], article_id: int) -> Any:
     TextQuoteSelector's exact text is found (prefix and suffix choose among repeats). 422
     when neither anchors, 409 when that span is already a claim.
     """
-    claim = domain.import_annotation(db(), article_id, annotation, current_actor())
+    claim = domain.import_annotation(
+        db(), article_id, annotation, current_actor(), services().extractor
+    )
     return claim, 201, {"ETag": etag("claim", claim.id, claim.version)}

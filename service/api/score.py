@@ -6,9 +6,8 @@ from typing import Any
 
 from schemas import examples
 from schemas.score import ScoreInSchema, ScoreOutSchema
-from service.api import Blueprint, documented_errors
+from service.api import Blueprint, documented_errors, services
 from service.auth import require
-from workers.extraction.engine import default_engine
 
 blp = Blueprint("score", __name__, description="Check-worthiness scoring without storage")
 
@@ -22,9 +21,10 @@ def score(data: dict[str, Any]) -> dict[str, Any]:
     """Score a document (`text`, segmented like an article) or a list of `sentences`.
 
     Nothing is stored. Each claim carries its calibrated `checkworthiness`, `checkworthy`
-    against the model's threshold, types, speaker, quantities, dates and entities.
+    against the configured threshold (`FACTCHECK_CHECKWORTHY_THRESHOLD`, else the model's),
+    types, speaker, quantities, dates and entities.
     """
-    engine = default_engine()
+    engine = services().extractor
     language = data.get("language")
     if "text" in data:
         claims = engine.extract(data["text"], language)

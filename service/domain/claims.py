@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select, tuple_, union_all
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -23,8 +24,10 @@ from service.domain import (
     load,
 )
 from service.domain.audit import record
+from service.domain.extraction import CLAIM_FIELDS
 from service.domain.similar_claims import claim_similarity_keys
 from service.models import Article, AuditEvent, Claim, User
+from workers.extraction.engine import Engine
 
 # The state machine. "published" is reached only by publishing a verdict, never by a PATCH.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -44,6 +47,10 @@ SCORE_UNITS = 10_000
 SEARCH_FEW_ARTICLES = 500
 SEARCH_WINDOW = 2_500
 AUDITED_FIELDS = ("status", "assignee_id", "start", "end", "text", "version")
+# What the engine derives from a span: recomputed when a reviewer corrects it, and audited then.
+SPAN_FIELDS = tuple(field for field in CLAIM_FIELDS if field not in AUDITED_FIELDS)
+# One claim per span of a revision.
+SPAN_CONSTRAINT = "uq_claims_span"
 
 
 @dataclass(frozen=True)
@@ -69,8 +76,8 @@ class QueueFilter:
     query: str | None = None
 
 
-def _snapshot(claim: Claim) -> dict[str, Any]:
-    return {field: getattr(claim, field) for field in AUDITED_FIELDS}
+def _snapshot(claim: Claim, fields: tuple[str, ...] = AUDITED_FIELDS) -> dict[str, Any]:
+    return {field: getattr(claim, field) for field in fields}
 
 
 def get_claim(session: Session, claim_id: int, *, for_update: bool = False) -> Claim:
@@ -83,8 +90,14 @@ def update_claim(
     expected_version: int,
     changes: Mapping[str, Any],
     actor: Actor,
+    *,
+    extractor: Engine,
 ) -> Claim:
-    """Apply `changes` (status, assignee_id, start/end) if the claim is still at that version."""
+    """Apply `changes` (status, assignee_id, start/end) if the claim is still at that version.
+
+    A corrected span is annotated afresh by `extractor`, like a claim a reviewer adds there;
+    the claim keeps its id, status, assignee and verdicts.
+    """
     claim = get_claim(session, claim_id, for_update=True)
     if claim.version != expected_version:
         raise PreconditionFailed(
@@ -95,10 +108,10 @@ def update_claim(
     before = _snapshot(claim)
     if "assignee_id" in changes:
         _assign(session, claim, changes["assignee_id"], actor)
-    if "start" in changes or "end" in changes:
-        _correct_span(
-            session, claim, changes.get("start", claim.start), changes.get("end", claim.end)
-        )
+    span = (changes.get("start", claim.start), changes.get("end", claim.end))
+    if span != (claim.start, claim.end):
+        before |= _snapshot(claim, SPAN_FIELDS)
+        _correct_span(session, claim, *span, extractor)
     if "status" in changes and changes["status"] != claim.status:
         _transition(claim, changes["status"])
     return _save(session, claim, before, actor, "claim.updated")
@@ -125,7 +138,8 @@ def _save(
     claim.updated_at = func.now()
     session.flush()
     session.refresh(claim)
-    record(session, actor.name, action, "claim", claim.id, before=before, after=_snapshot(claim))
+    after = _snapshot(claim, tuple(before))
+    record(session, actor.name, action, "claim", claim.id, before=before, after=after)
     return claim
 
 
@@ -153,10 +167,54 @@ def _assign(session: Session, claim: Claim, assignee_id: int | None, actor: Acto
     claim.assignee_id = assignee_id
 
 
-def _correct_span(session: Session, claim: Claim, start: int, end: int) -> None:
-    body = session.scalar(select(Article.body).where(Article.id == claim.article_id)) or ""
-    claim.start, claim.end, claim.text = check_span(body, start, end)
-    claim.similarity_keys = claim_similarity_keys(claim.text, claim.kind)
+def _correct_span(session: Session, claim: Claim, start: int, end: int, extractor: Engine) -> None:
+    article = session.execute(
+        select(Article.body, Article.language).where(Article.id == claim.article_id)
+    ).one()
+    article_id, revision = claim.article_id, claim.revision
+    values = annotate_span(article.body, article.language, start, end, extractor)
+    try:
+        # Changed inside the savepoint, so a refused span rolls back to it and no further:
+        # the transaction stays usable to name the claim that holds the span.
+        with session.begin_nested():
+            for field, value in values.items():
+                setattr(claim, field, value)
+            session.flush()
+    except IntegrityError as error:
+        if getattr(getattr(error.orig, "diag", None), "constraint_name", None) != SPAN_CONSTRAINT:
+            raise
+        raise span_taken(session, article_id, revision, start, end) from None
+
+
+def annotate_span(
+    body: str, language: str | None, start: int, end: int, extractor: Engine
+) -> dict[str, Any]:
+    """A reviewer's span of `body` as the engine annotates it: every stored field of its claim.
+
+    `language` is the article's declared one ("en-GB" is scored as "en"), None to detect it.
+    """
+    start, end, _ = check_span(body, start, end)
+    language = language.split("-")[0].lower() if language else None
+    values = extractor.annotate_span(body, start, end, language)
+    keys = claim_similarity_keys(values["text"], values["kind"])
+    return {field: values[field] for field in CLAIM_FIELDS} | {"similarity_keys": keys}
+
+
+def span_taken(session: Session, article_id: int, revision: int, start: int, end: int) -> Conflict:
+    """The conflict for a span that is already a claim of this revision, naming that claim."""
+    with session.no_autoflush:  # a refused change may still be pending
+        existing = session.scalar(
+            select(Claim.id).where(
+                Claim.article_id == article_id,
+                Claim.revision == revision,
+                Claim.start == start,
+                Claim.end == end,
+            )
+        )
+    return Conflict(
+        f"Article {article_id} already has claim {existing} at {start}..{end}.",
+        claim_id=existing,
+    )
 
 
 def check_span(body: str, start: int, end: int) -> tuple[int, int, str]:

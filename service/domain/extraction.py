@@ -125,7 +125,8 @@ def store_claims(
 def carry_over(session: Session, article_id: int, revision: int) -> set[tuple[int, int]]:
     """Move reviewer work from earlier revisions onto `revision`; returns the spans it holds.
 
-    A claim carries reviewer work when it was taken, reviewed, rated or added by a reviewer.
+    A claim carries reviewer work when it was taken, reviewed, rated, or added or corrected
+    by a reviewer.
     If its exact text still anchors (by TextQuoteSelector: text, then prefix and suffix) it
     moves to the new revision with its id, status and verdicts; otherwise it is flagged
     orphaned and stays where it was, verdicts included.
@@ -138,7 +139,13 @@ def carry_over(session: Session, article_id: int, revision: int) -> set[tuple[in
             Claim.article_id == article_id,
             Claim.revision < revision,
             Claim.orphaned.is_(False),
-            or_(Claim.status != "new", Claim.origin == "reviewer", has_verdict),
+            # A span a reviewer chose (added, or corrected: kind "span") is reviewer work too.
+            or_(
+                Claim.status != "new",
+                Claim.origin == "reviewer",
+                Claim.kind == "span",
+                has_verdict,
+            ),
         )
         .order_by(Claim.id)
         .with_for_update()
@@ -157,7 +164,12 @@ def carry_over(session: Session, article_id: int, revision: int) -> set[tuple[in
             claim.orphaned = True
             action, after = "claim.orphaned", {"orphaned": True}
         else:
+            shift = start - claim.start
             claim.revision, claim.start, claim.end = revision, start, end
+            # Its quantities, dates and entities are offsets into the body too: they move with it.
+            claim.quantities = _shifted(claim.quantities, shift)
+            claim.dates = _shifted(claim.dates, shift)
+            claim.entities = _shifted(claim.entities, shift)
             claim.prefix = body[max(0, start - CONTEXT) : start]
             claim.suffix = body[end : end + CONTEXT]
             held.add((start, end))
@@ -167,6 +179,12 @@ def carry_over(session: Session, article_id: int, revision: int) -> set[tuple[in
         session.flush()
         record(session, "system", action, "claim", claim.id, before=before, after=after)
     return held
+
+
+def _shifted(spans: list[Any], shift: int) -> list[Any]:
+    if not shift or not spans:
+        return spans
+    return [span | {"start": span["start"] + shift, "end": span["end"] + shift} for span in spans]
 
 
 def settle_extraction(

@@ -22,6 +22,7 @@ from service.domain.verdicts import evidence_of
 from service.models import Article, Claim, Evidence, Verdict
 from service.ratings import Rating
 from workers.extraction.anchoring import anchor
+from workers.extraction.engine import Engine
 
 SCHEMA_ORG = "https://schema.org"
 ANNOTATION_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
@@ -345,7 +346,11 @@ def _assessment(
 
 
 def import_annotation(
-    session: Session, article_id: int, annotation: Mapping[str, Any], actor: Actor
+    session: Session,
+    article_id: int,
+    annotation: Mapping[str, Any],
+    actor: Actor,
+    extractor: Engine,
 ) -> Claim:
     """A claim from an annotation made elsewhere, where its selectors anchor in the body.
 
@@ -356,7 +361,7 @@ def import_annotation(
     article = load(session, Article, article_id)
     quote, position = _selectors(annotation)
     start, end = _anchor(article.body, quote, position)
-    return add_claim(session, article_id, start, end, actor)
+    return add_claim(session, article_id, start, end, actor, extractor)
 
 
 def _selectors(

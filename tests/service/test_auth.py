@@ -38,7 +38,7 @@ ENDPOINTS = [
     ("GET", "/api/v1/stats/agreement", "claims:read"),
     ("GET", "/api/v1/verdicts/{verdict}/claimreview", "reviews:read"),
     ("GET", "/api/v1/claimreviews", "reviews:read"),
-    ("GET", "/api/v1/articles/{id}/annotations", "claims:read"),
+    ("GET", "/api/v1/articles/{id}/annotations", "articles:read"),
     ("POST", "/api/v1/articles/{id}/annotations", "claims:review"),
     ("GET", "/api/v1/exports/claims.csv", "exports:read"),
     ("POST", "/api/v1/users", "users:manage"),

@@ -13,7 +13,7 @@ from service.db import session_scope
 from service.domain.extraction import store_claims
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import article_payload, shared_articles
-from workers.extraction.engine import NON_CLAIM_KINDS, extract
+from workers.extraction.engine import NON_CLAIM_KINDS, default_engine, extract
 from workers.extraction.similarity import similarity_keys
 
 URL = "/api/v1/claims"
@@ -244,6 +244,106 @@ def test_corrected_span_follows_the_body(client, headers_for, article):
     assert response.get_json()["text"] == BODY[start : claim["end"]]
     history = client.get(f"{URL}/{claim['id']}/history", headers=editor).get_json()["items"]
     assert history[-1]["before"]["text"] == claim["text"]
+
+
+# The engine splits off "Thank you for reading." on its own; the reported speech after it is
+# Ana Costa's.
+SPEECH = "Thank you for reading. Exports rose 9% in 2024, Finance Minister Ana Costa said."
+
+
+def test_corrected_span_is_annotated_afresh_keeping_the_review(client, headers_for, sessions):
+    reviewer, editor = headers_for("reviewer"), headers_for("editor")
+    article_id = processed(client, sessions, SPEECH)
+    claim = claim_with(client, reviewer, article_id, "Thank you for reading.")
+    client.post(f"{URL}/{claim['id']}/take", headers=reviewer)
+    verdict = client.post(
+        f"{URL}/{claim['id']}/verdicts", json={"rating": "mixed", "summary": "?"}, headers=reviewer
+    ).get_json()
+    before = client.get(f"{URL}/{claim['id']}", headers=editor).get_json()
+    start, end = SPEECH.index("Exports"), SPEECH.index(", Finance")
+
+    response = patch(
+        client, editor, claim["id"], etag_of(client, editor, claim["id"]), start=start, end=end
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    expected = default_engine().annotate_span(SPEECH, start, end, "en")
+    after = client.get(f"{URL}/{claim['id']}", headers=editor).get_json()
+    for corrected in (response.get_json(), after):
+        assert {field: corrected[field] for field in expected} == expected
+    # Every engine field changed with the span: none is left over from the old sentence.
+    assert {field for field in expected if before[field] == after[field]} == {"language", "scored"}
+    assert (after["speaker"], after["checkworthy"], after["types"]) == (
+        "Ana Costa", True, ["quantity"],
+    )  # fmt: skip
+    assert after["prefix"] == "Thank you for reading. "
+    # The review goes on: same claim, status, assignee and verdicts; a new version.
+    kept = ("id", "status", "assignee_id", "origin", "revision")
+    assert {f: after[f] for f in kept} == {f: before[f] for f in kept}
+    assert [v["id"] for v in after["verdicts"]] == [verdict["id"]]
+    assert after["version"] == before["version"] + 1
+    assert response.headers["ETag"] == f'"claim-{claim["id"]}-v{after["version"]}"'
+    event = client.get(f"{URL}/{claim['id']}/history", headers=editor).get_json()["items"][-1]
+    assert event["action"] == "claim.updated"
+    for field in ("text", "start", "prefix", "checkworthiness", "speaker", "quantities"):
+        assert (event["before"][field], event["after"][field]) == (before[field], after[field])
+
+
+def test_moving_a_span_onto_another_claim_is_a_conflict_naming_it(
+    client, headers_for, make_token, engine, article
+):
+    editor = headers_for("editor")
+    make_token("reviewer")
+    with engine.connect() as connection:
+        reviewer_id = connection.scalar(
+            text("SELECT user_id FROM api_tokens ORDER BY id DESC LIMIT 1")
+        )
+    claims = {c["text"]: c for c in queue(client, editor)}
+    mayor = claims["The mayor said crime rose 12% last year."]
+    jobs = claims["Unemployment fell to 4.1% in May, the lowest since 2001."]
+    etag = etag_of(client, editor, mayor["id"])
+
+    response = patch(
+        client, editor, mayor["id"], etag,
+        start=jobs["start"], end=jobs["end"], assignee_id=reviewer_id, status="in_review",
+    )  # fmt: skip
+    assert response.status_code == 409
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["claim_id"] == jobs["id"]
+    assert f"claim {jobs['id']}" in problem["detail"]
+    # Nothing of the refused PATCH is kept.
+    unchanged = client.get(f"{URL}/{mayor['id']}", headers=editor)
+    assert unchanged.headers["ETag"] == etag
+    after = unchanged.get_json()
+    assert (after["text"], after["assignee_id"], after["status"]) == (mayor["text"], None, "new")
+    # Adding a claim at a span that is taken says which claim holds it, the same way.
+    added = client.post(
+        URL, json={"article_id": article["id"], "start": jobs["start"], "end": jobs["end"]},
+        headers=editor,
+    )  # fmt: skip
+    assert added.status_code == 409
+    assert added.get_json()["claim_id"] == jobs["id"]
+    assert added.get_json()["detail"] == problem["detail"]
+
+
+def test_added_and_corrected_claims_follow_the_configured_threshold(settings, headers_for, article):
+    strict = dataclasses.replace(settings, checkworthy_threshold=0.99)
+    assert default_engine().threshold < strict.checkworthy_threshold
+    client = create_app(strict).test_client()
+    editor = headers_for("editor")
+    start, end = BODY.index("crime rose"), BODY.index(" last year")
+    added = client.post(
+        URL, json={"article_id": article["id"], "start": start, "end": end}, headers=editor
+    ).get_json()
+    jobs = next(c for c in queue(client, editor) if c["text"].startswith("Unemployment"))
+    corrected = patch(
+        client, editor, jobs["id"], etag_of(client, editor, jobs["id"]),
+        end=BODY.index(", the lowest"),
+    ).get_json()  # fmt: skip
+    for claim in (added, corrected):
+        # Over the model's threshold but under the configured one.
+        assert default_engine().threshold <= claim["checkworthiness"] < 0.99
+        assert claim["checkworthy"] is False
 
 
 def test_unknown_claim_is_404(client, headers_for):

@@ -15,7 +15,7 @@ from service.db import session_scope
 from service.domain.extraction import store_claims
 from tests.factories import article_payload, shared_articles
 from workers.extraction.anchoring import anchor
-from workers.extraction.engine import extract
+from workers.extraction.engine import default_engine, extract
 
 BODY = (
     "The minister said unemployment fell to 4.1% in May, the lowest since 2001. "
@@ -212,6 +212,8 @@ def selected(body: str, annotation: dict[str, Any]) -> tuple[str, str]:
     assert position["type"] == "TextPositionSelector"
     start = anchor(body, quote["exact"], quote["prefix"], quote["suffix"])
     assert start is not None
+    # The same passage, not only the same words: a repeated text anchors by its context.
+    assert start == position["start"], "the quote's context selects another occurrence"
     return body[start : start + len(quote["exact"])], body[position["start"] : position["end"]]
 
 
@@ -267,8 +269,53 @@ def test_published_verdicts_are_assessing_annotations(client, headers_for, artic
         "stance": "supports",
     } in assessment["body"]
     assert selected(BODY, assessment) == (claim["text"], claim["text"])
+    # A newsroom reads the same collection: the engine's claims and the published verdicts.
+    assert client.get(url, headers=headers_for("newsroom")).get_json()["first"]["items"] == items
     worthy = client.get(url, query_string={"checkworthy": "false"}, headers=reviewer).json
     assert all("Thank you" in a["target"]["selector"][0]["exact"] for a in worthy["first"]["items"])
+
+
+def test_a_corrected_claim_is_selected_by_its_new_context(
+    client, headers_for, admin_headers, sessions
+):
+    body = "Prices rose 3% in May, the agency said. Wages rose 3% in May, the union said."
+    created = submit(client, admin_headers, body=body)
+    with session_scope(sessions) as session:
+        store_claims(session, created["id"], 1, extract(body))
+    editor = headers_for("editor")
+    claim = claim_with(client, editor, created["id"], "Wages rose")
+    start = body.index("rose 3%", claim["start"])  # the second "rose 3% in May"
+    etag = client.get(f"/api/v1/claims/{claim['id']}", headers=editor).headers["ETag"]
+    response = client.patch(
+        f"/api/v1/claims/{claim['id']}",
+        json={"start": start, "end": start + len("rose 3% in May")},
+        headers={**editor, "If-Match": etag},
+    )
+    assert response.status_code == 200
+    items = client.get(f"/api/v1/articles/{created['id']}/annotations", headers=editor).json
+    (annotation,) = (
+        a
+        for a in items["first"]["items"]
+        if a["id"].endswith(f"/claims/{claim['id']}#highlighting")
+    )
+    assert selected(body, annotation) == ("rose 3% in May", "rose 3% in May")
+    quote = annotation["target"]["selector"][0]
+    assert (quote["prefix"], quote["suffix"]) == (
+        " in May, the agency said. Wages ",
+        ", the union said.",
+    )
+
+
+def test_imported_annotations_follow_the_configured_threshold(settings, admin_headers, headers_for):
+    client = create_app(dataclasses.replace(settings, checkworthy_threshold=0.99)).test_client()
+    created = submit(client, admin_headers)
+    quote = {"type": "TextQuoteSelector", "exact": "crime rose 12%"}
+    response = post_annotation(client, headers_for("reviewer"), created["id"], quote)
+    assert response.status_code == 201
+    claim = response.get_json()
+    # Check-worthy by the model's threshold, but not by the configured one.
+    assert default_engine().threshold <= claim["checkworthiness"] < 0.99
+    assert claim["checkworthy"] is False
 
 
 def post_annotation(client, headers, article_id: int, *selectors: dict[str, Any]):

@@ -58,6 +58,10 @@ def test_revision_carries_reviewed_claims_and_orphans_the_rest(
     assert REVISED[moved["start"] : moved["end"]] == jobs["text"]
     assert moved["start"] != jobs["start"]
     assert [v["id"] for v in moved["verdicts"]] == [jobs_verdict]
+    # Its quantities, dates and entities moved with it: still offsets into the (new) body.
+    spans = moved["quantities"] + moved["dates"] + moved["entities"]
+    assert {s["text"] for s in moved["quantities"]} == {"4.1%"}
+    assert [REVISED[s["start"] : s["end"]] for s in spans] == [s["text"] for s in spans]
 
     gone = client.get(f"{CLAIMS}/{crime['id']}", headers=reviewer).get_json()
     assert (gone["revision"], gone["orphaned"]) == (1, True)
@@ -74,6 +78,52 @@ def test_revision_carries_reviewed_claims_and_orphans_the_rest(
 
     history = client.get(f"{CLAIMS}/{crime['id']}/history", headers=reviewer).get_json()["items"]
     assert history[-1]["action"] == "claim.orphaned"
+
+
+def test_corrected_spans_are_carried_by_their_own_context(
+    client,
+    headers_for,
+    admin_headers,
+    sessions,
+    article,  # noqa: F811
+):
+    editor = headers_for("editor")
+    claims = {c["text"]: c for c in queue(client, editor)}
+    crime = claims["The mayor said crime rose 12% last year."]
+    jobs = claims["Unemployment fell to 4.1% in May, the lowest since 2001."]
+    client.post(f"{CLAIMS}/{crime['id']}/take", headers=editor)
+    for claim, start, end in (
+        (crime, BODY.index("crime rose"), BODY.index(" last year")),
+        (jobs, jobs["start"], BODY.index(", the lowest")),  # corrected, never taken
+    ):
+        etag = client.get(f"{CLAIMS}/{claim['id']}", headers=editor).headers["ETag"]
+        response = client.patch(
+            f"{CLAIMS}/{claim['id']}",
+            json={"start": start, "end": end},
+            headers={**editor, "If-Match": etag},
+        )
+        assert response.status_code == 200
+    # "crime rose 12%" now occurs twice; the later one is nearer the old offset, but only
+    # the first is the mayor's.
+    revised = (
+        "The mayor said crime rose 12% last year. Unemployment fell to 4.1% in May, "
+        "the lowest since 2001, and crime rose 12% in June. Thank you for reading."
+    )
+    response = client.put(
+        f"{ARTICLES}/{article['id']}", json={"body": revised}, headers=admin_headers
+    )
+    assert response.status_code == 202
+    process(sessions, article["id"], 2, revised)
+
+    moved = client.get(f"{CLAIMS}/{crime['id']}", headers=editor).get_json()
+    assert (moved["revision"], moved["orphaned"], moved["status"]) == (2, False, "in_review")
+    assert (moved["start"], moved["text"]) == (revised.index("crime rose"), "crime rose 12%")
+    assert moved["prefix"] == "The mayor said "
+    kept = client.get(f"{CLAIMS}/{jobs['id']}", headers=editor).get_json()
+    assert (kept["revision"], kept["orphaned"]) == (2, False)
+    assert (
+        revised[kept["start"] : kept["end"]] == kept["text"] == "Unemployment fell to 4.1% in May"
+    )
 
 
 def test_unreviewed_claims_of_old_revisions_are_not_carried(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlalchemy import text
 
+from service.app import create_app
 from tests.factories import shared_articles
+from workers.extraction.engine import default_engine
 
 URL = "/api/v1/score"
 FRENCH = (
@@ -48,6 +52,20 @@ def test_sentences_are_scored_one_by_one(client, admin_headers):
     percent = next(q for q in claims[0]["quantities"] if q["text"] == "4.1%")
     assert (percent["value"], percent["unit"]) == (4.1, "%")
     assert {d["value"] for d in claims[0]["dates"]} >= {"2001"}
+
+
+def test_the_configured_threshold_decides_what_is_checkworthy(settings, admin_headers):
+    client = create_app(dataclasses.replace(settings, checkworthy_threshold=0.99)).test_client()
+    jobs = "Unemployment fell to 4.1% in May, the lowest since 2001."
+    crime = "The mayor said crime rose 12% last year."
+    for payload in ({"sentences": [jobs, crime]}, {"text": f"{jobs} {crime}"}):
+        result = client.post(URL, json=payload, headers=admin_headers).get_json()
+        assert result["threshold"] == 0.99
+        scores = [c["checkworthiness"] for c in result["claims"]]
+        assert [c["checkworthy"] for c in result["claims"]] == [s >= 0.99 for s in scores]
+        # The model's own threshold would call both check-worthy.
+        assert min(scores) >= default_engine().threshold
+        assert [c["checkworthy"] for c in result["claims"]] == [False, True]
 
 
 def test_other_languages_are_flagged_unscored_never_guessed(client, admin_headers):
