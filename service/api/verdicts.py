@@ -88,6 +88,7 @@ def publish(verdict_id: int) -> Any:
 
     With If-Match, only the version the editor read is published: 412 if it was edited since.
     """
+    domain.get_verdict(db(), verdict_id)  # 404 before any If-Match verdict
     version = optional_expected_version("verdict", verdict_id)
     return with_etag(domain.publish_verdict(db(), verdict_id, current_actor(), version))
 
@@ -105,6 +106,7 @@ def correct(data: dict[str, Any], verdict_id: int) -> Any:
     """
     reason = data.pop("reason")
     scale = services().settings.rating_scale
+    domain.get_verdict(db(), verdict_id)  # 404 before any If-Match verdict
     version = optional_expected_version("verdict", verdict_id)
     corrected = domain.correct_verdict(
         db(), verdict_id, data, reason, current_actor(), scale, expected_version=version

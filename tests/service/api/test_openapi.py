@@ -37,10 +37,12 @@ def test_every_operation_conforms_and_never_fails(case, client):
         # before sending: the request that arrives is valid, so a 200 is right. (Unknown query
         # keys that do arrive are 422: see test_articles.)
         excluded.append(negative_data_rejection)
-    if case.method == "PATCH":
-        # A generated If-Match could never be current; send the real ETag when there is one.
-        etag = client.get(case.formatted_path, headers=headers).headers.get("ETag")
-        if etag and case.headers and "If-Match" in case.headers:
+    if case.headers and "If-Match" in case.headers:
+        # A generated If-Match could never be current; send the real ETag when there is one
+        # (PATCH of an entity, or publishing and correcting the verdict it names).
+        entity = case.formatted_path.removesuffix("/publish").removesuffix("/corrections")
+        etag = client.get(entity, headers=headers).headers.get("ETag")
+        if etag:
             case.headers["If-Match"] = etag
     case.call_and_validate(headers=headers, excluded_checks=excluded)
 
@@ -65,6 +67,16 @@ def test_document_lists_the_public_contract(client):
     } <= set(spec["paths"])
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert spec["paths"]["/healthz"]["get"]["security"] == []
+
+
+def test_submit_documents_the_idempotency_key_header(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    parameters = spec["paths"]["/api/v1/articles"]["post"].get("parameters", [])
+    (key,) = [p for p in parameters if p["name"] == "Idempotency-Key"]
+    assert key["in"] == "header"
+    assert not key.get("required", False)
+    assert (key["schema"]["minLength"], key["schema"]["maxLength"]) == (1, 200)
+    assert "description" in key
 
 
 def test_docs_page_is_served(client):
