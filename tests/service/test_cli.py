@@ -12,9 +12,14 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
-from service.cli import main, read_example
-from service.db import psycopg2_url
+from service.cli import demo_user_token, main, read_example
+from service.db import psycopg2_url, session_scope
+from service.domain.extraction import store_claims
 from tests.conftest import ADMIN_TOKEN
+from tests.factories import article_payload
+from workers.extraction.engine import extract
+
+TAKE_BODY = "Unemployment fell to 4.1% in May, the lowest since 2001."
 
 
 def test_users_create_prints_a_working_token_once(database_url, client, monkeypatch):
@@ -252,3 +257,23 @@ def test_submit_refuses_a_file_edited_since_it_was_submitted(live_api, tmp_path)
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1
     assert "different body" in result.stderr
+
+
+def test_demo_token_belongs_to_a_stored_admin_who_can_take_claims(settings, client, sessions):
+    """The `up --demo` banner's token works through the whole README walk-through."""
+    first = demo_user_token(settings)
+    headers = {"Authorization": f"Bearer {first}"}
+    created = client.post(
+        "/api/v1/articles", json=article_payload(body=TAKE_BODY), headers=headers
+    ).get_json()
+    with session_scope(sessions) as session:
+        store_claims(session, created["id"], 1, extract(TAKE_BODY))
+    claim = client.get("/api/v1/claims", headers=headers).get_json()["items"][0]
+    taken = client.post(f"/api/v1/claims/{claim['id']}/take", headers=headers)
+    assert taken.status_code == 200, taken.get_data(as_text=True)
+    # Each start gives a new token to the same user; the old one stops working.
+    second = demo_user_token(settings)
+    assert second != first
+    assert client.get("/api/v1/claims", headers=headers).status_code == 401
+    me = client.get("/api/v1/claims", headers={"Authorization": f"Bearer {second}"})
+    assert me.status_code == 200
