@@ -195,7 +195,7 @@ class AuditEventSchema(ma.Schema):
     at = ma.fields.DateTime(required=True)
 
 
-class HistorySchema(ma.Schema):
+class HistorySchema(PageSchema):
     items = ma.fields.List(ma.fields.Nested(AuditEventSchema), required=True)
 
 

@@ -16,7 +16,7 @@ from schemas.claims import (
     ReviewClaimPageSchema,
     ReviewClaimSchema,
 )
-from schemas.common import encode_cursor
+from schemas.common import PageQuerySchema, encode_cursor
 from schemas.verdicts import VerdictInSchema, VerdictSchema
 from service.api import (
     IF_MATCH,
@@ -170,8 +170,13 @@ def add_verdict(data: dict[str, Any], claim_id: int) -> Any:
 
 @blp.route("/<int:claim_id>/history", methods=["GET"])
 @require("claims:read")
+@blp.arguments(PageQuerySchema, location="query", unknown=ma.RAISE)
 @blp.response(200, HistorySchema)
 @documented_errors(blp, 404)
-def history(claim_id: int) -> dict[str, Any]:
+def history(query: dict[str, Any], claim_id: int) -> dict[str, Any]:
     """Every recorded change to the claim, oldest first: who, what, when, before, after."""
-    return {"items": domain.history(db(), claim_id)}
+    limit = query["limit"]
+    cursor = query.get("cursor")
+    items = domain.history(db(), claim_id, limit=limit, after_id=cursor[0] if cursor else None)
+    next_cursor = encode_cursor(items[-1].id) if len(items) == limit else None
+    return {"items": items, "next_cursor": next_cursor}

@@ -359,12 +359,14 @@ def queue_cursor(claim: Claim) -> tuple[int, int, int]:
     return 1, round(claim.checkworthiness * SCORE_UNITS), claim.id
 
 
-def history(session: Session, claim_id: int) -> list[AuditEvent]:
+def history(
+    session: Session, claim_id: int, *, limit: int, after_id: int | None = None
+) -> list[AuditEvent]:
+    """The claim's audit events, oldest first, keyset-paginated by event id."""
     get_claim(session, claim_id)
+    conditions = [AuditEvent.entity_type == "claim", AuditEvent.entity_id == claim_id]
+    if after_id is not None:
+        conditions.append(AuditEvent.id > after_id)
     return list(
-        session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.entity_type == "claim", AuditEvent.entity_id == claim_id)
-            .order_by(AuditEvent.id)
-        )
+        session.scalars(select(AuditEvent).where(*conditions).order_by(AuditEvent.id).limit(limit))
     )

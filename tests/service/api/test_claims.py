@@ -135,6 +135,18 @@ def test_take_then_review_then_history(client, headers_for, article):
     assert events[0]["before"]["status"] == "new"
     assert events[1]["after"]["status"] == "reviewed"
     assert all(e["actor"].startswith("reviewer-") for e in events)
+    # Keyset pages of the history, one event at a time, give the same events in order.
+    paged, cursor = [], None
+    for _ in range(5):
+        query = {"limit": 1} | ({"cursor": cursor} if cursor else {})
+        page = client.get(f"{URL}/{claim['id']}/history", query_string=query, headers=reviewer)
+        paged += page.get_json()["items"]
+        cursor = page.get_json()["next_cursor"]
+        if cursor is None:
+            break
+    assert paged == events
+    bad = client.get(f"{URL}/{claim['id']}/history?cursor=x", headers=reviewer)
+    assert bad.status_code == 422
 
 
 def test_someone_elses_claim_cannot_be_taken(client, headers_for, article):
