@@ -11,12 +11,13 @@ failed with a reason, so nothing is left waiting forever.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from service.db import after_commit
 from service.models import OutboxMessage
@@ -73,17 +74,9 @@ def relay(
     Rows are claimed with SKIP LOCKED, so several relays never send the same row at once.
     Stops at the first publish failure (the broker is down): the rest wait for the next run.
     """
-    rows = session.scalars(
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.completed_at.is_(None),
-            OutboxMessage.attempts < max_attempts,
-            OutboxMessage.last_sent_at < func.now() - redeliver_after,
-        )
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
+    rows = _claim_overdue(
+        session, OutboxMessage.attempts < max_attempts, redeliver_after=redeliver_after, limit=limit
+    )
     sent = 0
     for message in rows:
         try:
@@ -97,6 +90,27 @@ def relay(
         if message.attempts + 1 >= max_attempts:
             log.error("outbox message %s (%s) is on its last attempt", message.id, message.task)
     return sent
+
+
+def _claim_overdue(
+    session: Session,
+    attempts: ColumnElement[bool],
+    *,
+    redeliver_after: timedelta,
+    limit: int,
+) -> Sequence[OutboxMessage]:
+    """Pending messages last sent over `redeliver_after` ago, locked (SKIP LOCKED), oldest first."""
+    return session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.completed_at.is_(None),
+            attempts,
+            OutboxMessage.last_sent_at < func.now() - redeliver_after,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
 
 
 def give_up(
@@ -113,17 +127,12 @@ def give_up(
     chance. Its task's settler records the failure (an article becomes `failed` with the
     reason). A message of a task without a settler is left pending for an operator.
     """
-    rows = session.scalars(
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.completed_at.is_(None),
-            OutboxMessage.attempts >= max_attempts,
-            OutboxMessage.last_sent_at < func.now() - redeliver_after,
-        )
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
+    rows = _claim_overdue(
+        session,
+        OutboxMessage.attempts >= max_attempts,
+        redeliver_after=redeliver_after,
+        limit=limit,
+    )
     settled = 0
     for message in rows:
         settle = settlers.get(message.task)
