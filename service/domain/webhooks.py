@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from service.domain import NotFound, Unprocessable, load
@@ -47,6 +47,9 @@ TIMESTAMP_HEADER = "X-Factcheck-Timestamp"
 EVENT_HEADER = "X-Factcheck-Event"
 DELIVERY_HEADER = "X-Factcheck-Delivery"
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# How early a retry may run: its delayed task is timed by the worker's clock, the wait it
+# keeps by the database's, and the two may disagree by this much.
+EARLY_ATTEMPT_TOLERANCE_SECONDS = 5
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # IPv6 addresses a NAT64 gateway translates to the IPv4 address in their last 32 bits.
@@ -348,15 +351,24 @@ class PendingDelivery:
 
 
 def lock_pending(session: Session, delivery_id: int) -> PendingDelivery | None:
-    """Lock a pending delivery for one attempt; None if it is done, gone, or being sent.
+    """Lock a pending delivery for one attempt; None if it is done, gone, being sent, or
+    its next attempt is not due yet.
 
     The row stays locked (SKIP LOCKED for everyone else) until the caller's transaction
     ends, i.e. until the outcome of this attempt is recorded: a re-delivered task can never
-    send it a second time meanwhile, and finds it `succeeded` afterwards.
+    send it a second time meanwhile, and finds it `succeeded` afterwards. A second message
+    for a delivery that is waiting out its backoff (the sweeper's copy of a retry that was
+    only late, not lost) is dropped: the retry that scheduled the wait still comes, and
+    the receiver is not hit again early.
     """
+    due = func.now() + timedelta(seconds=EARLY_ATTEMPT_TOLERANCE_SECONDS)
     delivery = session.scalars(
         select(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending")
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.status == "pending",
+            or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= due),
+        )
         .with_for_update(skip_locked=True)
     ).first()
     if delivery is None:

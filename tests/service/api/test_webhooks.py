@@ -469,6 +469,25 @@ def test_a_delivery_being_sent_elsewhere_is_skipped(
     assert deliver(sessions, local_settings, delivery_id).outcome == "succeeded"
 
 
+def test_a_second_message_does_not_cut_a_backoff_short(
+    engine, sessions, local_settings, receiver, pending_delivery
+):
+    """A duplicate task for a delivery waiting out its backoff sends nothing; the retry does."""
+    _, delivery_id = pending_delivery
+    patient = replace(local_settings, webhook_retry_base_seconds=60, webhook_retry_max_seconds=60)
+    receiver.script.append(500)
+    assert deliver(sessions, patient, delivery_id).outcome == "retrying"
+    assert deliver(sessions, patient, delivery_id).outcome == "skipped"
+    assert len(receiver.requests) == 1
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE webhook_deliveries SET next_attempt_at = now() WHERE id = :id"),
+            {"id": delivery_id},
+        )
+    assert deliver(sessions, patient, delivery_id).outcome == "succeeded"
+    assert len(receiver.requests) == 2
+
+
 def test_consecutive_failures_disable_the_subscription(
     local, admin_headers, sessions, local_settings, receiver, claim_id
 ):
