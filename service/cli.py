@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -457,6 +458,10 @@ def beat(home: Path) -> None:
 def api(port: int, host: str, workers: int | None) -> None:
     """Run the API under gunicorn (configured from the environment)."""
     Settings.from_env()
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each gunicorn worker counts its own requests; /metrics adds them up only when the
+        # workers share a directory, which must start empty: a new one for every start.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="factcheck-metrics-")
     command = _gunicorn_command(port, workers or 2 * (os.cpu_count() or 1), host)
     os.execv(sys.executable, command)  # noqa: S606
 

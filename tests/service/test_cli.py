@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -277,3 +278,34 @@ def test_demo_token_belongs_to_a_stored_admin_who_can_take_claims(settings, clie
     assert client.get("/api/v1/claims", headers=headers).status_code == 401
     me = client.get("/api/v1/claims", headers={"Authorization": f"Bearer {second}"})
     assert me.status_code == 200
+
+
+def test_api_gives_its_gunicorn_workers_a_new_shared_metrics_folder(
+    database_url, broker_url, monkeypatch
+):
+    """Without a shared folder each worker's /metrics would count only its own requests."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("CELERY_BROKER_URL", broker_url)
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    started = []
+
+    def execv(path, argv):
+        started.append((argv, os.environ.get("PROMETHEUS_MULTIPROC_DIR")))
+
+    monkeypatch.setattr(os, "execv", execv)
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["api", "--workers", "2", "--port", "8123"])
+        assert result.exit_code == 0, result.output
+        monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    [(argv, first), (_, second)] = started
+    assert "gunicorn" in argv
+    assert "--workers" in argv
+    assert first != second
+    for folder in (first, second):
+        assert os.path.isdir(folder)
+        assert os.listdir(folder) == []
+        os.rmdir(folder)
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "/srv/metrics")
+    CliRunner().invoke(main, ["api"])
+    assert started[-1][1] == "/srv/metrics"
