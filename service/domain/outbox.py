@@ -125,7 +125,8 @@ def give_up(
 
     A message qualifies once its last re-send is `redeliver_after` old: every attempt had its
     chance. Its task's settler records the failure (an article becomes `failed` with the
-    reason). A message of a task without a settler is left pending for an operator.
+    reason). A message of a task without a settler is left pending for an operator, and
+    reported once per `redeliver_after`.
     """
     rows = _claim_overdue(
         session,
@@ -137,7 +138,14 @@ def give_up(
     for message in rows:
         settle = settlers.get(message.task)
         if settle is None:
-            log.error("outbox message %s (%s) was never completed", message.id, message.task)
+            log.error(
+                "outbox message %s (%s) was never completed; it waits for an operator",
+                message.id,
+                message.task,
+            )
+            # Said again once per redelivery period, not on every run of the relay, and
+            # out of the way of the messages behind it.
+            message.last_sent_at = func.now()
             continue
         reason = (
             f"never completed: sent {message.attempts + 1} times, and no worker finished it "

@@ -178,3 +178,24 @@ def test_work_never_completed_is_marked_failed_when_the_relay_gives_up(
             select(OutboxMessage.id).where(OutboxMessage.completed_at.is_(None))
         ).all()
         assert pending == [unknown]
+
+
+def test_a_message_nobody_can_settle_is_reported_once_per_period(sessions, caplog):
+    """Left pending for an operator, it is neither logged on every relay run nor in the way."""
+    with session_scope(sessions) as session:
+        unknown = enqueue(session, "elsewhere.task", {}).id
+        session.execute(update(OutboxMessage).values(attempts=3))
+    age_all(sessions, 600)
+    limits = {"redeliver_after": timedelta(seconds=60), "max_attempts": 3}
+    for _ in range(3):
+        with session_scope(sessions) as session:
+            assert give_up(session, SETTLERS, **limits) == 0
+    reports = [r for r in caplog.records if "never completed" in r.getMessage()]
+    assert len(reports) == 1
+    assert str(unknown) in reports[0].getMessage()
+    with session_scope(sessions) as session:
+        assert session.get_one(OutboxMessage, unknown).completed_at is None
+    age_all(sessions, 600)
+    with session_scope(sessions) as session:
+        give_up(session, SETTLERS, **limits)
+    assert len([r for r in caplog.records if "never completed" in r.getMessage()]) == 2
