@@ -6,8 +6,9 @@ import logging
 from dataclasses import dataclass
 from functools import partial
 
+import swagger_ui_bundle
 from celery import Celery
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, request, send_from_directory
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +23,8 @@ from workers.extraction.engine import Engine as Extractor
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
+DOCS_ASSETS_PATH = API_PREFIX + "/docs/assets"
+DOCS_ASSETS_MAX_AGE = 24 * 3600
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -57,7 +60,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         OPENAPI_URL_PREFIX=API_PREFIX,
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        # Served from the installed swagger-ui-bundle: the docs work offline and the page
+        # loads nothing from a third party.
+        OPENAPI_SWAGGER_UI_URL=DOCS_ASSETS_PATH + "/",
     )
     engine = make_engine(
         settings.database_url,
@@ -71,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["factcheck"] = Services(settings, engine, sessions, celery, extractor)
 
     install_metrics(app)
+    _install_docs_assets(app)
     _install_request_guards(app)
     _install_transactions(app)
 
@@ -120,6 +126,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.spec.components.schemas["VerdictPatch"]["minProperties"] = 1
     register_error_handlers(app)
     return app
+
+
+def _install_docs_assets(app: Flask) -> None:
+    """Swagger UI's scripts and styles for /api/v1/docs, public like the page itself."""
+
+    @app.get(DOCS_ASSETS_PATH + "/<path:filename>", endpoint="docs_assets")
+    def _docs_asset(filename: str) -> Response:
+        # send_from_directory refuses paths that leave the folder (404).
+        return send_from_directory(
+            swagger_ui_bundle.swagger_ui_path, filename, max_age=DOCS_ASSETS_MAX_AGE
+        )
 
 
 def _install_request_guards(app: Flask) -> None:

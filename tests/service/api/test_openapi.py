@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -79,10 +81,25 @@ def test_submit_documents_the_idempotency_key_header(client):
     assert "description" in key
 
 
-def test_docs_page_is_served(client):
+def test_docs_page_is_served_with_its_assets_and_nothing_from_elsewhere(client):
     response = client.get("/api/v1/docs")
     assert response.status_code == 200
-    assert b"swagger" in response.data.lower()
+    page = response.get_data(as_text=True)
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert "/api/v1/docs/assets/swagger-ui-bundle.js" in assets
+    assert "/api/v1/docs/assets/swagger-ui.css" in assets
+    assert "://" not in page.split("<body", 1)[0] + "".join(assets)
+    for asset in assets:
+        served = client.get(asset)
+        assert served.status_code == 200, asset
+        assert served.content_length > 1000
+        assert "max-age" in served.headers["Cache-Control"]
+        served.close()
+
+
+def test_docs_assets_stay_in_their_folder(client):
+    for path in ("../../../../etc/passwd", "..%2F..%2Fsetup.cfg", "missing.js"):
+        assert client.get(f"/api/v1/docs/assets/{path}").status_code == 404, path
 
 
 def test_document_is_valid_openapi(client):
