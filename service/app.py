@@ -39,11 +39,25 @@ class Services:
     # The claim-extraction engine with the configured check-worthiness threshold.
     extractor: Extractor
 
+    # The read replica's engine and sessions, when DATABASE_REPLICA_URL is set.
+    replica_engine: Engine | None = None
+    replica_sessions: sessionmaker[Session] | None = None
+
     def session(self) -> Session:
         """The request's session, opened on first use and closed at teardown."""
         if "db" not in g:
             g.db = self.sessions()
         session: Session = g.db
+        return session
+
+    def read_session(self) -> Session:
+        """The request's session for list and search reads: on the read replica when one is
+        configured (it may lag the primary), else the request's own session."""
+        if self.replica_sessions is None:
+            return self.session()
+        if "read_db" not in g:
+            g.read_db = self.replica_sessions()
+        session: Session = g.read_db
         return session
 
 
@@ -73,7 +87,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     sessions = make_session_factory(engine)
     sessions.configure(info={PUBLISHER_KEY: partial(send, celery)})
     extractor = Extractor(threshold=settings.checkworthy_threshold)
-    app.extensions["factcheck"] = Services(settings, engine, sessions, celery, extractor)
+    services = Services(settings, engine, sessions, celery, extractor)
+    if settings.database_replica_url:
+        services.replica_engine = make_engine(
+            settings.database_replica_url,
+            pool_size=settings.db_pool_size,
+            statement_timeout_ms=settings.db_statement_timeout_ms,
+            read_only=True,
+        )
+        services.replica_sessions = make_session_factory(services.replica_engine)
+    app.extensions["factcheck"] = services
 
     install_metrics(app)
     _install_docs_assets(app)
@@ -183,7 +206,8 @@ def _install_transactions(app: Flask) -> None:
 
     @app.teardown_request
     def _close(_exc: BaseException | None) -> None:
-        session: Session | None = g.pop("db", None)
-        if session is not None:
-            discard(session)
-            session.close()
+        for name in ("db", "read_db"):  # a replica session only ever reads: roll it back
+            session: Session | None = g.pop(name, None)
+            if session is not None:
+                discard(session)
+                session.close()

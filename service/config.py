@@ -108,6 +108,8 @@ class Settings:
     database_url: str
     broker_url: str
     admin_token: str | None = None
+    # A read replica for list and search endpoints; None: everything reads the primary.
+    database_replica_url: str | None = None
     max_request_bytes: int = 12 * MiB
     max_batch_articles: int = 100
     db_pool_size: int = 5
@@ -142,6 +144,7 @@ class Settings:
             database_url=_required(env, "DATABASE_URL", hint),
             broker_url=_required(env, "CELERY_BROKER_URL", hint),
             admin_token=env.get("FACTCHECK_ADMIN_TOKEN") or None,
+            database_replica_url=env.get("DATABASE_REPLICA_URL", "").strip() or None,
             max_request_bytes=_int(env, "FACTCHECK_MAX_REQUEST_BYTES", 12 * MiB, 1024),
             max_batch_articles=_int(env, "FACTCHECK_MAX_BATCH_ARTICLES", 100, 1),
             db_pool_size=_int(env, "FACTCHECK_DB_POOL_SIZE", 5, 1),

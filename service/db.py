@@ -27,10 +27,25 @@ def psycopg2_url(database_url: str) -> str:
     return database_url
 
 
-def make_engine(database_url: str, *, pool_size: int = 5, statement_timeout_ms: int = 0) -> Engine:
-    """A psycopg2 engine that survives a database restart (pre-ping, recycled connections)."""
+def make_engine(
+    database_url: str,
+    *,
+    pool_size: int = 5,
+    statement_timeout_ms: int = 0,
+    read_only: bool = False,
+) -> Engine:
+    """A psycopg2 engine that survives a database restart (pre-ping, recycled connections).
+
+    `read_only` engines (the read replica's) open every transaction READ ONLY, so a write
+    sent there by mistake fails even if the URL points at a primary.
+    """
     url = psycopg2_url(database_url)
-    options = f"-c statement_timeout={statement_timeout_ms}" if statement_timeout_ms else ""
+    server_settings: dict[str, object] = {}
+    if statement_timeout_ms:
+        server_settings["statement_timeout"] = statement_timeout_ms
+    if read_only:
+        server_settings["default_transaction_read_only"] = "on"
+    options = " ".join(f"-c {name}={value}" for name, value in server_settings.items())
     return create_engine(
         url,
         pool_size=pool_size,

@@ -33,6 +33,15 @@ def db() -> Session:
     return services().session()
 
 
+def read_db() -> Session:
+    """The session of list and search endpoints: the read replica's, if one is configured.
+
+    Only for reads whose results may lag the primary by the replica's delay; whatever a
+    write depends on, or an ETag is computed from, is read with `db()`.
+    """
+    return services().read_session()
+
+
 _STATUS_NAMES = {
     400: "BAD_REQUEST",
     412: "PRECONDITION_FAILED",

@@ -21,7 +21,7 @@ from schemas.articles import (
 )
 from schemas.claims import ArticleClaimsQuerySchema, ClaimPageSchema
 from schemas.common import encode_cursor
-from service.api import Blueprint, db, documented_errors, services
+from service.api import Blueprint, db, documented_errors, read_db, services
 from service.auth import current_principal, require
 from service.domain import articles as domain
 from service.models import Article
@@ -97,7 +97,7 @@ def list_articles(query: dict[str, Any]) -> dict[str, Any]:
     limit = query["limit"]
     cursor = query.get("cursor")
     items = domain.list_articles(
-        db(),
+        read_db(),
         limit=limit,
         after_id=cursor[0] if cursor else None,
         status=query.get("status"),

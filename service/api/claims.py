@@ -26,6 +26,7 @@ from service.api import (
     documented_errors,
     etag,
     expected_version,
+    read_db,
     services,
 )
 from service.api.verdicts import present as present_verdicts
@@ -77,7 +78,7 @@ def list_queue(query: dict[str, Any]) -> dict[str, Any]:
     where = queue_filter(query)
     limit = query["limit"]
     items = domain.list_queue(
-        db(), where, sort=query["sort"], limit=limit, after=query.get("cursor")
+        read_db(), where, sort=query["sort"], limit=limit, after=query.get("cursor")
     )
     next_cursor = encode_cursor(*domain.queue_cursor(items[-1])) if len(items) == limit else None
     return {"items": items, "next_cursor": next_cursor}

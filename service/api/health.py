@@ -35,14 +35,20 @@ def healthz() -> dict[str, str]:
 @blp.response(200, HealthSchema)
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def readyz() -> dict[str, object] | Response:
-    """Readiness: the database and the broker both answer. Needs no token."""
+    """Readiness: the database (and its read replica, if configured) and the broker answer.
+    Needs no token."""
     found = services()
     checks = {"database": "ok", "broker": "ok"}
-    try:
-        with found.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception:
-        checks["database"] = "unavailable"
+    engines = {"database": found.engine}
+    if found.replica_engine is not None:
+        checks["replica"] = "ok"
+        engines["replica"] = found.replica_engine
+    for name, engine in engines.items():
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:
+            checks[name] = "unavailable"
     if not broker_is_reachable(found.celery):
         checks["broker"] = "unavailable"
     if set(checks.values()) != {"ok"}:

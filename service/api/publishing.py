@@ -19,7 +19,15 @@ from schemas.publishing import (
     ClaimReviewQuerySchema,
     ClaimReviewSchema,
 )
-from service.api import Blueprint, current_actor, db, documented_errors, etag, services
+from service.api import (
+    Blueprint,
+    current_actor,
+    db,
+    documented_errors,
+    etag,
+    read_db,
+    services,
+)
 from service.auth import require
 from service.domain import publishing as domain
 
@@ -79,7 +87,7 @@ def claim_reviews(query: dict[str, Any]) -> Response:
     """
     limit = query["limit"]
     reviews = domain.published_reviews(
-        db(),
+        read_db(),
         limit=limit,
         after=query.get("cursor"),
         published_after=query.get("published_after"),

@@ -8,7 +8,7 @@ from typing import Any
 import marshmallow as ma
 
 from schemas.stats import AgreementQuerySchema, AgreementSchema
-from service.api import Blueprint, db, documented_errors, services
+from service.api import Blueprint, documented_errors, read_db, services
 from service.auth import require
 from service.domain.agreement import krippendorff_alpha, pairwise_agreement
 from service.domain.verdicts import current_ratings
@@ -25,7 +25,7 @@ def agreement(query: dict[str, Any]) -> dict[str, Any]:
     """Krippendorff's alpha (nominal on every rating; ordinal and interval on the numeric
     ones) and pairwise agreement with Cohen's kappa per reviewer pair."""
     ratings = current_ratings(
-        db(),
+        read_db(),
         article_id=query.get("article"),
         source=query.get("source"),
         since=query.get("since"),

@@ -52,6 +52,17 @@ def test_redacted_settings_hide_secrets():
     assert "postgresql://u:***@db/factcheck" in shown
 
 
+def test_the_read_replica_is_optional_and_its_password_is_never_shown():
+    assert Settings.from_env(BASE).database_replica_url is None
+    assert Settings.from_env({**BASE, "DATABASE_REPLICA_URL": "  "}).database_replica_url is None
+    replica = "postgresql://ro:secret@replica/factcheck"
+    settings = Settings.from_env({**BASE, "DATABASE_REPLICA_URL": replica})
+    assert settings.database_replica_url == replica
+    shown = repr(settings.redacted())
+    assert "secret" not in shown
+    assert "postgresql://ro:***@replica/factcheck" in shown
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
