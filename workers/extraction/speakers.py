@@ -61,7 +61,7 @@ _GROUP_NOUNS = (
 )
 _GROUP = (
     rf"(?:(?:[Bb]oth|[Mm]any|[Ss]ome|[Mm]ost|[Ss]everal|[Tt]he|[Oo]ther|[Ss]enior|"
-    rf"[Tt]op|[Ll]ocal|[a-z]+|{_NAME_WORD})\s+){{0,3}}{_GROUP_NOUNS}\b"
+    rf"[Tt]op|[Ll]ocal|[a-z]+|(?:[A-Z]\.){{2,}}|{_NAME_WORD})\s+){{0,3}}{_GROUP_NOUNS}\b"
     rf"|(?:Officials|Experts|Scientists|Researchers|Critics|Analysts|Authorities|Doctors)\b"
 )
 _SUBJECT = rf"(?:\b(?:[Hh]e|[Ss]he)\b|{_NAME}(?:\s+and\s+{_NAME})?|{_GROUP})"

@@ -84,6 +84,19 @@ def test_a_place_after_the_subject_is_not_the_speaker():
     ]
 
 
+def test_a_dotted_country_abbreviation_stays_in_a_group_speaker():
+    body = (
+        "U.S. authorities first denied any casualties.\n"
+        "The U.K. health ministry said 12 people died.\n"
+        "Senior U.N. officials noted that aid would resume.\n"
+    )
+    assert [who for _, who in speakers_of(body)] == [
+        "U.S. authorities",
+        "U.K. health ministry",
+        "U.N. officials",
+    ]
+
+
 def test_writer_statements_have_no_speaker():
     body = "The bridge opened in 1990. Traffic doubled within a decade.\n"
     assert [who for _, who in speakers_of(body)] == [None, None]
