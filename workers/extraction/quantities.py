@@ -7,8 +7,11 @@
   ``"two-thirds"`` -> ``0.667``), the lower bound of a range (``"between 5 and 10"`` -> ``5.0``),
   or ``None`` for vague plurals (``"thousands of"``, ``"dozens"``);
 * ``unit`` is ``"%"``, a currency code (``"USD"``, ``"GBP"``, ``"EUR"``, ``"JPY"``),
-  ``"percentage points"``, or the counted noun that follows (``"soldiers"``, ``"km"``), with
-  one adjective skipped (``"19 military bases"`` -> ``"bases"``); else ``None``;
+  ``"percentage points"``, a unit glued to the number (``"10km"``, ``"2GW"``, ``"300kWh"``), a
+  temperature (``"45°C"`` -> ``"°C"``; ``"104F"`` only when the sentence speaks of
+  temperature, heat, climate or the like, so "Flat 4F" is not one), or the counted noun that
+  follows (``"soldiers"``, ``"km"``), with one adjective skipped (``"19 military bases"`` ->
+  ``"bases"``); else ``None``;
 * ``approximate`` is the qualifier before the number (``"over"``, ``"more than"``,
   ``"up to"``), ``"between"`` for a range, or ``None``.
 
@@ -141,7 +144,8 @@ _QUANTITY_RE = re.compile(
         (?P<cur>{_CURRENCY_BEFORE})?(?P<num>{_NUMBER})
         (?:\s?(?P<sep>-|\u2013|to|(?(approx)and|(?!)))\s?(?P<num2>{_NUMBER})(?P<pct2>{_PERCENT})?
           |(?P<pct>{_PERCENT})
-          |(?P<glued>km|kg|cm|mm|mph|kph|ha|lbs?|ft|mi|g|t)\b
+          |(?P<glued>km|kg|cm|mm|mph|kph|ha|lbs?|ft|mi|g|t|[kMGT]Wh?)\b
+          |(?P<temp>[ \u00a0]?\u00b0[ \u00a0]?[CF]|[CF])\b
           |(?P<cur_after>\s(?i:dollars|euros|pounds|yen|USD|GBP|EUR)\b)
         )?
     )
@@ -341,6 +345,12 @@ def _quantity_matches(text: str) -> list[re.Match[str]]:
     return matches
 
 
+# What makes "45C" or "104F" a temperature when no degree sign says so.
+_TEMPERATURE_RE = re.compile(
+    r"(?i)\b(?:temperatures?|degrees?|celsius|fahrenheit|heat(?:wave)?s?|warm(?:ing|er|est)?"
+    r"|hott?(?:er|est)?|cold(?:er|est)?|cool(?:er|ing)?|climate|weather|fever|freezing"
+    r"|thermometers?|highs?|lows?)\b"
+)
 _NUMBER_PARTS_RE = re.compile(r"[\s\u00a0-]+|(?<=\d)(?=[a-z])")
 _FRACTION_PARTS_RE = re.compile(r"[\s-]+")
 
@@ -409,6 +419,8 @@ def _describe(match: re.Match[str]) -> tuple[float | None, str | None, bool]:
         return value, _CURRENCIES[currency.strip().lower()], False
     if match["glued"]:
         return value, match["glued"], False
+    if match["temp"]:
+        return value, "\u00b0" + match["temp"][-1], False
     return value, None, True
 
 
@@ -425,6 +437,8 @@ def find_quantities(text: str) -> list[dict[str, Any]]:
     for match in _quantity_matches(text):
         if _is_bare_word_one(match):
             continue
+        if match["temp"] and "\u00b0" not in match["temp"] and not _TEMPERATURE_RE.search(text):
+            continue  # "Flat 4F", "Room 101C": a C or F without a degree sign needs a cue
         start, end = match.span()
         approximate = match["approx"]
         num_start = match.start("num")

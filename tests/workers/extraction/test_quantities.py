@@ -65,6 +65,11 @@ def assert_anchored(text: str, items: list[dict]) -> None:
         ),
         ("It holds up to 500 seats.", "up to 500 seats", 500.0, "seats", "up to"),
         ("Some 19 coastal towns flooded.", "Some 19 coastal towns", 19.0, "towns", "some"),
+        ("The temperature hit 45°C.", "45°C", 45.0, "°C", None),
+        ("It was 45 °F by noon.", "45 °F", 45.0, "°F", None),
+        ("Highs of 104F are forecast.", "104F", 104.0, "°F", None),
+        ("The farm makes 2GW of power.", "2GW", 2.0, "GW", None),
+        ("Homes use 300kWh a month.", "300kWh", 300.0, "kWh", None),
     ],
 )
 def test_quantity_value_unit_and_qualifier(sentence, text, value, unit, approximate):
@@ -101,6 +106,7 @@ def test_vague_plural_has_no_value():
         "One of the judges left.",
         "The meeting starts at 6 pm.",
         "No numbers here at all.",
+        "Flat 4F and Room 101C were empty.",
     ],
 )
 def test_years_dates_ordinals_and_determiners_are_not_quantities(sentence):
@@ -138,6 +144,7 @@ TRICKY_QUANTITY_SENTENCES = [
     "Dozens of firms, hundreds of jobs, thousands of homes; at 10 a.m. it fell to 4:30.",
     "The \u0130stanbul office sold \u017fix hundred cars and 1,200 vans in 2019.",
     "Thirteen soldiers and zero trillion dollars: none in ten.",
+    "Heat: 45°C, 45 \u00b0F, 104F, 2GW and 300kWh, but Flat 4F.",
 ]
 
 
