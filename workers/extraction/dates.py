@@ -64,6 +64,12 @@ _COUNT = (
     r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|a few|few)"
 )
 
+_MONTH_NAME = (
+    r"(?:January|February|March|April|June|July|August|September|October|November|December)"
+)
+# "since September 11" is the day, not the month: the month form leaves it to mdy.
+_UNTIL_DAY = rf"(?:since|until|by|from)\s?{_MONTH_NAME}\s{_DAY}\b"
+
 # Alternatives in priority order: the longest, most specific forms first.
 _DATE_RE = re.compile(
     rf"""
@@ -80,10 +86,10 @@ _DATE_RE = re.compile(
         \s(?:{_COUNT}\s)?(?:{_UNIT}|{_PERIOD})\b)
     | (?P<day>\b(?:yesterday|today|tomorrow|tonight)\b)
     | (?P<wd>\b(?:on\s)?{_WEEKDAY}(?:\s(?:morning|afternoon|evening|night))?\b)
-    | (?P<month>\b(?:in|since|until|by|from|during|early|late|mid-)\s?
-        (?P<month_m>January|February|March|April|June|July|August|September|October|November
-        |December)\b(?!,?\s{_YEAR}))
-    | (?P<year>(?:\bin\s)?(?<![\w$\u00a3\u20ac.,-])(?P<year_y>{_YEAR})(?![\w%]|[.,]\d|-\d))
+    | (?P<month>\b(?!{_UNTIL_DAY})(?:in|since|until|by|from|during|early|late|mid-)\s?
+        (?P<month_m>{_MONTH_NAME})\b(?!,?\s{_YEAR}))
+    | (?P<year>(?:\bin\s|\b(?P<year_part>mid|early|late)-)?
+        (?(year_part)|(?<![\w$\u00a3\u20ac.,-]))(?P<year_y>{_YEAR})(?![\w%]|[.,]\d|-\d))
     """,
     re.VERBOSE | re.IGNORECASE,
 )
@@ -159,6 +165,7 @@ _DATE_STARTS: list[tuple[str, str]] = [
         for word in ("in", "since", "until", "by", "from", "during", "early", "late", "mid-")
     ),
     ("in", r"\s(?:1[89]|20)\d\d"),  # year
+    *((word, r"-(?:1[89]|20)\d\d") for word in ("mid", "early", "late")),  # "mid-2020"
 ]
 _CANDIDATE_RE = re.compile(
     # iso, year and decade (four digits); dmy and ago (a day or a count)

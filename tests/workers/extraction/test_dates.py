@@ -35,6 +35,16 @@ def load_article(name: str) -> str:
         ("Work starts next month.", "next month", None, "relative"),
         ("The plant shut two weeks ago.", "two weeks ago", None, "relative"),
         ("It snowed yesterday.", "yesterday", None, "relative"),
+        ("By mid-2020 it was over.", "mid-2020", "2020", "absolute"),
+        ("Prices peaked in late-2019.", "late-2019", "2019", "absolute"),
+        (
+            "Since September 11, 2001, travel changed.",
+            "September 11, 2001",
+            "2001-09-11",
+            "absolute",
+        ),
+        ("The law applies until June 30 only.", "June 30", "--06-30", "absolute"),
+        ("Prices rose since March.", "since March", "--03", "absolute"),
     ],
 )
 def test_date_forms(sentence, text, value, kind):
@@ -83,6 +93,7 @@ TRICKY_DATE_SENTENCES = [
     "Stock markets may march; in May 2020 we met on 4 July.",
     "\u0130stanbul said yesterday that \u017fince 2001 the city grew.",
     "Price: $2020, over 1999 people, 2001%, 1,2021 and 2030-01-01.",
+    "By mid-2020, Early-2019 and late-1999 (since June 3 and until May) in mid-March.",
 ]
 
 
