@@ -244,6 +244,7 @@ class ClaimDetailSchema(ReviewClaimSchema):
         metadata={
             "description": "Up to 5 claims of other articles at least "
             "FACTCHECK_SIMILAR_MIN_JACCARD similar (default 0.5), most similar first, then "
-            "newest; empty for bylines, metadata and claims under four words"
+            "newest; empty for boilerplate (bylines, metadata, captions, credits) and claims "
+            "under four words"
         },
     )

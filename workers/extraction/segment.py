@@ -49,6 +49,16 @@ Rules, applied in this order:
    * ``"headline"`` if it has fewer than 20 words and does not end with sentence-final
      punctuation (closing quotes/brackets ignored);
    * ``"sentence"`` otherwise.
+
+6. **Captions and credits.**  Before any of that, a whole line (after a metadata prefix)
+   that is page furniture becomes one segment, never split:
+
+   * ``"credit"`` if it has at most 30 words and opens with a credit or a page link:
+     ``Reporting by``, ``Editing by``, ``Read more:``, ``Related:``, ``Photo:``,
+     ``Source:``, ``©``, ``Copyright``, ``Sign up`` ...;
+   * ``"caption"`` if it has at most 60 words and carries a photo or video credit:
+     ``(Photo by Jane Doe/AFP)``, ``(AP Photo/John Roe)``, ``REUTERS/Jane Doe``,
+     ``Photograph: Jane Doe/Getty Images``, ``via Getty Images``.
 """
 
 from __future__ import annotations
@@ -104,6 +114,26 @@ _METADATA_RE = re.compile(
     r"(?=\s|$)"
 )
 
+# Credits and page furniture, at the start of a line: "Reporting by Jane Doe; Editing by
+# Bob Roe", "Read more: ...", "Photo: Reuters", "© 2026 ...".
+_CREDIT_RE = re.compile(
+    r"(?:(?:Additional\s+)?(?:[Rr]eporting|[Ee]diting|[Ww]riting|[Cc]ompiled|[Ii]llustrations?"
+    r"|[Gg]raphics?)\s+by\s"
+    r"|(?:Read\s+more|READ\s+MORE|Read\s+also|Related|RELATED|See\s+also|Also\s+read|Watch"
+    r"|WATCH|Photos?|PHOTO|Photograph|Picture|Image|Video|Credit|Source|SOURCE)\s?:"
+    r"|\u00a9|\([Cc]\)\s|Copyright\s|All\s+rights\s+reserved|Sign\s+up\b|Subscribe\b"
+    r"|Follow\s+us\b)"
+)
+_MAX_CREDIT_WORDS = 30
+# A photo or video caption carries its credit: "(Photo by Jane Doe/AFP)", "(AP Photo/John
+# Roe)", "REUTERS/Jane Doe", "Photograph: Jane Doe/Getty Images", "... via Getty Images".
+_CAPTION_CREDIT_RE = re.compile(
+    r"\((?:[A-Z]+\s+)?(?:Photo|Photograph|Picture|Image|Video|File\s+photo)s?\b[^()]*\)"
+    r"|\b(?:REUTERS|AFP|AP|EPA|ANADOLU|Getty\s+Images)\s*/\s*[A-Z]"
+    r"|\b(?:Photo|Photograph|Picture|Image)(?:\s+credit)?\s*:\s*[A-Z][^.!?]*$"
+    r"|\bvia\s+Getty\s+Images\b"
+)
+_MAX_CAPTION_WORDS = 61
 _WORD_RE = re.compile(r"\w+")
 _ACRONYM_RE = re.compile(r"(?:[A-Za-z]{1,2}\.)+[A-Za-z]{1,2}")
 _BYLINE_RE = re.compile(r"(?:By|BY)\s+(?=[^\W\d_])")
@@ -180,6 +210,16 @@ def _is_byline(segment: str) -> bool:
     )
 
 
+def _furniture_kind(line: str) -> str | None:
+    """``"credit"`` or ``"caption"`` for a line that is page furniture, else None."""
+    words = len(line.split(None, _MAX_CAPTION_WORDS))
+    if words <= _MAX_CREDIT_WORDS and _CREDIT_RE.match(line):
+        return "credit"
+    if words <= _MAX_CAPTION_WORDS - 1 and _CAPTION_CREDIT_RE.search(line):
+        return "caption"
+    return None
+
+
 def _line_kind(segment: str) -> str:
     """Classify a line that was not split into several sentences."""
     body = segment.rstrip(_CLOSERS)
@@ -240,5 +280,9 @@ def split_sentences(text: str) -> list[Segment]:
             if not stripped_rest:
                 continue
             start = end - len(stripped_rest)
+        furniture = _furniture_kind(text[start:end])
+        if furniture is not None:  # one segment, never split into sentences or scored
+            out.append(Segment(start, end, text[start:end], furniture))
+            continue
         _split_line(text, start, end, out)
     return out

@@ -39,7 +39,7 @@ def assert_invariants(text: str, segments: list[Segment]) -> None:
         assert segment.text == segment.text.strip(), segment
         assert not any(ch in LINE_BREAK_CHARS for ch in segment.text), segment
         assert segment.start >= previous_end, segment
-        assert segment.kind in {"sentence", "headline", "dateline", "byline", "metadata"}
+        assert segment.kind in {"sentence", "headline", "byline", "metadata", "caption", "credit"}
         previous_end = segment.end
 
 
@@ -355,6 +355,54 @@ def test_by_sentence_is_not_a_byline() -> None:
     assert [s.kind for s in segments] == ["sentence"]
     segments = split_sentences("By the time the storm passed the harbour was quiet")
     assert [s.kind for s in segments] == ["headline"]
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("Reporting by Jane Doe; Editing by Bob Roe", "credit"),
+        ("Additional reporting by Ann Lee in Paris", "credit"),
+        ("Read more: How the harbour vote was won", "credit"),
+        ("Photo: Harbour Authority", "credit"),
+        ("Source: Port statistics office", "credit"),
+        ("\u00a9 2026 Harbour News. All rights reserved.", "credit"),
+        (
+            "Dockers march past the quay on 3 March 2026. (Photo by Jane Doe/Getty Images)",
+            "caption",
+        ),
+        ("The new crane is lifted into place. (AP Photo/John Roe)", "caption"),
+        ("The minister tours the port. REUTERS/Jane Doe", "caption"),
+        ("Police said 40 people were held. AFP via Getty Images", "caption"),
+        ("Sources said the harbour will reopen. The photo was taken in May.", "sentence"),
+        ('The minister said: "Photo: none." It rained.', "sentence"),
+    ],
+)
+def test_captions_and_credits_are_whole_non_claim_lines(line: str, kind: str) -> None:
+    text = f"Harbour Plan Approved\n{line}\nThe vote was close."
+    segments = split_sentences(text)
+    assert_invariants(text, segments)
+    middle = [s for s in segments if s.start > 0 and not s.text.startswith("The vote")]
+    assert {s.kind for s in middle} == {kind}
+    if kind != "sentence":
+        assert [s.text for s in middle] == [line]
+
+
+def test_a_caption_or_credit_is_never_a_check_worthy_claim() -> None:
+    from workers.extraction.engine import extract
+
+    body = (
+        "Harbour Plan Approved\n"
+        "Dockers march past the quay. 4,000 jobs were lost in 2025. (Photo by Jane Doe/AFP)\n"
+        "Unemployment in the port rose 12% in 2025, the harbour office said.\n"
+        "Reporting by Jane Doe; Editing by Bob Roe\n"
+    )
+    claims = {c["kind"]: c for c in extract(body)}
+    for kind in ("caption", "credit"):
+        assert claims[kind]["checkworthy"] is False
+        assert claims[kind]["checkworthiness"] == 0.0
+        assert claims[kind]["types"] == []
+        assert claims[kind]["speaker"] is None
+    assert claims["sentence"]["checkworthy"] is True
 
 
 def test_headline_versus_sentence_kinds() -> None:
