@@ -11,7 +11,7 @@ from typing import Any
 
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import Settings
@@ -99,8 +99,15 @@ def extract_claims(self: Task, article_id: int, revision: int, outbox_id: int | 
     except Exception as error:
         log.exception("extraction failed for article %s revision %s", article_id, revision)
         return _fail(sessions, article_id, revision, f"engine error: {error!r}", outbox_id)
-    with session_scope(sessions) as session:
-        stored = store_claims(session, article_id, revision, claims, outbox_id=outbox_id)
+    try:
+        with session_scope(sessions) as session:
+            stored = store_claims(session, article_id, revision, claims, outbox_id=outbox_id)
+    except (IntegrityError, DataError) as error:
+        # The same claims would be refused on every delivery: fail now, with the reason,
+        # instead of failing until the outbox gives up.
+        log.exception("claims of article %s revision %s were refused", article_id, revision)
+        reason = f"the claims could not be stored: {type(error.orig).__name__}"
+        return _fail(sessions, article_id, revision, reason, outbox_id)
     return "processed" if stored else "skipped"
 
 

@@ -94,8 +94,18 @@ def store_claims(
         )
     )
     if revision > 1:
-        carried = carry_over(session, article_id, revision)
-        claims = [c for c in claims if (c["start"], c["end"]) not in carried]
+        carry_over(session, article_id, revision)
+    # Spans this revision already holds: reviewer work carried over from the last revision,
+    # and claims a reviewer added before the engine ran. Reviewer work wins over the engine.
+    held = {
+        (start, end)
+        for start, end in session.execute(
+            select(Claim.start, Claim.end).where(
+                Claim.article_id == article_id, Claim.revision == revision
+            )
+        )
+    }
+    claims = [c for c in claims if (c["start"], c["end"]) not in held]
     if claims:
         keys = similarity_keys_of((c["text"], c.get("kind", "sentence")) for c in claims)
         session.execute(

@@ -78,3 +78,30 @@ def test_failure_records_the_reason_and_completes_the_work(sessions):
         assert session.get_one(OutboxMessage, outbox_id).completed_at is not None
         # A late re-delivery does not resurrect it.
         assert start_extraction(session, article_id, 1) is None
+
+
+def test_a_claim_a_reviewer_added_before_extraction_is_kept_not_a_crash(sessions):
+    """The engine's claim on the same span would break the unique span; the reviewer's wins."""
+    from service.domain.claim_creation import add_claim
+    from service.domain.claims import Actor
+    from workers.extraction.engine import Engine
+
+    article_id, outbox_id = submitted(sessions)
+    claims = extract(BODY)
+    first = claims[0]
+    with session_scope(sessions) as session:
+        added = add_claim(
+            session, article_id, first["start"], first["end"], Actor(None, "ed", "editor"), Engine()
+        ).id
+    with session_scope(sessions) as session:
+        assert start_extraction(session, article_id, 1) is not None
+    with session_scope(sessions) as session:
+        assert store_claims(session, article_id, 1, claims, outbox_id=outbox_id)
+    with session_scope(sessions) as session:
+        stored = session.scalars(
+            select(Claim).where(Claim.article_id == article_id).order_by(Claim.start)
+        ).all()
+        assert [(c.start, c.end) for c in stored] == [(c["start"], c["end"]) for c in claims]
+        assert stored[0].id == added
+        assert stored[0].origin == "reviewer"
+        assert session.get_one(Article, article_id).status == "processed"

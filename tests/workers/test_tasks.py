@@ -1,0 +1,36 @@
+"""Tasks run in-process (Celery's `apply`) against the real database and broker."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from service.db import session_scope
+from service.domain.articles import Submitter, submit_article
+from service.models import Article, Claim, OutboxMessage
+from workers.celery_app import make_celery
+from workers.extraction.engine import Engine, extract
+
+BODY = "The dam holds 3 billion litres. Officials said it was safe."
+
+
+def test_claims_the_database_refuses_fail_the_article_at_once(settings, sessions, monkeypatch):
+    """A refusal would repeat on every delivery: the article fails now, with the reason."""
+    celery = make_celery(settings)
+    import workers.tasks  # noqa: F401 (registers the tasks with every app)
+
+    with session_scope(sessions) as session:
+        article_id = submit_article(session, {"body": BODY}, Submitter(None, "test")).article["id"]
+        outbox_id = session.scalars(select(OutboxMessage.id)).one()
+    broken = [dict(claim, start=claim["end"] + 1) for claim in extract(BODY)]  # end < start
+    monkeypatch.setattr(Engine, "extract", lambda self, body, language=None: broken)
+
+    result = celery.tasks["factcheck.extract_claims"].apply(
+        kwargs={"article_id": article_id, "revision": 1, "outbox_id": outbox_id}
+    )
+    assert result.get() == "failed"
+    with session_scope(sessions) as session:
+        article = session.get_one(Article, article_id)
+        assert article.status == "failed"
+        assert "could not be stored: CheckViolation" in (article.failure_reason or "")
+        assert session.get_one(OutboxMessage, outbox_id).completed_at is not None
+        assert session.scalars(select(Claim.id)).all() == []
