@@ -212,7 +212,8 @@ class OutboxMessage(Base):
     """Work promised in the same transaction as the write that needs it.
 
     A row is sent at once after commit and re-sent by the relay until `completed_at` is set
-    by the task that did the work.
+    by the task that did the work. `attempts` counts re-sends, `starts` the times a worker
+    began the task.
     """
 
     __tablename__ = "outbox"
@@ -223,6 +224,8 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = _now()
     last_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, server_default=sql_text("0"))
+    starts: Mapped[int] = mapped_column(Integer, server_default=sql_text("0"))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (

@@ -23,7 +23,14 @@ from service.domain.extraction import (
     start_extraction,
     store_claims,
 )
-from service.domain.outbox import PUBLISHER_KEY, Settler, complete, give_up, relay
+from service.domain.outbox import (
+    PUBLISHER_KEY,
+    Settler,
+    complete,
+    give_up,
+    mark_started,
+    relay,
+)
 from service.domain.webhooks import DELIVER_TASK, overdue_deliveries, settle_delivery
 from workers.celery_app import send
 from workers.extraction.engine import Engine
@@ -86,6 +93,7 @@ def extract_claims(self: Task, article_id: int, revision: int, outbox_id: int | 
     res = resources(self)
     sessions = res.sessions
     with session_scope(sessions) as session:
+        mark_started(session, outbox_id)
         started = start_extraction(session, article_id, revision)
         if started is None:
             complete(session, outbox_id)
@@ -133,6 +141,9 @@ def _fail(
 def deliver_webhook(self: Task, delivery_id: int, outbox_id: int | None = None) -> str:
     """Send one webhook delivery; retried with backoff on 5xx, 429 and network errors."""
     res = resources(self)
+    if outbox_id is not None:
+        with session_scope(res.sessions) as session:
+            mark_started(session, outbox_id)
     attempted = deliver(res.sessions, res.settings, delivery_id, outbox_id)
     if attempted.retry_in is not None:
         raise self.retry(countdown=attempted.retry_in)
@@ -162,16 +173,23 @@ def relay_outbox(self: Task) -> int:
     res = resources(self)
     redeliver_after = timedelta(seconds=res.settings.outbox_redeliver_seconds)
     max_attempts = res.settings.outbox_max_attempts
+    # A worker may be on a message until the task's hard time limit kills it.
+    lease = timedelta(seconds=res.settings.task_time_limit)
     with session_scope(res.sessions) as session:
         sent = relay(
             session,
             partial(send, self.app),
             redeliver_after=redeliver_after,
             max_attempts=max_attempts,
+            lease=lease,
         )
     with session_scope(res.sessions) as session:
         settled = give_up(
-            session, SETTLERS, redeliver_after=redeliver_after, max_attempts=max_attempts
+            session,
+            SETTLERS,
+            redeliver_after=redeliver_after,
+            max_attempts=max_attempts,
+            lease=lease,
         )
     if sent:
         log.info("outbox relay re-sent %d message(s)", sent)

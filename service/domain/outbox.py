@@ -3,9 +3,10 @@
 `enqueue` adds a row and, once the transaction commits, publishes it at once (the fast path).
 `relay` re-publishes rows whose task never marked them complete, so work accepted while the
 broker was down, or lost with a killed worker, is still done. Tasks are idempotent, so a
-re-sent row never duplicates anything. `give_up` settles the rows re-sent the maximum number
-of times and still not done (work that kills its worker every time): the work is marked
-failed with a reason, so nothing is left waiting forever.
+re-sent row never duplicates anything; re-sends back off, so a backlog is not flooded with
+copies. Tasks count their starts (`mark_started`); `give_up` settles the rows that the
+maximum number of workers started and none completed (work that kills its worker every
+time): the work is marked failed with a reason, so nothing is left waiting forever.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -30,6 +31,8 @@ Publisher = Callable[[str, Mapping[str, Any], int], None]
 # done as failed, and completes the message, in the caller's transaction.
 Settler = Callable[[Session, Mapping[str, Any], int, str], None]
 PUBLISHER_KEY = "factcheck.publisher"
+# The relay's wait before re-sending doubles with each re-send, at most this many times.
+MAX_BACKOFF_DOUBLINGS = 5
 
 
 def enqueue(session: Session, task: str, payload: Mapping[str, Any]) -> OutboxMessage:
@@ -61,21 +64,44 @@ def complete(session: Session, outbox_id: int | None) -> None:
         )
 
 
+def mark_started(session: Session, outbox_id: int | None) -> None:
+    """Count one worker start of a message; commit it before the work, so a worker that
+    dies on the work still leaves the count behind."""
+    if outbox_id is not None:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == outbox_id, OutboxMessage.completed_at.is_(None))
+            .values(starts=OutboxMessage.starts + 1, started_at=func.now())
+        )
+
+
 def relay(
     session: Session,
     publisher: Publisher,
     *,
     redeliver_after: timedelta,
     max_attempts: int,
+    lease: timedelta | None = None,
     limit: int = 500,
 ) -> int:
-    """Re-publish pending messages not sent within `redeliver_after`; returns how many.
+    """Re-publish pending messages that look lost; returns how many.
 
+    A message is re-sent `redeliver_after` after it was last sent, then after twice that,
+    four times ... (at most `MAX_BACKOFF_DOUBLINGS` doublings): a message lost with a broker
+    or a worker is re-sent soon, and one only waiting its turn in a backlog gets few copies.
+    Nothing is re-sent while a worker may still be on it (started within `lease`, by default
+    `redeliver_after`), nor once `max_attempts` workers started it (`give_up` settles it).
     Rows are claimed with SKIP LOCKED, so several relays never send the same row at once.
     Stops at the first publish failure (the broker is down): the rest wait for the next run.
     """
-    rows = _claim_overdue(
-        session, OutboxMessage.attempts < max_attempts, redeliver_after=redeliver_after, limit=limit
+    lease = redeliver_after if lease is None else lease
+    backoff = func.power(2, func.least(OutboxMessage.attempts, MAX_BACKOFF_DOUBLINGS))
+    rows = _claim_pending(
+        session,
+        OutboxMessage.starts < max_attempts,
+        OutboxMessage.last_sent_at < func.now() - backoff * redeliver_after,
+        or_(OutboxMessage.started_at.is_(None), OutboxMessage.started_at < func.now() - lease),
+        limit=limit,
     )
     sent = 0
     for message in rows:
@@ -87,26 +113,16 @@ def relay(
         message.last_sent_at = func.now()
         message.attempts += 1
         sent += 1
-        if message.attempts + 1 >= max_attempts:
-            log.error("outbox message %s (%s) is on its last attempt", message.id, message.task)
     return sent
 
 
-def _claim_overdue(
-    session: Session,
-    attempts: ColumnElement[bool],
-    *,
-    redeliver_after: timedelta,
-    limit: int,
+def _claim_pending(
+    session: Session, *conditions: ColumnElement[bool], limit: int
 ) -> Sequence[OutboxMessage]:
-    """Pending messages last sent over `redeliver_after` ago, locked (SKIP LOCKED), oldest first."""
+    """Pending messages meeting `conditions`, locked (SKIP LOCKED), oldest first."""
     return session.scalars(
         select(OutboxMessage)
-        .where(
-            OutboxMessage.completed_at.is_(None),
-            attempts,
-            OutboxMessage.last_sent_at < func.now() - redeliver_after,
-        )
+        .where(OutboxMessage.completed_at.is_(None), *conditions)
         .order_by(OutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -119,19 +135,24 @@ def give_up(
     *,
     redeliver_after: timedelta,
     max_attempts: int,
+    lease: timedelta | None = None,
     limit: int = 500,
 ) -> int:
-    """Settle messages re-sent `max_attempts` times and still not done; returns how many.
+    """Settle messages that `max_attempts` workers started and none completed; returns how
+    many.
 
-    A message qualifies once its last re-send is `redeliver_after` old: every attempt had its
-    chance. Its task's settler records the failure (an article becomes `failed` with the
-    reason). A message of a task without a settler is left pending for an operator, and
-    reported once per `redeliver_after`.
+    A message qualifies once its last start is `lease` old (by default `redeliver_after`):
+    every worker had its chance. Its task's settler records the failure (an article becomes
+    `failed` with the reason). A message only waiting in a backlog is never given up on,
+    however long it waits: no worker started it. A message of a task without a settler is
+    left pending for an operator, and reported once per `redeliver_after`.
     """
-    rows = _claim_overdue(
+    lease = redeliver_after if lease is None else lease
+    rows = _claim_pending(
         session,
-        OutboxMessage.attempts >= max_attempts,
-        redeliver_after=redeliver_after,
+        OutboxMessage.starts >= max_attempts,
+        OutboxMessage.started_at < func.now() - lease,
+        OutboxMessage.last_sent_at < func.now() - redeliver_after,
         limit=limit,
     )
     settled = 0
@@ -148,8 +169,8 @@ def give_up(
             message.last_sent_at = func.now()
             continue
         reason = (
-            f"never completed: sent {message.attempts + 1} times, and no worker finished it "
-            "(a worker that dies on this work every time, or a task that cannot succeed)"
+            f"never completed: {message.starts} workers started it and none finished "
+            "(work that kills its worker every time, or a task that cannot succeed)"
         )
         settle(session, message.payload, message.id, reason)
         settled += 1

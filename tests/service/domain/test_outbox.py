@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from service.db import session_scope
 from service.domain.outbox import (
+    MAX_BACKOFF_DOUBLINGS,
     PUBLISHER_KEY,
     complete,
     enqueue,
     give_up,
+    mark_started,
     pending_count,
     relay,
 )
@@ -106,13 +108,94 @@ def test_relay_stops_at_a_dead_broker_and_keeps_the_rest(sessions):
         assert pending_count(session) == 3
 
 
-def test_relay_gives_up_after_max_attempts(sessions):
+def started_long_ago(sessions, starts: int) -> None:
+    """Every message started by `starts` workers, the last ten minutes ago."""
+    with session_scope(sessions) as session:
+        session.execute(
+            update(OutboxMessage).values(
+                starts=starts, started_at=text("now() - interval '600 seconds'")
+            )
+        )
+
+
+def sent_ago(sessions, seconds: int, attempts: int) -> None:
+    with session_scope(sessions) as session:
+        session.execute(
+            update(OutboxMessage).values(
+                attempts=attempts,
+                last_sent_at=text(f"now() - interval '{seconds} seconds'"),
+            )
+        )
+
+
+def test_relay_stops_once_max_workers_started_a_message(sessions):
     with session_scope(sessions) as session:
         enqueue(session, "t", {})
-        session.execute(update(OutboxMessage).values(attempts=5))
     age_all(sessions, 600)
+    started_long_ago(sessions, starts=5)
     with session_scope(sessions) as session:
         assert relay(session, Recorder(), redeliver_after=timedelta(seconds=1), max_attempts=5) == 0
+
+
+def test_re_sends_back_off_so_a_backlog_gets_few_copies(sessions):
+    """Each re-send doubles the wait before the next, up to 2**MAX_BACKOFF_DOUBLINGS."""
+    with session_scope(sessions) as session:
+        enqueue(session, "t", {})
+    limits = {"redeliver_after": timedelta(seconds=60), "max_attempts": 5}
+    for attempts, waited, resent in [
+        (0, 70, True),
+        (1, 70, False),
+        (1, 130, True),
+        (3, 470, False),
+        (3, 490, True),
+        (MAX_BACKOFF_DOUBLINGS + 4, 60 * 2**MAX_BACKOFF_DOUBLINGS + 10, True),
+    ]:
+        sent_ago(sessions, waited, attempts)
+        with session_scope(sessions) as session:
+            assert relay(session, Recorder(), **limits) == int(resent), (attempts, waited)
+
+
+def test_no_copy_is_sent_while_a_worker_is_on_the_message(sessions):
+    with session_scope(sessions) as session:
+        message = enqueue(session, "t", {}).id
+    age_all(sessions, 600)
+    with session_scope(sessions) as session:
+        mark_started(session, message)
+    limits = {"redeliver_after": timedelta(seconds=60), "max_attempts": 5}
+    with session_scope(sessions) as session:
+        assert relay(session, Recorder(), lease=timedelta(seconds=150), **limits) == 0
+    started_long_ago(sessions, starts=1)
+    with session_scope(sessions) as session:
+        assert relay(session, Recorder(), lease=timedelta(seconds=150), **limits) == 1
+
+
+def test_starts_are_counted_and_only_for_pending_messages(sessions):
+    with session_scope(sessions) as session:
+        pending = enqueue(session, "t", {}).id
+        done = enqueue(session, "t", {}).id
+        complete(session, done)
+    for _ in range(2):
+        with session_scope(sessions) as session:
+            mark_started(session, pending)
+            mark_started(session, done)
+            mark_started(session, None)
+    with session_scope(sessions) as session:
+        assert session.get_one(OutboxMessage, pending).starts == 2
+        assert session.get_one(OutboxMessage, pending).started_at is not None
+        assert session.get_one(OutboxMessage, done).starts == 0
+
+
+def test_a_message_waiting_in_a_backlog_is_never_given_up_on(client, admin_headers, sessions):
+    """Re-sent many times but never started: the broker holds it, no worker failed on it."""
+    article = client.post(
+        "/api/v1/articles", json=article_payload(), headers=admin_headers
+    ).get_json()
+    sent_ago(sessions, 6000, attempts=50)
+    with session_scope(sessions) as session:
+        assert (
+            give_up(session, SETTLERS, redeliver_after=timedelta(seconds=60), max_attempts=3) == 0
+        )
+        assert session.get_one(Article, article["id"]).status == "queued"
 
 
 def test_concurrent_relays_never_send_the_same_row(sessions):
@@ -151,23 +234,24 @@ def test_work_never_completed_is_marked_failed_when_the_relay_gives_up(
         "/api/v1/articles", json=article_payload(), headers=admin_headers
     ).get_json()
     limits = {"redeliver_after": timedelta(seconds=60), "max_attempts": 3}
+    age_all(sessions, 600)
+    # The third worker started it just now: it has not had its chance yet.
     with session_scope(sessions) as session:
-        session.execute(update(OutboxMessage).values(attempts=3))
-    # Re-sent for the last time just now: every attempt has not had its chance yet.
+        session.execute(update(OutboxMessage).values(starts=3, started_at=func.now()))
     with session_scope(sessions) as session:
         assert give_up(session, SETTLERS, **limits) == 0
-    age_all(sessions, 600)
+    started_long_ago(sessions, starts=3)
     with session_scope(sessions) as session:
         assert give_up(session, SETTLERS, **limits) == 1
     with session_scope(sessions) as session:
         stored = session.get_one(Article, article["id"])
         assert stored.status == "failed"
-        assert "never completed: sent 4 times" in (stored.failure_reason or "")
+        assert "never completed: 3 workers started it" in (stored.failure_reason or "")
         delivery = session.scalars(select(WebhookDelivery)).one()
         assert delivery.status == "pending"
         assert delivery.payload["data"]["status"] == "failed"
-        session.execute(update(OutboxMessage).values(attempts=3))
     age_all(sessions, 600)
+    started_long_ago(sessions, starts=3)
     with session_scope(sessions) as session:
         assert give_up(session, SETTLERS, **limits) == 1
     with session_scope(sessions) as session:
@@ -184,8 +268,8 @@ def test_a_message_nobody_can_settle_is_reported_once_per_period(sessions, caplo
     """Left pending for an operator, it is neither logged on every relay run nor in the way."""
     with session_scope(sessions) as session:
         unknown = enqueue(session, "elsewhere.task", {}).id
-        session.execute(update(OutboxMessage).values(attempts=3))
     age_all(sessions, 600)
+    started_long_ago(sessions, starts=3)
     limits = {"redeliver_after": timedelta(seconds=60), "max_attempts": 3}
     for _ in range(3):
         with session_scope(sessions) as session:
