@@ -508,6 +508,8 @@ def submit(
 
 
 def _post_json(url: str, payload: Any, token: str) -> tuple[int, Any]:
+    from service.client import open_url, redirect_error
+
     request = urllib.request.Request(  # noqa: S310 (the user's own service URL)
         url,
         data=json.dumps(payload).encode("utf-8"),
@@ -515,9 +517,11 @@ def _post_json(url: str, payload: Any, token: str) -> tuple[int, Any]:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        with open_url(request, 30) as response:
             return response.status, json.load(response)
     except urllib.error.HTTPError as error:
+        if 300 <= error.code < 400:
+            return error.code, redirect_error(url, error).message()
         return error.code, json.load(error)
 
 

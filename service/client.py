@@ -59,6 +59,33 @@ class ApiError(Exception):
         return text
 
 
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """The API never redirects; following one would send the bearer token wherever the
+    redirect points. A 3xx is raised as an HTTPError instead."""
+
+    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_RefuseRedirects)
+
+
+def open_url(request: urllib.request.Request, timeout: float) -> Any:
+    """urlopen without following redirects (the request carries a token)."""
+    return _OPENER.open(request, timeout=timeout)
+
+
+def redirect_error(url: str, error: urllib.error.HTTPError) -> ApiError:
+    """A readable refusal of a redirect: where it pointed, and what to do."""
+    location = error.headers.get("Location", "?")
+    return ApiError(
+        error.code,
+        "Redirect not followed",
+        f"{url} redirected to {location}; redirects are not followed, so the token is never "
+        "sent elsewhere: use the service's own address as the URL",
+    )
+
+
 class ConnectionFailed(ApiError):
     """The service could not be reached (no HTTP status)."""
 
@@ -133,10 +160,10 @@ class FactcheckClient:
         sent.update(headers or {})
         request = urllib.request.Request(url, data=data, headers=sent, method=method)  # noqa: S310
         try:
-            response: http.client.HTTPResponse = urllib.request.urlopen(  # noqa: S310
-                request, timeout=self.timeout
-            )
+            response: http.client.HTTPResponse = open_url(request, self.timeout)
         except urllib.error.HTTPError as error:
+            if 300 <= error.code < 400:
+                raise redirect_error(url, error) from None
             raise _api_error(error) from None
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
