@@ -11,6 +11,8 @@ import marshmallow as ma
 from flask import Flask, Response, json
 from flask_smorest import Api
 from flask_smorest.spec import prepare_response
+from psycopg2.errors import QueryCanceled
+from psycopg2.extensions import TransactionRollbackError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -164,6 +166,22 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(error: OperationalError) -> Response:
+        if isinstance(error.orig, TransactionRollbackError):  # a deadlock, a serialization failure
+            log.warning("transaction rolled back: %s", error.orig.__class__.__name__)
+            return problem(
+                503,
+                "The change collided with a concurrent one and was not saved; retry it.",
+                kind="transaction-conflict",
+                headers={"Retry-After": "1"},
+            )
+        if isinstance(error.orig, QueryCanceled):
+            log.warning("statement timeout")
+            return problem(
+                503,
+                "The database took too long to answer; retry, or narrow the request.",
+                kind="database-timeout",
+                headers={"Retry-After": "5"},
+            )
         log.error("database unavailable: %s", error.orig.__class__.__name__ if error.orig else "")
         return problem(
             503,

@@ -206,7 +206,18 @@ def list_subscriptions(
 
 
 def delete_subscription(session: Session, webhook_id: int, *, actor: str) -> None:
-    """Remove a subscription and its delivery log; deliveries still queued are not sent."""
+    """Remove a subscription and its delivery log; deliveries still queued are not sent.
+
+    Its deliveries are locked before the subscription, the order a worker sending one of
+    them takes (delivery, then subscription): the delete waits for an attempt in flight to
+    be recorded instead of deadlocking with it.
+    """
+    session.execute(
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.webhook_id == webhook_id)
+        .order_by(WebhookDelivery.id)
+        .with_for_update()
+    )
     subscription = load(session, WebhookSubscription, webhook_id, for_update=True)
     record(
         session, actor, "webhook.deleted", "webhook", webhook_id,

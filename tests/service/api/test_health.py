@@ -62,3 +62,34 @@ def test_token_never_reaches_the_logs(client, caplog):
         client.get("/api/v1/articles", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     assert "fct_not_a_real_token" not in caplog.text
     assert ADMIN_TOKEN not in caplog.text
+
+
+def test_database_errors_say_what_happened(settings):
+    """A timeout and a rolled-back transaction are not "the database is unavailable"."""
+    from psycopg2.extensions import TransactionRollbackError
+    from sqlalchemy.exc import OperationalError
+
+    from service.api import db
+
+    app = create_app(settings)
+
+    def slow() -> str:
+        db().execute(text("SET LOCAL statement_timeout = 50"))
+        db().execute(text("SELECT pg_sleep(2)"))
+        return "never"
+
+    def collided() -> str:
+        raise OperationalError("UPDATE claims ...", {}, TransactionRollbackError("deadlock"))
+
+    app.add_url_rule("/test/slow", view_func=slow)
+    app.add_url_rule("/test/collided", view_func=collided)
+    client = app.test_client()
+    for path, kind, retry in [
+        ("/test/slow", "database-timeout", "5"),
+        ("/test/collided", "transaction-conflict", "1"),
+    ]:
+        response = client.get(path)
+        assert response.status_code == 503
+        assert response.mimetype == "application/problem+json"
+        assert response.get_json()["type"].endswith("/" + kind)
+        assert response.headers["Retry-After"] == retry

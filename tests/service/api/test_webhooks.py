@@ -12,6 +12,8 @@ import hmac
 import ipaddress
 import json
 import random
+import threading
+import time
 from dataclasses import replace
 
 import pytest
@@ -20,7 +22,16 @@ from sqlalchemy import text
 from service.app import create_app
 from service.db import session_scope
 from service.domain.extraction import fail_extraction, start_extraction, store_claims
-from service.domain.webhooks import is_internal, overdue_deliveries, retry_delay
+from service.domain.webhooks import (
+    AttemptResult,
+    Policy,
+    is_internal,
+    lock_pending,
+    overdue_deliveries,
+    record_attempt,
+    retry_delay,
+)
+from service.models import WebhookDelivery
 from tests.factories import article_payload
 from tests.webhook_receiver import Receiver
 from workers.webhooks import deliver
@@ -486,6 +497,35 @@ def test_a_second_message_does_not_cut_a_backoff_short(
         )
     assert deliver(sessions, patient, delivery_id).outcome == "succeeded"
     assert len(receiver.requests) == 2
+
+
+def test_deleting_a_subscription_waits_for_an_attempt_in_flight(
+    local, admin_headers, sessions, receiver, pending_delivery
+):
+    """The worker holds the delivery, then takes the subscription: the delete must not take
+    them the other way round (a deadlock answered 503, and the attempt sent again)."""
+    created, delivery_id = pending_delivery
+    in_flight, outcome = threading.Event(), {}
+
+    def attempt() -> None:
+        with session_scope(sessions) as session:
+            pending = lock_pending(session, delivery_id)
+            in_flight.set()
+            time.sleep(1.0)  # the HTTP request
+            failed = AttemptResult(503, "HTTP 503", retryable=True)
+            outcome["retry_in"] = record_attempt(
+                session, pending, failed, Policy(8, 10.0, 3600.0, 10)
+            )
+
+    worker = threading.Thread(target=attempt)
+    worker.start()
+    in_flight.wait(5)
+    response = local.delete(f"{URL}/{created['id']}", headers=admin_headers)
+    worker.join(10)
+    assert response.status_code == 204, response.get_json()
+    assert outcome["retry_in"] is not None
+    with session_scope(sessions) as session:
+        assert session.get(WebhookDelivery, delivery_id) is None
 
 
 def test_consecutive_failures_disable_the_subscription(
