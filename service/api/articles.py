@@ -31,7 +31,11 @@ blp = Blueprint("articles", __name__, description="Articles submitted for fact-c
 
 def _submitter() -> domain.Submitter:
     principal = current_principal()
-    return domain.Submitter(user_id=principal.user_id, actor=principal.actor)
+    return domain.Submitter(
+        user_id=principal.user_id,
+        actor=principal.actor,
+        own_articles_only=principal.role == "newsroom",
+    )
 
 
 def _detail(article: Article) -> dict[str, Any]:
@@ -125,7 +129,12 @@ def get_article(article_id: int) -> dict[str, Any]:
 @documented_errors(blp, 400, 404, 413, 415)
 def revise(data: dict[str, Any], article_id: int) -> tuple[dict[str, Any], int]:
     """Revise an article: a new revision, re-extracted. Reviewed claims whose text still
-    appears keep their verdicts; the others are kept and flagged orphaned."""
+    appears keep their verdicts; the others are kept and flagged orphaned.
+
+    The same text again changes nothing (200), except on an article whose extraction
+    failed, which is queued again (202). A newsroom token may revise only the articles it
+    submitted (403 otherwise); editors and admins revise any.
+    """
     result = domain.revise_article(db(), article_id, data, _submitter())
     return result.article, 202 if result.created else 200
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from service.domain import Conflict, NotFound, load
+from service.domain import Conflict, NotFound, PermissionDenied, load
 from service.domain.audit import record
 from service.domain.outbox import enqueue, publish_after_commit
 from service.models import Article, ArticleRevision, Claim
@@ -33,10 +33,15 @@ SUBMITTED_FIELDS = (
 
 @dataclass(frozen=True)
 class Submitter:
-    """Who submits: the stored user id (None for the bootstrap admin) and the audit name."""
+    """Who submits: the stored user id (None for the bootstrap admin) and the audit name.
+
+    `own_articles_only`: may revise only the articles this user submitted (a newsroom's
+    token; editors and admins revise any).
+    """
 
     user_id: int | None
     actor: str
+    own_articles_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -196,16 +201,25 @@ def revise_article(
 ) -> SubmitResult:
     """A new revision with a new body (claims are re-extracted; reviewer work carried over).
 
-    The same body again changes nothing and is not a new revision (`created` False).
+    The same body again changes nothing and is not a new revision (`created` False), unless
+    the article's extraction failed: then the same revision is queued again (`created`
+    True), the way to retry it.
     """
     article = session.scalars(
         select(Article).where(Article.id == article_id).with_for_update()
     ).first()
     if article is None:
         raise NotFound(f"Article {article_id} does not exist.")
+    if submitter.own_articles_only and article.submitted_by != submitter.user_id:
+        raise PermissionDenied(
+            f"Article {article_id} was submitted by another client: a newsroom token may "
+            "revise only the articles it submitted."
+        )
     digest = content_hash(data["body"])
     title = data.get("title", article.title)
     if digest == article.content_hash and title == article.title:
+        if article.status == "failed":
+            return _requeue(session, article, submitter)
         return SubmitResult(_summary(article), created=False)
     before = {"revision": article.revision, "content_hash": article.content_hash}
     article.revision += 1
@@ -227,6 +241,22 @@ def revise_article(
     record(
         session, submitter.actor, "article.revised", "article", article.id,
         before=before, after={"revision": article.revision, "content_hash": digest},
+    )  # fmt: skip
+    return SubmitResult(_summary(article), created=True)
+
+
+def _requeue(session: Session, article: Article, submitter: Submitter) -> SubmitResult:
+    """Queue a failed revision for extraction again."""
+    reason = article.failure_reason
+    article.status, article.failure_reason, article.processed_at = "queued", None, None
+    article.updated_at = func.now()
+    enqueue(session, EXTRACT_TASK, {"article_id": article.id, "revision": article.revision})
+    session.flush()
+    session.refresh(article)
+    record(
+        session, submitter.actor, "article.requeued", "article", article.id,
+        before={"status": "failed", "failure_reason": reason},
+        after={"status": "queued", "revision": article.revision},
     )  # fmt: skip
     return SubmitResult(_summary(article), created=True)
 

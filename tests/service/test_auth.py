@@ -87,6 +87,12 @@ def call(client, method, path, headers, article_id, claim_id):
     webhook_id = None
     if "{webhook}" in path:
         webhook_id = client.post("/api/v1/webhooks", json=WEBHOOK, headers=ADMIN).json["id"]
+    if (method, path) == ("PUT", "/api/v1/articles/{id}"):
+        # Revising checks ownership too: a newsroom revises the articles it submitted
+        # (refusing the others is tested in test_revisions.py).
+        submitted = client.post("/api/v1/articles", json=article_payload(), headers=headers)
+        if submitted.status_code < 400:
+            article_id = submitted.get_json()["id"]
     path = path.format(
         id=article_id, claim=claim_id, verdict=verdict_id, user=user_id, webhook=webhook_id
     )

@@ -158,3 +158,51 @@ def test_revising_unknown_or_with_bad_body_fails_clearly(client, admin_headers, 
         ).status_code
         == 422
     )
+
+
+def test_a_newsroom_revises_only_its_own_articles(client, headers_for, admin_headers):
+    ours, theirs, editor = headers_for("newsroom"), headers_for("newsroom"), headers_for("editor")
+    created = client.post(ARTICLES, json={"body": BODY}, headers=ours).get_json()
+    url = f"{ARTICLES}/{created['id']}"
+    refused = client.put(url, json={"body": REVISED}, headers=theirs)
+    assert refused.status_code == 403
+    assert refused.mimetype == "application/problem+json"
+    assert "submitted by another client" in refused.get_json()["detail"]
+    assert client.get(url, headers=admin_headers).get_json()["revision"] == 1
+    assert client.put(url, json={"body": REVISED}, headers=ours).status_code == 202
+    assert client.put(url, json={"body": BODY}, headers=editor).status_code == 202
+    assert client.put(url, json={"body": REVISED}, headers=admin_headers).status_code == 202
+    assert client.get(url, headers=admin_headers).get_json()["revision"] == 4
+
+
+def test_the_same_body_again_retries_a_failed_article(client, admin_headers, sessions, engine):
+    from sqlalchemy import text
+
+    from service.domain.extraction import fail_extraction
+
+    created = client.post(ARTICLES, json={"body": BODY}, headers=admin_headers).get_json()
+    url = f"{ARTICLES}/{created['id']}"
+    with session_scope(sessions) as session:
+        fail_extraction(session, created["id"], 1, "engine error: boom")
+    assert client.get(url, headers=admin_headers).get_json()["status"] == "failed"
+    messages = text("SELECT count(*) FROM outbox WHERE payload = CAST(:p AS jsonb)")
+    payload = {"p": f'{{"article_id": {created["id"]}, "revision": 1}}'}
+    with engine.connect() as connection:
+        sent_before = connection.scalar(messages, payload)
+
+    retried = client.put(url, json={"body": BODY}, headers=admin_headers)
+    assert retried.status_code == 202
+    assert retried.get_json()["status"] == "queued"
+    assert retried.get_json()["revision"] == 1
+    with engine.connect() as connection:
+        sent_after = connection.scalar(messages, payload)
+        action = connection.scalar(
+            text("SELECT action FROM audit_log WHERE entity_id = :id ORDER BY id DESC LIMIT 1"),
+            {"id": created["id"]},
+        )
+    assert sent_after == sent_before + 1
+    assert action == "article.requeued"
+    process(sessions, created["id"], 1, BODY)
+    assert client.get(url, headers=admin_headers).get_json()["status"] == "processed"
+    # Processed: the same body is a no-op again.
+    assert client.put(url, json={"body": BODY}, headers=admin_headers).status_code == 200
