@@ -10,7 +10,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from schemas.common import Cursor, PageQuerySchema, PageSchema, Timestamp
+from schemas.common import MAX_LIMIT, Cursor, PageQuerySchema, PageSchema, Timestamp
 
 MAX_ANNOTATION_TEXT = 100_000
 
@@ -207,23 +207,41 @@ class AnnotationSchema(ma.Schema):
 class AnnotationPageSchema(ma.Schema):
     id = ma.fields.String(required=True)
     type = ma.fields.String(required=True, metadata={"example": "AnnotationPage"})
+    part_of = ma.fields.String(data_key="partOf", metadata={"description": "The collection"})
     items = ma.fields.List(ma.fields.Nested(AnnotationSchema), required=True)
+    next = ma.fields.String(metadata={"description": "The next page; absent on the last"})
 
 
 class AnnotationCollectionSchema(ma.Schema):
+    """An AnnotationCollection with its first page embedded; with `cursor`, that page
+    alone (type AnnotationPage: `partOf`, `items`, `next`)."""
+
     context = ma.fields.String(
         data_key="@context",
         required=True,
         metadata={"example": "http://www.w3.org/ns/anno.jsonld"},
     )
     id = ma.fields.String(required=True)
-    type = ma.fields.String(required=True, metadata={"example": "AnnotationCollection"})
+    type = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf(("AnnotationCollection", "AnnotationPage")),
+        metadata={"example": "AnnotationCollection"},
+    )
     label = ma.fields.String()
-    total = ma.fields.Integer(required=True)
-    first = ma.fields.Nested(AnnotationPageSchema, required=True)
+    total = ma.fields.Integer(metadata={"description": "Annotations in the whole collection"})
+    first = ma.fields.Nested(AnnotationPageSchema)
+    part_of = ma.fields.String(data_key="partOf")
+    items = ma.fields.List(ma.fields.Nested(AnnotationSchema))
+    next = ma.fields.String()
 
 
 class AnnotationQuerySchema(ma.Schema):
     checkworthy = ma.fields.Boolean(
         metadata={"description": "Only check-worthy claims (true) or only the rest (false)"}
     )
+    limit = ma.fields.Integer(
+        load_default=MAX_LIMIT,
+        validate=ma.validate.Range(min=1, max=MAX_LIMIT),
+        metadata={"description": f"Claims per page (each with its verdict), at most {MAX_LIMIT}"},
+    )
+    cursor = Cursor(arity=3, metadata={"description": "From a page's `next` link: that page alone"})

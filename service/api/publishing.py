@@ -110,21 +110,44 @@ def article_annotations(query: dict[str, Any], article_id: int) -> Response:
 
     Each annotation targets the article's URL with a TextQuoteSelector (exact, prefix,
     suffix) and a TextPositionSelector (start, end, code points) on its current body.
-    The claims are the engine's (as `GET /articles/{id}/claims` lists them) and the verdicts
-    are published ones only, so whoever may read the article may read its annotations.
+    The claims are those of the current revision (as `GET /articles/{id}/claims` lists them)
+    and the verdicts are published ones only, so whoever may read the article may read its
+    annotations.
+
+    W3C paging: the AnnotationCollection embeds its first page of `limit` claims; a page's
+    `next` is the URL of the following one, which comes back as an AnnotationPage alone.
     """
+    endpoint = "annotations.article_annotations"
+    checkworthy = query.get("checkworthy")
+    collection_id = url_for(
+        endpoint, article_id=article_id, checkworthy=checkworthy, _external=True
+    )
+
+    def page_url(after: tuple[int, int, int] | None) -> str:
+        if after is None:
+            return collection_id + "#page1"
+        return url_for(
+            endpoint,
+            article_id=article_id,
+            checkworthy=checkworthy,
+            limit=query["limit"],
+            cursor=encode_cursor(*after),
+            _external=True,
+        )
+
     collection = domain.annotation_collection(
         db(),
         article_id,
-        collection_id=url_for(
-            "annotations.article_annotations", article_id=article_id, _external=True
-        ),
+        collection_id=collection_id,
+        page_url=page_url,
         article_url=url_for("articles.get_article", article_id=article_id, _external=True),
         claim_url=lambda claim_id: url_for("claims.get_claim", claim_id=claim_id, _external=True),
         verdict_url=lambda verdict_id: url_for(
             "verdicts.get_verdict", verdict_id=verdict_id, _external=True
         ),
-        checkworthy=query.get("checkworthy"),
+        checkworthy=checkworthy,
+        limit=query["limit"],
+        after=query.get("cursor"),
     )
     return _json(collection, ANNOTATION_MEDIA_TYPE)
 

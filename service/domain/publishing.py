@@ -222,28 +222,35 @@ def annotation_collection(
     article_id: int,
     *,
     collection_id: str,
+    page_url: Callable[[tuple[int, int, int] | None], str],
     article_url: str,
     claim_url: Callable[[int], str],
     verdict_url: Callable[[int], str],
     checkworthy: bool | None = None,
+    limit: int,
+    after: tuple[int, int, int] | None = None,
 ) -> dict[str, Any]:
-    """The article's claims (highlighting) and published verdicts (assessing) as an
-    AnnotationCollection with its one page embedded.
+    """The article's claims (highlighting) and published verdicts (assessing), W3C-paged.
 
-    Every annotation targets the article's own URL (or `article_url` when it has none) with a
-    TextQuoteSelector and a TextPositionSelector that both select the claim's text in the
-    current body.
+    Without `after`: the AnnotationCollection, with its first page embedded. With `after`
+    (the keyset of the last claim seen: start, end, id): that page alone. A page holds
+    `limit` claims, each followed by its published verdict if it has one; `next` links the
+    following page. Every annotation targets the article's own URL (or `article_url` when it
+    has none) with a TextQuoteSelector and a TextPositionSelector that both select the
+    claim's text in the current body.
     """
     article = load(session, Article, article_id)
-    source = article.url or article_url
     conditions = [Claim.article_id == article_id, Claim.revision == article.revision]
     if checkworthy is not None:
         conditions.append(Claim.checkworthy.is_(checkworthy))
-    claims = list(
-        session.scalars(select(Claim).where(*conditions).order_by(Claim.start, Claim.end, Claim.id))
-    )
+    order = (Claim.start, Claim.end, Claim.id)
+    query = select(Claim).where(*conditions).order_by(*order).limit(limit)
+    if after is not None:
+        query = query.where(tuple_(*order) > tuple_(*after))
+    claims = list(session.scalars(query))
     verdicts = _published_verdicts(session, [claim.id for claim in claims])
     evidence = evidence_of(session, [verdict.id for verdict in verdicts.values()])
+    source = article.url or article_url
     items: list[dict[str, Any]] = []
     for claim in claims:
         target = _target(source, claim)
@@ -251,12 +258,32 @@ def annotation_collection(
         verdict = verdicts.get(claim.id)
         if verdict is not None:
             items.append(_assessment(verdict, evidence.get(verdict.id, []), target, verdict_url))
+    page: dict[str, Any] = {
+        "id": page_url(after),
+        "type": "AnnotationPage",
+        "partOf": collection_id,
+        "items": items,
+    }
+    if len(claims) == limit:
+        last = claims[-1]
+        page["next"] = page_url((last.start, last.end, last.id))
+    if after is not None:
+        return {"@context": ANNOTATION_CONTEXT, **page}
+    claim_ids = select(Claim.id).where(*conditions)
+    total = (session.scalar(select(func.count()).where(*conditions)) or 0) + (
+        session.scalar(
+            select(func.count())
+            .select_from(Verdict)
+            .where(Verdict.claim_id.in_(claim_ids), Verdict.status == "published")
+        )
+        or 0
+    )
     collection: dict[str, Any] = {
         "@context": ANNOTATION_CONTEXT,
         "id": collection_id,
         "type": "AnnotationCollection",
-        "total": len(items),
-        "first": {"id": collection_id + "#page1", "type": "AnnotationPage", "items": items},
+        "total": total,
+        "first": page,
     }
     if article.title:
         collection["label"] = f"Claims in: {article.title}"

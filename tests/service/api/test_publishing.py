@@ -275,6 +275,39 @@ def test_published_verdicts_are_assessing_annotations(client, headers_for, artic
     assert all("Thank you" in a["target"]["selector"][0]["exact"] for a in worthy["first"]["items"])
 
 
+def test_annotations_are_paged_the_w3c_way(client, headers_for, article):
+    reviewer, editor = headers_for("reviewer"), headers_for("editor")
+    claim = claim_with(client, reviewer, article["id"], "crime rose")
+    publish(client, editor, verdict_on(client, reviewer, claim["id"], rating="false")["id"])
+    url = f"/api/v1/articles/{article['id']}/annotations"
+    whole = client.get(url, headers=reviewer).get_json()
+    assert "next" not in whole["first"]
+    assert whole["total"] == len(whole["first"]["items"])
+
+    collection = client.get(url, query_string={"limit": 1}, headers=reviewer).get_json()
+    assert collection["type"] == "AnnotationCollection"
+    assert collection["total"] == whole["total"]
+    page, items = collection["first"], []
+    while True:
+        assert page["partOf"] == collection["id"]
+        items += page["items"]
+        if "next" not in page:
+            break
+        response = client.get(page["next"], headers=reviewer)
+        assert response.status_code == 200
+        assert response.mimetype == "application/ld+json"
+        page = response.get_json()
+        assert page["type"] == "AnnotationPage"
+        assert page["@context"] == "http://www.w3.org/ns/anno.jsonld"
+        assert page["id"] == response.request.url
+    assert items == whole["first"]["items"]
+    # A claim and its published verdict stay on one page.
+    assert [a["motivation"] for a in items].count("assessing") == 1
+    bad = client.get(url, query_string={"cursor": "x", "limit": 1}, headers=reviewer)
+    assert bad.status_code == 422
+    assert client.get(url, query_string={"limit": 201}, headers=reviewer).status_code == 422
+
+
 def test_a_corrected_claim_is_selected_by_its_new_context(
     client, headers_for, admin_headers, sessions
 ):
