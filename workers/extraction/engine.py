@@ -29,7 +29,7 @@ from workers.extraction.entities import find_entities
 from workers.extraction.language import detect_language
 from workers.extraction.quantities import find_quantities
 from workers.extraction.segment import Segment, split_sentences
-from workers.extraction.speakers import attribute_speakers
+from workers.extraction.speakers import attribute_speakers, clause_speaker
 
 # Characters of context kept either side of a claim, to re-anchor it in a revised body.
 CONTEXT_CHARS = 32
@@ -163,6 +163,7 @@ class Engine:
             "types": classify_types(
                 clause.text, quantities=inside["quantities"], dates=inside["dates"]
             ),
+            "speaker": clause_speaker(clause.text, sentence["speaker"]),
             "prefix": body[max(0, clause.start - CONTEXT_CHARS) : clause.start],
             "suffix": body[clause.end : clause.end + CONTEXT_CHARS],
         }

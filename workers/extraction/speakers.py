@@ -35,7 +35,7 @@ from workers.extraction.entities import (
 )
 from workers.extraction.segment import Segment
 
-__all__ = ["attribute_speakers"]
+__all__ = ["attribute_speakers", "clause_speaker"]
 
 _VERB = "|".join(sorted(SPEECH_VERBS, key=len, reverse=True))
 _PARTICIPLE = (
@@ -57,11 +57,16 @@ _GROUP_NOUNS = (
     r"ministers|sources|residents|activists|observers|lawmakers|witnesses|studies|study|"
     r"report|survey|data|police|government|ministry|spokesman|spokeswoman|spokesperson|"
     r"minister|president|official|leaders|diplomats|economists|medics|engineers|"
-    r"epidemiologists|health\s+officials|military|army|statement|article|paper)"
+    r"epidemiologists|health\s+officials|military|army|statement|article|paper|media|press)"
 )
+# Words that join clauses, never modifiers of a group noun ("..., but officials said");
+# "and", "or" and "nor" may join two nouns ("experts and officials"), but never open one.
+_CONJUNCTIONS = r"(?:but|so|yet|while|whereas|as|because|since|though|although|when|if|that)"
 _GROUP = (
+    rf"(?!(?:and|or|nor)\s)"
     rf"(?:(?:[Bb]oth|[Mm]any|[Ss]ome|[Mm]ost|[Ss]everal|[Tt]he|[Oo]ther|[Ss]enior|"
-    rf"[Tt]op|[Ll]ocal|[a-z]+|(?:[A-Z]\.){{2,}}|{_NAME_WORD})\s+){{0,3}}{_GROUP_NOUNS}\b"
+    rf"[Tt]op|[Ll]ocal|(?!{_CONJUNCTIONS}\b)[a-z]+|(?:[A-Z]\.){{2,}}|{_NAME_WORD})\s+){{0,3}}"
+    rf"{_GROUP_NOUNS}\b"
     rf"|(?:Officials|Experts|Scientists|Researchers|Critics|Analysts|Authorities|Doctors)\b"
 )
 _SUBJECT = rf"(?:\b(?:[Hh]e|[Ss]he)\b|{_NAME}(?:\s+and\s+{_NAME})?|{_GROUP})"
@@ -228,6 +233,18 @@ def _find_subject(sentence: str) -> tuple[str | None, bool]:
     if match is not None and _PARTICIPLE_RE.search(sentence):
         return match["s"], False
     return None, False
+
+
+def clause_speaker(clause: str, sentence_speaker: str | None) -> str | None:
+    """The speaker of one clause of a compound sentence: who the clause itself names as
+    saying it ("..., but American media later admitted that ..."), else the sentence's."""
+    subject, _ = _find_subject(clause)
+    if subject is None:
+        return sentence_speaker
+    raw = subject.strip()
+    if raw.lower() in _PRONOUNS or _THE_TITLE_RE.match(raw):
+        return sentence_speaker  # "he"/"the minister" refer to whoever the sentence named
+    return _clean_name(raw) or sentence_speaker
 
 
 def _quote_balance(sentence: str, open_before: bool) -> bool:

@@ -204,3 +204,35 @@ def test_windowed_search_finds_what_the_full_scan_finds(sentence):
     from workers.extraction import speakers as sp
 
     assert sp._find_subject(sentence) == _reference_subject(sentence)
+
+
+def test_a_clause_that_names_its_own_speaker_gets_it():
+    from workers.extraction.engine import extract
+
+    body = (
+        "U.S. authorities first denied any casualties, but American media later admitted "
+        "that many soldiers had sustained injuries.\n"
+        "Araghchi said Iran supports Iraq, and he added that talks would continue.\n"
+    )
+    found = [(c["kind"], c["speaker"]) for c in extract(body)]
+    assert found == [
+        ("sentence", "U.S. authorities"),
+        ("clause", "U.S. authorities"),
+        ("clause", "American media"),
+        ("sentence", "Araghchi"),
+        ("clause", "Araghchi"),
+        ("clause", "Araghchi"),  # "he": whoever the sentence named
+    ]
+
+
+def test_a_conjunction_never_opens_a_group_speaker():
+    body = (
+        "Prices rose 5% in May, but officials said wages kept pace.\n"
+        "Rents fell, and analysts noted that demand was weak.\n"
+        "Many experts and officials said the plan would fail.\n"
+    )
+    assert [who for _, who in speakers_of(body)] == [
+        "officials",
+        "analysts",
+        "Many experts and officials",
+    ]
