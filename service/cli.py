@@ -520,9 +520,10 @@ def _post_json(url: str, payload: Any, token: str) -> tuple[int, Any]:
         with open_url(request, 30) as response:
             return response.status, json.load(response)
     except urllib.error.HTTPError as error:
-        if 300 <= error.code < 400:
-            return error.code, redirect_error(url, error).message()
-        return error.code, json.load(error)
+        with error:  # closes its connection
+            if 300 <= error.code < 400:
+                return error.code, redirect_error(url, error).message()
+            return error.code, json.load(error)
 
 
 threshold_option = click.option(

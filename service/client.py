@@ -162,9 +162,10 @@ class FactcheckClient:
         try:
             response: http.client.HTTPResponse = open_url(request, self.timeout)
         except urllib.error.HTTPError as error:
-            if 300 <= error.code < 400:
-                raise redirect_error(url, error) from None
-            raise _api_error(error) from None
+            with error:  # closes its connection
+                if 300 <= error.code < 400:
+                    raise redirect_error(url, error) from None
+                raise _api_error(error) from None
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise ConnectionFailed(self.base_url, reason) from None
