@@ -134,6 +134,8 @@ _CAPTION_CREDIT_RE = re.compile(
     r"|\bvia\s+Getty\s+Images\b"
 )
 _MAX_CAPTION_WORDS = 61
+# A caption credit holds one of these; a line without any is not searched.
+_CAPTION_MARKERS = ("Photo", "photo", "Picture", "Image", "Video", "Getty", "/")
 _WORD_RE = re.compile(r"\w+")
 _ACRONYM_RE = re.compile(r"(?:[A-Za-z]{1,2}\.)+[A-Za-z]{1,2}")
 _BYLINE_RE = re.compile(r"(?:By|BY)\s+(?=[^\W\d_])")
@@ -212,10 +214,14 @@ def _is_byline(segment: str) -> bool:
 
 def _furniture_kind(line: str) -> str | None:
     """``"credit"`` or ``"caption"`` for a line that is page furniture, else None."""
-    words = len(line.split(None, _MAX_CAPTION_WORDS))
-    if words <= _MAX_CREDIT_WORDS and _CREDIT_RE.match(line):
-        return "credit"
-    if words <= _MAX_CAPTION_WORDS - 1 and _CAPTION_CREDIT_RE.search(line):
+    if _CREDIT_RE.match(line):
+        if len(line.split(None, _MAX_CREDIT_WORDS)) <= _MAX_CREDIT_WORDS:
+            return "credit"
+    elif (
+        any(marker in line for marker in _CAPTION_MARKERS)
+        and _CAPTION_CREDIT_RE.search(line)
+        and len(line.split(None, _MAX_CAPTION_WORDS)) <= _MAX_CAPTION_WORDS - 1
+    ):
         return "caption"
     return None
 
