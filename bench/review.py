@@ -880,13 +880,21 @@ def explain_queue(database_url: str, plan: Plan) -> list[str]:
             for name, where, after in cases:
                 issued = len(captured)
                 domain.list_queue(session, where, sort="score", limit=PAGE, after=after)
-                # A rare search word takes two statements (window, then the GIN indexes).
+                # A search takes several queries (count, window, GIN indexes), and sets the
+                # planner up for some: the settings are replayed in order, so each query is
+                # explained as the API ran it.
                 statements = captured[issued:]
-                for step, (statement, parameters) in enumerate(statements, 1):
+                queries = [s for s in statements if _is_query(s[0])]
+                step = 0
+                for statement, parameters in statements:
+                    if not _is_query(statement):
+                        session.connection().exec_driver_sql(statement, parameters)
+                        continue
+                    step += 1
                     explained = session.connection().exec_driver_sql(
                         "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters
                     )
-                    label = name if len(statements) == 1 else f"{name} {step}/{len(statements)}"
+                    label = name if len(queries) == 1 else f"{name} {step}/{len(queries)}"
                     lines += _plan_summary(label, [row[0] for row in explained])
         finally:
             session.rollback()
@@ -894,6 +902,10 @@ def explain_queue(database_url: str, plan: Plan) -> list[str]:
     finally:
         engine.dispose()
     return lines
+
+
+def _is_query(statement: str) -> bool:
+    return statement.lstrip().upper().startswith(("SELECT", "WITH", "("))
 
 
 def _cursor_tuple(cursor: str) -> tuple[int, ...]:

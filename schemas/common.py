@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -89,59 +88,115 @@ _AS_IS_TYPES: dict[type[ma.fields.Field], type] = {
     ma.fields.Float: float,
     ma.fields.Boolean: bool,
 }
+# How FastDumpSchema dumps a field without marshmallow's own path (see `_shortcut`).
+_COPY, _ISO, _CALL, _NESTED = range(4)
 
 
-def _as_is(field: ma.fields.Field) -> tuple[type, type | None] | None:
-    """(value type, item type for lists) of the values ``field`` dumps unchanged, or None
-    when the field must always do its own work."""
+def _shortcut(field: ma.fields.Field) -> tuple[int, Any] | None:
+    """(how, with what) ``field`` is dumped on the fast path, or None when it must always do
+    its own work.
+
+    _COPY (value type, item type for lists): a value of exactly that type, or None, dumps to
+    itself. _ISO: a datetime dumps to its ISO 8601 text, as the DateTime field formats it.
+    _CALL (the function): a Function field dumps what its function returns for the object.
+    _NESTED (the schema): a list of objects, each dumped by a FastDumpSchema.
+    """
     if getattr(field, "as_string", False):
         return None
     if type(field) is ma.fields.List and type(field.inner) is ma.fields.String:
-        return list, str
+        return _COPY, (list, str)
     if type(field) is StoredSpans:
-        return list, dict
-    value_type = _AS_IS_TYPES.get(type(field))
-    return None if value_type is None else (value_type, None)
+        return _COPY, (list, dict)
+    if type(field) in _AS_IS_TYPES:
+        return _COPY, (_AS_IS_TYPES[type(field)], None)
+    if type(field) is ma.fields.DateTime:
+        dump_format = field.format or field.DEFAULT_FORMAT
+        if field.SERIALIZATION_FUNCS.get(dump_format) is datetime.isoformat:
+            return _ISO, None
+    if type(field) is ma.fields.Function:
+        return _CALL, field.serialize_func
+    if type(field) is ma.fields.List and type(field.inner) is ma.fields.Nested:
+        schema = field.inner.schema
+        plain = not (schema.many or field.inner.many)
+        if isinstance(schema, FastDumpSchema) and plain and not _has_dump_hooks(schema):
+            return _NESTED, schema
+    return None
+
+
+def _has_dump_hooks(schema: ma.Schema) -> bool:
+    hooks = schema._hooks
+    return bool(hooks.get(ma.decorators.PRE_DUMP) or hooks.get(ma.decorators.POST_DUMP))
 
 
 def _all(items: Any, item_type: type) -> bool:
     return all(type(item) is item_type for item in items)
 
 
+def _item(obj: Any, name: str) -> Any:
+    """Marshmallow's lookup of a plain name in an object with items: the item, else the
+    attribute, else missing."""
+    try:
+        return obj[name]
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return getattr(obj, name, ma.missing)
+
+
 class FastDumpSchema(ma.Schema):
-    """A schema that copies plain values straight from the object when dumping.
+    """A schema that dumps plain values without marshmallow's per-field machinery.
 
     Marshmallow runs every field through its accessor and formatter, which costs a few
-    microseconds a field; a queue page has some thousand of them. A string, integer,
+    microseconds a field; a queue page has some thousand of them. Here a string, integer,
     float or boolean of exactly the field's type, a list of strings, the stored spans of
-    a :class:`StoredSpans` field, or None, dumps to itself, so it is copied as is.
-    Anything else -- other fields, other types, dicts, missing attributes -- takes
-    marshmallow's own path, so the output is the same.
+    a :class:`StoredSpans` field, or None, dumps to itself, so it is copied as is; a
+    datetime in an ISO DateTime field is formatted as that field does; a Function field's
+    function is called; and a list of objects nested with another FastDumpSchema is dumped
+    by that schema's fast path. Anything else -- other fields, other types, missing
+    attributes -- takes marshmallow's own path, so the output is the same.
     """
 
     @cached_property
-    def _dump_plan(self) -> list[tuple[str, str, str, tuple[type, type | None] | None, Any]]:
+    def _dump_plan(self) -> list[tuple[str, str, str, tuple[int, Any] | None, Any]]:
+        # A schema with its own attribute lookup keeps it for every field.
+        own_lookup = type(self).get_attribute is not ma.Schema.get_attribute
         plan = []
         for name, field in self.dump_fields.items():
             attribute = field.attribute or name
             key = field.data_key if field.data_key is not None else name
-            plan.append((name, key, attribute, None if "." in attribute else _as_is(field), field))
+            plain = not own_lookup and "." not in attribute
+            shortcut = _shortcut(field) if plain else None
+            plan.append((name, key, attribute, shortcut, field))
         return plan
 
     def _serialize(self, obj: Any, *, many: bool = False) -> Any:
         if many and obj is not None:
             return [self._serialize(item) for item in obj]
-        if isinstance(obj, Mapping):
-            return super()._serialize(obj)
+        indexable = hasattr(obj, "__getitem__")
         result = self.dict_class()
-        for name, key, attribute, as_is, field in self._dump_plan:
-            if as_is is not None:
-                value = getattr(obj, attribute, ma.missing)
-                value_type, item_type = as_is
-                if value is None or (
-                    type(value) is value_type and (item_type is None or _all(value, item_type))
-                ):
-                    result[key] = value
+        for name, key, attribute, shortcut, field in self._dump_plan:
+            if shortcut is not None:
+                how, using = shortcut
+                if how == _CALL:
+                    value = using(obj)
+                    if value is not ma.missing:
+                        result[key] = value
+                    continue
+                value = _item(obj, attribute) if indexable else getattr(obj, attribute, ma.missing)
+                if value is None:
+                    result[key] = None
+                    continue
+                if how == _COPY:
+                    value_type, item_type = using
+                    if type(value) is value_type and (item_type is None or _all(value, item_type)):
+                        result[key] = value
+                        continue
+                elif how == _ISO:
+                    if type(value) is datetime:
+                        result[key] = value.isoformat()
+                        continue
+                elif type(value) is list:  # _NESTED
+                    result[key] = [
+                        None if item is None else using._serialize(item) for item in value
+                    ]
                     continue
             value = field.serialize(name, obj, accessor=self.get_attribute)
             if value is not ma.missing:
@@ -194,7 +249,7 @@ class PageQuerySchema(ma.Schema):
     )
 
 
-class PageSchema(ma.Schema):
+class PageSchema(FastDumpSchema):
     next_cursor = ma.fields.String(
         allow_none=True,
         metadata={"description": "Pass as `cursor` for the next page; null on the last page"},

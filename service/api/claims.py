@@ -110,7 +110,7 @@ def get_claim(claim_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
     `similar` lists the same or nearly the same claim in other articles, each with its
     published verdict if it has one. The ETag header is what PATCH's If-Match must send.
     """
-    claim = domain.get_claim(db(), claim_id)
+    claim = domain.get_claim(db(), claim_id, similarity_keys=True)
     verdicts = verdicts_domain.claim_verdicts(db(), claim_id)
     ratings = [v.rating for v in verdicts if v.status != "superseded"]
     settings = services().settings

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from service.domain import (
@@ -42,6 +42,11 @@ def _replace_evidence(
     session: Session, verdict: Verdict, items: Sequence[Mapping[str, Any]]
 ) -> None:
     session.execute(delete(Evidence).where(Evidence.verdict_id == verdict.id))
+    _add_evidence(session, verdict, items)
+
+
+def _add_evidence(session: Session, verdict: Verdict, items: Sequence[Mapping[str, Any]]) -> None:
+    """The evidence of a verdict that has none yet, in the order given."""
     for position, item in enumerate(items):
         values = {field: item.get(field) for field in EVIDENCE_FIELDS}
         session.add(Evidence(verdict_id=verdict.id, position=position, **values))
@@ -61,24 +66,29 @@ def get_verdict(session: Session, verdict_id: int, *, for_update: bool = False) 
     return load(session, Verdict, verdict_id, for_update=for_update)
 
 
+# Built once, as they are read on every claim detail and verdict write.
+_EVIDENCE_OF = (
+    select(Evidence)
+    .where(Evidence.verdict_id.in_(bindparam("verdict_ids", expanding=True)))
+    .order_by(Evidence.verdict_id, Evidence.position)
+)
+_CLAIM_VERDICTS = (
+    select(Verdict).where(Verdict.claim_id == bindparam("claim_id")).order_by(Verdict.id)
+)
+
+
 def evidence_of(session: Session, verdict_ids: Sequence[int]) -> dict[int, list[Evidence]]:
     """Evidence per verdict, in the order given; one query for all of them."""
     found: dict[int, list[Evidence]] = {verdict_id: [] for verdict_id in verdict_ids}
     if verdict_ids:
-        rows = session.scalars(
-            select(Evidence)
-            .where(Evidence.verdict_id.in_(verdict_ids))
-            .order_by(Evidence.verdict_id, Evidence.position)
-        )
+        rows = session.scalars(_EVIDENCE_OF, {"verdict_ids": list(verdict_ids)})
         for item in rows:
             found[item.verdict_id].append(item)
     return found
 
 
 def claim_verdicts(session: Session, claim_id: int) -> list[Verdict]:
-    return list(
-        session.scalars(select(Verdict).where(Verdict.claim_id == claim_id).order_by(Verdict.id))
-    )
+    return list(session.scalars(_CLAIM_VERDICTS, {"claim_id": claim_id}))
 
 
 def current_ratings(
@@ -130,9 +140,10 @@ def add_verdict(
     )
     session.add(verdict)
     session.flush()
-    _replace_evidence(session, verdict, data.get("evidence", []))
+    _add_evidence(session, verdict, data.get("evidence", []))
+    # The INSERT returned every server default (id, status, version, timestamps), so the
+    # verdict is complete without reading it back.
     session.flush()
-    session.refresh(verdict)
     record(session, actor.name, "verdict.added", "claim", claim_id, after=_summary(verdict))
     emit(session, "claim.verdict_added", verdict_event(verdict, claim))
     return verdict
@@ -253,7 +264,7 @@ def correct_verdict(
             {field: getattr(item, field) for field in EVIDENCE_FIELDS}
             for item in evidence_of(session, [old.id])[old.id]
         ]
-    _replace_evidence(session, corrected, evidence)
+    _add_evidence(session, corrected, evidence)
     _publish(corrected, claim, actor)
     session.flush()
     session.refresh(corrected)

@@ -95,6 +95,24 @@ def test_whole_review_workflow(client, headers_for, article):  # noqa: F811
     assert history[-1]["before"]["rating"] == "true"
 
 
+def test_a_new_verdict_is_returned_exactly_as_stored(client, headers_for, article):  # noqa: F811
+    """The created verdict, its evidence and its ETag are what reading it back gives."""
+    reviewer = headers_for("reviewer")
+    claim = queue(client, reviewer)[0]
+    sources = [SOURCE, {"url": "https://example.org/b", "stance": "context"}]
+    created = client.post(
+        f"{CLAIMS}/{claim['id']}/verdicts",
+        json=verdict("mixed", confidence=0.25, rationale=None, evidence=sources),
+        headers=reviewer,
+    )
+    assert created.status_code == 201
+    read = client.get(f"{VERDICTS}/{created.get_json()['id']}", headers=reviewer)
+    assert created.data == read.data
+    assert created.headers["ETag"] == read.headers["ETag"]
+    assert [e["url"] for e in created.get_json()["evidence"]] == [s["url"] for s in sources]
+    assert created.get_json()["created_at"] is not None
+
+
 def test_verdict_edits_need_if_match_and_the_author(client, headers_for, article):  # noqa: F811
     author, other = headers_for("reviewer"), headers_for("reviewer")
     claim = queue(client, author)[0]

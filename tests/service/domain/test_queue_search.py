@@ -9,12 +9,13 @@ with one unoptimised SQL statement written independently here.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from service.db import session_scope
 from service.domain import claims as queue_module
-from service.domain.claims import QueueFilter, list_queue, queue_cursor
+from service.domain.claims import QUEUED_FIELDS, QueueFilter, list_queue, queue_cursor
 from service.domain.extraction import store_claims
+from service.models import Claim
 from tests.factories import article_payload
 from workers.extraction.engine import extract
 
@@ -98,3 +99,52 @@ def test_the_corpus_exercises_both_paths(corpus, sessions):
     assert len(plain_search(sessions, "council", "score", None)) == len(everything)
     assert 0 < len(plain_search(sessions, "harbour", "score", None)) < len(everything) / 3
     assert len(plain_search(sessions, "Brookvale", "score", None)) == len(everything) // 3
+
+
+def test_claims_whose_article_does_not_match_are_found_on_every_path(corpus, sessions, monkeypatch):
+    """A claim can match when its article's search vector does not (it holds only the head of
+    a very long body): every path finds it, once."""
+    with session_scope(sessions) as session:
+        session.execute(
+            text(
+                "UPDATE articles SET search = to_tsvector('english', title)"
+                " WHERE id = (SELECT min(article_id) FROM claims"
+                "             WHERE search @@ websearch_to_tsquery('english', 'harbour'))"
+            )
+        )
+    expected = plain_search(sessions, "harbour", "score", None)
+    with session_scope(sessions) as session:
+        only_claims = session.scalars(
+            text(
+                "SELECT c.id FROM claims c JOIN articles a ON a.id = c.article_id"
+                " WHERE c.search @@ websearch_to_tsquery('english', 'harbour')"
+                " AND NOT a.search @@ websearch_to_tsquery('english', 'harbour')"
+            )
+        ).all()
+    assert only_claims
+    assert set(only_claims) < set(expected)
+    for few, window in PATHS:
+        monkeypatch.setattr(queue_module, "SEARCH_FEW_ARTICLES", few)
+        monkeypatch.setattr(queue_module, "SEARCH_WINDOW", window)
+        for page in (1, 50):
+            assert paged_search(sessions, "harbour", "score", None, page) == expected
+
+
+def test_search_leaves_the_planner_settings_as_they_were(corpus, sessions):
+    with session_scope(sessions) as session:
+        list_queue(session, QueueFilter(query="harbour"), sort="score", limit=5)
+        assert session.scalar(text("SHOW enable_seqscan")) == "on"
+
+
+def test_queued_claims_are_the_columns_a_claim_loads(corpus, sessions):
+    """The queue reads plain rows: exactly the values the ORM would load for each claim."""
+    loaded = [prop.key for prop in inspect(Claim).column_attrs if not prop.deferred]
+    assert sorted(QUEUED_FIELDS) == sorted(loaded)
+    with session_scope(sessions) as session:
+        page = list_queue(session, QueueFilter(checkworthy=None), sort="recency", limit=50)
+        assert page
+        for queued in page:
+            claim = session.get(Claim, queued.id)
+            assert {name: getattr(queued, name) for name in loaded} == {
+                name: getattr(claim, name) for name in loaded
+            }

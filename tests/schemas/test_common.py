@@ -1,0 +1,150 @@
+"""FastDumpSchema: every shortcut dumps exactly what marshmallow's own field-by-field loop
+dumps, for objects and for mappings, and whatever it cannot shortcut takes that loop."""
+
+from __future__ import annotations
+
+from collections import UserDict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from types import SimpleNamespace
+from typing import Any
+
+import marshmallow as ma
+import pytest
+
+from schemas.common import FastDumpSchema, PageSchema
+
+MOMENT = datetime(2026, 3, 2, 8, 30, 15, 120, tzinfo=UTC)
+LATER_EAST = MOMENT.astimezone(timezone(timedelta(hours=2)))
+
+
+class ItemSchema(FastDumpSchema):
+    name = ma.fields.String()
+    count = ma.fields.Integer()
+    at = ma.fields.DateTime()
+    day = ma.fields.Date()
+    stamp = ma.fields.DateTime(format="timestamp")
+    offset = ma.fields.AwareDateTime(format="iso")
+    shown = ma.fields.Function(lambda item: _value(item, "count") is not None)
+    headline = ma.fields.String(attribute="heading", data_key="title")
+
+
+class ParentSchema(FastDumpSchema):
+    title = ma.fields.String()
+    items = ma.fields.List(ma.fields.Nested(ItemSchema))
+    only_names = ma.fields.List(ma.fields.Nested(ItemSchema, only=("name",)))
+
+
+class PageOfItemsSchema(PageSchema):
+    items = ma.fields.List(ma.fields.Nested(ItemSchema), required=True)
+
+
+def _value(item: Any, name: str) -> Any:
+    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
+def marshmallow_loop(schema_class: type[ma.Schema]) -> type[ma.Schema]:
+    """The same schema dumped by marshmallow's own loop, nested schemas included."""
+
+    def plain(cls: type[ma.Schema]) -> type[ma.Schema]:
+        declared = {}
+        for name, field in cls._declared_fields.items():
+            if isinstance(field, ma.fields.List) and isinstance(field.inner, ma.fields.Nested):
+                inner = field.inner
+                nested = plain(inner.nested)  # type: ignore[arg-type]
+                field = ma.fields.List(
+                    ma.fields.Nested(nested, only=inner.only), required=field.required
+                )
+            declared[name] = field
+        return type(
+            f"Plain{cls.__name__}", (cls,), {"_serialize": ma.Schema._serialize, **declared}
+        )
+
+    return plain(schema_class)
+
+
+class Moment(datetime):
+    """A datetime of another type, e.g. a library's subclass."""
+
+
+@dataclass
+class Item:
+    name: Any = "harbour"
+    count: Any = 3
+    at: Any = MOMENT
+    day: Any = date(2026, 3, 2)
+    stamp: Any = MOMENT
+    offset: Any = LATER_EAST
+    heading: Any = "Harbour news"
+
+
+ITEMS = [
+    Item(),
+    Item(name=None, count=None, at=None, day=None, stamp=None, offset=None),
+    Item(name=7, count=True, at=Moment(2026, 1, 1)),  # other types: the fields' own formatting
+    Item(at=MOMENT.replace(tzinfo=None)),
+]
+
+
+@pytest.mark.parametrize("item", ITEMS)
+def test_objects_dump_as_marshmallow_would(item):
+    assert ItemSchema().dump(item) == marshmallow_loop(ItemSchema)().dump(item)
+
+
+@pytest.mark.parametrize("item", ITEMS)
+def test_mappings_dump_as_marshmallow_would(item):
+    mapping = vars(item)
+    assert ItemSchema().dump(mapping) == marshmallow_loop(ItemSchema)().dump(mapping)
+    user_dict = UserDict(mapping)
+    assert ItemSchema().dump(user_dict) == marshmallow_loop(ItemSchema)().dump(user_dict)
+
+
+def test_datetimes_are_iso_text_and_functions_are_called():
+    dumped = ItemSchema().dump(Item())
+    assert dumped["at"] == "2026-03-02T08:30:15.000120+00:00"
+    assert dumped["shown"] is True
+    assert dumped["title"] == "Harbour news"
+
+
+def test_missing_keys_and_attributes_are_left_out():
+    dumped = ItemSchema().dump({"name": "harbour"})
+    assert dumped == marshmallow_loop(ItemSchema)().dump({"name": "harbour"})
+    assert dumped == {"name": "harbour", "shown": False}
+    bare = SimpleNamespace(count=2)
+    assert ItemSchema().dump(bare) == marshmallow_loop(ItemSchema)().dump(bare)
+
+
+def test_nested_lists_dump_each_item_as_marshmallow_would():
+    parent = {"title": "t", "items": [Item(), None, vars(Item())], "only_names": [Item()]}
+    dumped = ParentSchema().dump(parent)
+    assert dumped == marshmallow_loop(ParentSchema)().dump(parent)
+    assert dumped["items"][1] is None
+    assert dumped["only_names"] == [{"name": "harbour"}]
+    odd = {"title": "t", "items": (Item(),), "only_names": None}  # a tuple, not a list
+    assert ParentSchema().dump(odd) == marshmallow_loop(ParentSchema)().dump(odd)
+
+
+def test_pages_dump_their_items_through_the_fast_path():
+    page = {"items": ITEMS, "next_cursor": "1.2.3"}
+    assert PageOfItemsSchema().dump(page) == marshmallow_loop(PageOfItemsSchema)().dump(page)
+
+
+def test_dump_hooks_of_nested_schemas_still_run():
+    class HookedSchema(ItemSchema):
+        @ma.post_dump
+        def shout(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+            return {**data, "name": str(data["name"]).upper()}
+
+    class HookedParentSchema(FastDumpSchema):
+        items = ma.fields.List(ma.fields.Nested(HookedSchema))
+
+    assert HookedParentSchema().dump({"items": [Item()]})["items"][0]["name"] == "HARBOUR"
+
+
+def test_a_schema_with_its_own_attribute_lookup_keeps_it():
+    class UpperLookupSchema(ItemSchema):
+        def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+            value = super().get_attribute(obj, attr, default)
+            return value.upper() if isinstance(value, str) else value
+
+    assert UpperLookupSchema().dump(Item())["name"] == "HARBOUR"
