@@ -27,7 +27,7 @@ from service.domain import (
 from service.domain.audit import record
 from service.domain.extraction import CLAIM_FIELDS
 from service.domain.similar_claims import claim_similarity_keys
-from service.models import Article, AuditEvent, Claim, User
+from service.models import Article, AuditEvent, Claim, User, Verdict
 from workers.extraction.engine import Engine
 
 # The state machine. "published" is reached only by publishing a verdict, never by a PATCH.
@@ -159,11 +159,17 @@ def update_claim(
             "read it again and retry.",
             current_version=claim.version,
         )
+    ensure_current(session, claim)
     before = _snapshot(claim)
     if "assignee_id" in changes:
         _assign(session, claim, changes["assignee_id"], actor)
     span = (changes.get("start", claim.start), changes.get("end", claim.end))
     if span != (claim.start, claim.end):
+        if actor.role not in ASSIGNS_OTHERS and _has_published_verdict(session, claim.id):
+            raise PermissionDenied(
+                f"Claim {claim_id} has a published verdict, whose review names this span as "
+                "what was checked: only an editor may correct it."
+            )
         before |= _snapshot(claim, SPAN_FIELDS)
         _correct_span(session, claim, *span, extractor)
     if "status" in changes and changes["status"] != claim.status:
@@ -176,6 +182,7 @@ def take_claim(session: Session, claim_id: int, actor: Actor) -> Claim:
     if actor.user_id is None:
         raise PermissionDenied("The bootstrap admin token cannot take claims; use a user token.")
     claim = get_claim(session, claim_id, for_update=True)
+    ensure_current(session, claim)
     if claim.assignee_id not in (None, actor.user_id):
         raise Conflict(f"Claim {claim_id} is already assigned to someone else.")
     before = _snapshot(claim)
@@ -183,6 +190,31 @@ def take_claim(session: Session, claim_id: int, actor: Actor) -> Claim:
     if claim.status == "new":
         _transition(claim, "in_review")
     return _save(session, claim, before, actor, "claim.taken")
+
+
+def ensure_current(session: Session, claim: Claim) -> None:
+    """Refuse work on a claim a revision left behind: once the article's newer revision is
+    processed, only its claims (and orphaned ones) are in the queue, the article's claims
+    and its annotations, so work on an older claim would vanish from all of them."""
+    if claim.orphaned:
+        return
+    article = session.execute(
+        select(Article.revision, Article.status).where(Article.id == claim.article_id)
+    ).one()
+    if claim.revision != article.revision and article.status == "processed":
+        raise InvalidState(
+            f"Claim {claim.id} is from revision {claim.revision} of article "
+            f"{claim.article_id}, which is now at revision {article.revision}: work on the "
+            "current revision's claims.",
+            current_revision=article.revision,
+        )
+
+
+def _has_published_verdict(session: Session, claim_id: int) -> bool:
+    published = select(Verdict.id).where(
+        Verdict.claim_id == claim_id, Verdict.status == "published"
+    )
+    return bool(session.scalar(select(published.exists())))
 
 
 def _save(

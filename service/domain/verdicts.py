@@ -23,7 +23,7 @@ from service.domain import (
 )
 from service.domain.agreement import ReviewerRating
 from service.domain.audit import record
-from service.domain.claims import ASSIGNS_OTHERS, Actor, get_claim
+from service.domain.claims import ASSIGNS_OTHERS, Actor, ensure_current, get_claim
 from service.domain.webhooks import emit, verdict_event
 from service.models import Article, Claim, Evidence, Verdict
 from service.ratings import Rating
@@ -129,6 +129,7 @@ def add_verdict(
 ) -> Verdict:
     """A reviewer's proposed verdict on a claim, with its evidence."""
     claim = get_claim(session, claim_id, for_update=True)
+    ensure_current(session, claim)
     if claim.status in ("not_checkworthy",):
         raise InvalidState(f"Claim {claim_id} is marked not check-worthy; reopen it first.")
     _check_rating(data["rating"], scale)
@@ -204,6 +205,7 @@ def publish_verdict(
     verdict = get_verdict(session, verdict_id, for_update=True)
     _check_version(verdict, expected_version)
     claim = get_claim(session, verdict.claim_id, for_update=True)
+    ensure_current(session, claim)
     if verdict.status != "proposed":
         raise InvalidState(f"Verdict {verdict_id} is already {verdict.status}.")
     if claim.status == "not_checkworthy":

@@ -300,6 +300,33 @@ def test_corrected_span_is_annotated_afresh_keeping_the_review(client, headers_f
         assert (event["before"][field], event["after"][field]) == (before[field], after[field])
 
 
+def test_only_an_editor_corrects_the_span_of_a_published_review(client, headers_for, sessions):
+    """The span is what the published ClaimReview says was checked."""
+    reviewer, editor = headers_for("reviewer"), headers_for("editor")
+    article_id = processed(client, sessions, SPEECH)
+    claim = claim_with(client, reviewer, article_id, "Thank you for reading.")
+    verdict = client.post(
+        f"{URL}/{claim['id']}/verdicts", json={"rating": "mixed", "summary": "?"}, headers=reviewer
+    ).get_json()
+    start, end = SPEECH.index("Exports"), SPEECH.index(", Finance")
+    # Proposed only: a reviewer may still correct it.
+    moved = patch(
+        client, reviewer, claim["id"], etag_of(client, reviewer, claim["id"]), start=start, end=end
+    )
+    assert moved.status_code == 200, moved.get_json()
+    published = client.post(f"/api/v1/verdicts/{verdict['id']}/publish", headers=editor)
+    assert published.status_code == 200
+    back = {"start": claim["start"], "end": claim["end"]}
+    refused = patch(client, reviewer, claim["id"], etag_of(client, reviewer, claim["id"]), **back)
+    assert refused.status_code == 403
+    assert "only an editor" in refused.get_json()["detail"]
+    assert client.get(f"{URL}/{claim['id']}", headers=editor).get_json()["start"] == start
+    allowed = patch(client, editor, claim["id"], etag_of(client, editor, claim["id"]), **back)
+    assert allowed.status_code == 200, allowed.get_json()
+    history = client.get(f"{URL}/{claim['id']}/history", headers=editor).get_json()["items"]
+    assert history[-1]["action"] == "claim.updated"
+
+
 def test_moving_a_span_onto_another_claim_is_a_conflict_naming_it(
     client, headers_for, make_token, engine, article
 ):

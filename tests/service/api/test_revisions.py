@@ -206,3 +206,47 @@ def test_the_same_body_again_retries_a_failed_article(client, admin_headers, ses
     assert client.get(url, headers=admin_headers).get_json()["status"] == "processed"
     # Processed: the same body is a no-op again.
     assert client.put(url, json={"body": BODY}, headers=admin_headers).status_code == 200
+
+
+def test_work_on_a_claim_a_processed_revision_left_behind_is_refused(client, headers_for, sessions):
+    """It would vanish from the queue, the article's claims and its annotations."""
+    newsroom, reviewer, editor = (headers_for(r) for r in ("newsroom", "reviewer", "editor"))
+    created = client.post(ARTICLES, json={"body": BODY}, headers=newsroom).get_json()
+    process(sessions, created["id"], 1, BODY)
+    left = client.get(f"{ARTICLES}/{created['id']}/claims", headers=reviewer).json["items"][0]
+    proposed = rate(client, reviewer, left["id"], "false")  # work: carried over with it
+    untouched = client.get(f"{ARTICLES}/{created['id']}/claims", headers=reviewer).json["items"][1]
+    revised = client.put(f"{ARTICLES}/{created['id']}", json={"body": REVISED}, headers=newsroom)
+    assert revised.status_code == 202
+    # Revision 2 queued: revision 1's claims may still be worked on, and will be carried.
+    assert client.post(f"{CLAIMS}/{untouched['id']}/take", headers=reviewer).status_code == 200
+    process(sessions, created["id"], 2, REVISED)
+
+    queue = client.get(
+        f"/api/v1/claims?article={created['id']}&checkworthy=false", headers=reviewer
+    ).json["items"]
+    assert {c["revision"] for c in queue} == {2}
+    with session_scope(sessions) as session:
+        from sqlalchemy import select
+
+        from service.models import Claim
+
+        behind = session.scalar(
+            select(Claim.id).where(
+                Claim.article_id == created["id"], Claim.revision == 1, Claim.orphaned.is_(False)
+            )
+        )
+    assert behind is not None
+    for response in (
+        client.post(f"{CLAIMS}/{behind}/take", headers=reviewer),
+        client.post(
+            f"{CLAIMS}/{behind}/verdicts",
+            json={"rating": "false", "summary": "No.", "evidence": []},
+            headers=reviewer,
+        ),
+    ):
+        assert response.status_code == 409, response.get_json()
+        assert "now at revision 2" in response.get_json()["detail"]
+    # Carried-over work goes on as before.
+    publish = client.post(f"/api/v1/verdicts/{proposed}/publish", headers=editor)
+    assert publish.status_code == 200, publish.get_json()
