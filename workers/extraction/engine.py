@@ -6,8 +6,8 @@ typed, attributed to a speaker, and annotated with the quantities, dates and ent
 rests on (their offsets are into the body too).
 
 Choices:
-- Boilerplate (bylines, metadata lines, photo captions, credits) is kept as a non-claim:
-  score 0, never check-worthy.
+- Boilerplate (bylines, metadata lines, datelines, photo captions, credits) is kept as a
+  non-claim: score 0, never check-worthy.
   Headlines are scored: they often carry the article's main claim.
 - A compound sentence ("X rose 5%, but Y fell 3%") stays a claim, and each independent
   clause is offered as its own claim too (kind "clause"), so a reviewer can check either.
@@ -37,7 +37,7 @@ SCORED_LANGUAGES = frozenset({"en"})
 # Short or ambiguous Latin-script text detects as "und"; it is scored as the default language,
 # since only a confident detection of another language should withhold a score.
 DEFAULT_LANGUAGE = "en"
-NON_CLAIM_KINDS = frozenset({"byline", "metadata", "caption", "credit"})
+NON_CLAIM_KINDS = frozenset({"byline", "metadata", "dateline", "caption", "credit"})
 
 
 def _detect(text: str) -> str:

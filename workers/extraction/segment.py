@@ -23,8 +23,8 @@ Rules, applied in this order:
    opening quote/bracket, a symbol such as an emoji, or a web address (``https://``,
    ``www.``).  Zero-width characters (U+200B, U+200C, U+200D, U+2060, U+FEFF), which
    pasted web text often leaves around punctuation, count as neither text nor space: they
-   do not prevent a split and are left between the two sentences.  Dashes never split, so
-   an em-dash dateline (``TEHRAN — Officials said ...``) stays part of the first sentence.
+   do not prevent a split and are left between the two sentences.  Dashes never split a
+   sentence.
 
 4. **Abbreviations.**  A lone ``.`` does not end a sentence after
 
@@ -50,7 +50,12 @@ Rules, applied in this order:
      punctuation (closing quotes/brackets ignored);
    * ``"sentence"`` otherwise.
 
-6. **Captions and credits.**  Before any of that, a whole line (after a metadata prefix)
+6. **Datelines.**  A wire dateline opening a line that ends like a sentence -- a place in
+   capitals (three letters or more), maybe a date and an agency, then a dash: ``TEHRAN —``,
+   ``WASHINGTON (Reuters) -``, ``LONDON, Jan. 5 (AP) —`` -- is a ``"dateline"`` segment of
+   its own (dash included); the line's first sentence starts after it.
+
+7. **Captions and credits.**  Before any of that, a whole line (after a metadata prefix)
    that is page furniture becomes one segment, never split:
 
    * ``"credit"`` if it has at most 30 words and opens with a credit or a page link:
@@ -132,6 +137,15 @@ _CAPTION_CREDIT_RE = re.compile(
     r"|\b(?:REUTERS|AFP|AP|EPA|ANADOLU|Getty\s+Images)\s*/\s*[A-Z]"
     r"|\b(?:Photo|Photograph|Picture|Image)(?:\s+credit)?\s*:\s*[A-Z][^.!?]*$"
     r"|\bvia\s+Getty\s+Images\b"
+)
+# A wire dateline opening a line of prose: a place in capitals (three letters or more, so
+# "US - China talks" is not one), maybe a date and an agency, then a dash ("TEHRAN — ",
+# "WASHINGTON (Reuters) - ", "LONDON, Jan. 5 (AP) — ").
+_DATELINE_RE = re.compile(
+    r"(?P<mark>[A-Z][A-Z.'\-]{2,}(?:[ \t]+[A-Z][A-Z.'\-]*){0,3}"
+    r"(?:,[ \t]+[A-Z][a-z]{2,8}\.?[ \t]+\d{1,2})?"
+    r"(?:[ \t]*\([A-Za-z][\w .&'/-]{0,30}\))?"
+    r"[ \t]+(?:\u2014|\u2013|--?))[ \t]+(?=[^\W_]|[\"'\u201c\u2018(])"
 )
 _MAX_CAPTION_WORDS = 61
 # A caption credit holds one of these; a line without any is not searched.
@@ -290,5 +304,10 @@ def split_sentences(text: str) -> list[Segment]:
         if furniture is not None:  # one segment, never split into sentences or scored
             out.append(Segment(start, end, text[start:end], furniture))
             continue
+        dateline = _DATELINE_RE.match(text, start, end)
+        if dateline is not None and text[start:end].rstrip(_CLOSERS)[-1:] in _TERMINALS:
+            mark_end = dateline.end("mark")
+            out.append(Segment(start, mark_end, text[start:mark_end], "dateline"))
+            start = dateline.end()
         _split_line(text, start, end, out)
     return out

@@ -39,7 +39,9 @@ def assert_invariants(text: str, segments: list[Segment]) -> None:
         assert segment.text == segment.text.strip(), segment
         assert not any(ch in LINE_BREAK_CHARS for ch in segment.text), segment
         assert segment.start >= previous_end, segment
-        assert segment.kind in {"sentence", "headline", "byline", "metadata", "caption", "credit"}
+        assert segment.kind in {
+            "sentence", "headline", "byline", "metadata", "dateline", "caption", "credit",
+        }  # fmt: skip
         previous_end = segment.end
 
 
@@ -94,10 +96,12 @@ def test_first_article_body_paragraph_splits_into_sentences() -> None:
 def test_second_article_headline_and_dateline() -> None:
     segments = split_sentences(load_article(SECOND_ARTICLE))
     assert segments[0].kind == "headline"
-    dateline = segments[1]
-    assert dateline.kind == "sentence"
-    assert re.match(r"[A-Z]{2,}(?: [A-Z]{2,})* [\u2014-] [A-Z]", dateline.text)
-    assert dateline.text.endswith(".")
+    dateline, first = segments[1], segments[2]
+    assert dateline.kind == "dateline"
+    assert re.fullmatch(r"[A-Z]{2,}(?: [A-Z]{2,})* [\u2014-]", dateline.text)
+    assert first.kind == "sentence"
+    assert first.text.startswith("The ")
+    assert first.text.endswith(".")
 
 
 def test_second_article_quotes_and_acronyms() -> None:
@@ -281,15 +285,43 @@ def test_web_address_starts_a_sentence() -> None:
     ]
 
 
-def test_em_dash_dateline_is_part_of_first_sentence() -> None:
-    text = "NORTHPORT \u2014 The mayor opened the bridge. Traffic resumed.\nSOUTH BAY - Rain fell."
+def test_a_wire_dateline_is_a_segment_of_its_own() -> None:
+    text = (
+        "NORTHPORT \u2014 The mayor opened the bridge. Traffic resumed.\n"
+        "SOUTH BAY - Rain fell.\n"
+        "WASHINGTON (Reuters) - The Senate voted 52-48.\n"
+        "LONDON, Jan. 5 (AP) \u2014 \u201cWe won,\u201d she said.\n"
+        "US - China talks resume\n"
+        "BREAKING \u2014 Markets crash\n"
+    )
     segments = split_sentences(text)
     assert_invariants(text, segments)
     assert [(s.kind, s.text) for s in segments] == [
-        ("sentence", "NORTHPORT \u2014 The mayor opened the bridge."),
+        ("dateline", "NORTHPORT \u2014"),
+        ("sentence", "The mayor opened the bridge."),
         ("sentence", "Traffic resumed."),
-        ("sentence", "SOUTH BAY - Rain fell."),
+        ("dateline", "SOUTH BAY -"),
+        ("sentence", "Rain fell."),
+        ("dateline", "WASHINGTON (Reuters) -"),
+        ("sentence", "The Senate voted 52-48."),
+        ("dateline", "LONDON, Jan. 5 (AP) \u2014"),
+        ("sentence", "\u201cWe won,\u201d she said."),
+        # A two-letter word, or a line that is not prose, is not a dateline.
+        ("headline", "US - China talks resume"),
+        ("headline", "BREAKING \u2014 Markets crash"),
     ]
+
+
+def test_a_dateline_is_never_a_claim() -> None:
+    from workers.extraction.engine import extract
+
+    claims = extract("TEHRAN \u2014 Officials said on Sunday that 12 people died.")
+    assert [(c["kind"], c["checkworthy"]) for c in claims] == [
+        ("dateline", False),
+        ("sentence", True),
+    ]
+    assert claims[1]["text"].startswith("Officials said")
+    assert claims[1]["speaker"] == "Officials"
 
 
 def test_emoji_offsets_are_code_points() -> None:
