@@ -93,18 +93,12 @@ def store_claims(
             Claim.origin == "engine",
         )
     )
+    # Spans this revision already holds: claims a reviewer added before the engine ran, and
+    # reviewer work carried over from the last revision. Reviewer work wins over the engine.
     if revision > 1:
-        carry_over(session, article_id, revision)
-    # Spans this revision already holds: reviewer work carried over from the last revision,
-    # and claims a reviewer added before the engine ran. Reviewer work wins over the engine.
-    held = {
-        (start, end)
-        for start, end in session.execute(
-            select(Claim.start, Claim.end).where(
-                Claim.article_id == article_id, Claim.revision == revision
-            )
-        )
-    }
+        held = carry_over(session, article_id, revision)
+    else:
+        held = _spans_at(session, article_id, revision)
     claims = [c for c in claims if (c["start"], c["end"]) not in held]
     if claims:
         keys = similarity_keys_of((c["text"], c.get("kind", "sentence")) for c in claims)
@@ -133,13 +127,14 @@ def store_claims(
 
 
 def carry_over(session: Session, article_id: int, revision: int) -> set[tuple[int, int]]:
-    """Move reviewer work from earlier revisions onto `revision`; returns the spans it holds.
+    """Move reviewer work from earlier revisions onto `revision`; returns the spans that
+    revision then holds (claims a reviewer added there already included).
 
     A claim carries reviewer work when it was taken, reviewed, rated, or added or corrected
     by a reviewer.
-    If its exact text still anchors (by TextQuoteSelector: text, then prefix and suffix) it
-    moves to the new revision with its id, status and verdicts; otherwise it is flagged
-    orphaned and stays where it was, verdicts included.
+    If its exact text still anchors (by TextQuoteSelector: text, then prefix and suffix) on
+    a span the revision does not hold yet, it moves to the new revision with its id, status
+    and verdicts; otherwise it is flagged orphaned and stays where it was, verdicts included.
     """
     body = session.scalar(select(Article.body).where(Article.id == article_id)) or ""
     has_verdict = select(Verdict.id).where(Verdict.claim_id == Claim.id).exists()
@@ -160,7 +155,7 @@ def carry_over(session: Session, article_id: int, revision: int) -> set[tuple[in
         .order_by(Claim.id)
         .with_for_update()
     ).all()
-    held: set[tuple[int, int]] = set()
+    held = _spans_at(session, article_id, revision)
     for claim in worked:
         start = anchor(body, claim.text, claim.prefix, claim.suffix, claim.start)
         end = None if start is None else start + len(claim.text)
@@ -189,6 +184,16 @@ def carry_over(session: Session, article_id: int, revision: int) -> set[tuple[in
         session.flush()
         record(session, "system", action, "claim", claim.id, before=before, after=after)
     return held
+
+
+def _spans_at(session: Session, article_id: int, revision: int) -> set[tuple[int, int]]:
+    """(start, end) of every claim the revision holds."""
+    rows = session.execute(
+        select(Claim.start, Claim.end).where(
+            Claim.article_id == article_id, Claim.revision == revision
+        )
+    )
+    return {(start, end) for start, end in rows}
 
 
 def _shifted(spans: list[Any], shift: int) -> list[Any]:

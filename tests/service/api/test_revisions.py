@@ -250,3 +250,39 @@ def test_work_on_a_claim_a_processed_revision_left_behind_is_refused(client, hea
     # Carried-over work goes on as before.
     publish = client.post(f"/api/v1/verdicts/{proposed}/publish", headers=editor)
     assert publish.status_code == 200, publish.get_json()
+
+
+def test_work_carried_onto_a_span_a_reviewer_already_added_there_is_orphaned_not_a_crash(
+    client,
+    headers_for,
+    admin_headers,
+    sessions,
+    article,  # noqa: F811
+):
+    """A reviewer adds a claim to the queued revision on the very span that earlier work will
+    move to: the added claim keeps the span, the earlier one is kept, flagged orphaned."""
+    reviewer = headers_for("reviewer")
+    jobs_text = "Unemployment fell to 4.1% in May, the lowest since 2001."
+    jobs = next(c for c in queue(client, reviewer) if c["text"] == jobs_text)
+    rate(client, reviewer, jobs["id"], "true")
+    revised = client.put(
+        f"{ARTICLES}/{article['id']}", json={"body": REVISED}, headers=admin_headers
+    )
+    assert revised.status_code == 202
+    start = REVISED.index(jobs_text)
+    added = client.post(
+        CLAIMS,
+        json={"article_id": article["id"], "start": start, "end": start + len(jobs_text)},
+        headers=reviewer,
+    )
+    assert added.status_code == 201, added.get_json()
+
+    process(sessions, article["id"], 2, REVISED)
+
+    kept = client.get(f"{CLAIMS}/{added.get_json()['id']}", headers=reviewer).get_json()
+    assert (kept["revision"], kept["start"], kept["orphaned"]) == (2, start, False)
+    earlier = client.get(f"{CLAIMS}/{jobs['id']}", headers=reviewer).get_json()
+    assert (earlier["revision"], earlier["orphaned"]) == (1, True)
+    assert client.get(f"{ARTICLES}/{article['id']}", headers=reviewer).json["status"] == (
+        "processed"
+    )
