@@ -50,6 +50,11 @@ class Services:
         session: Session = g.db
         return session
 
+    @property
+    def read_sessions(self) -> sessionmaker[Session]:
+        """Sessions for list and search reads: the read replica's, else the primary's."""
+        return self.replica_sessions or self.sessions
+
     def read_session(self) -> Session:
         """The request's session for list and search reads: on the read replica when one is
         configured (it may lag the primary), else the request's own session."""

@@ -77,8 +77,7 @@ def export_claims(query: dict[str, Any]) -> Response:
     def generate() -> Iterator[str]:
         # The request's session is committed and closed before the body is sent, so the rows
         # are read through a session of their own, closed when the stream ends or is dropped.
-        found = services()
-        session = (found.replica_sessions or found.sessions)()
+        session = services().read_sessions()
         try:
             pages = domain.export_pages(
                 session,

@@ -147,7 +147,7 @@ _DATELINE_RE = re.compile(
     r"(?:[ \t]*\([A-Za-z][\w .&'/-]{0,30}\))?"
     r"[ \t]+(?:\u2014|\u2013|--?))[ \t]+(?=[^\W_]|[\"'\u201c\u2018(])"
 )
-_MAX_CAPTION_WORDS = 61
+_MAX_CAPTION_WORDS = 60
 # A caption credit holds one of these; a line without any is not searched.
 _CAPTION_MARKERS = ("Photo", "photo", "Picture", "Image", "Video", "Getty", "/")
 _WORD_RE = re.compile(r"\w+")
@@ -234,7 +234,7 @@ def _furniture_kind(line: str) -> str | None:
     elif (
         any(marker in line for marker in _CAPTION_MARKERS)
         and _CAPTION_CREDIT_RE.search(line)
-        and len(line.split(None, _MAX_CAPTION_WORDS)) <= _MAX_CAPTION_WORDS - 1
+        and len(line.split(None, _MAX_CAPTION_WORDS)) <= _MAX_CAPTION_WORDS
     ):
         return "caption"
     return None
