@@ -86,9 +86,13 @@ def test_events_are_delivered_signed_with_backoff_and_only_once(
         assert gap >= RETRY_BASE * 2 ** (n - 1) / 2 - 0.05, gaps
     assert gaps[2] > gaps[0], gaps
 
-    log = local.get(
-        f"/api/v1/webhooks/{created['id']}/deliveries", headers=admin_headers
-    ).get_json()["items"]
+    def delivery_log() -> list[dict]:
+        url = f"/api/v1/webhooks/{created['id']}/deliveries"
+        return local.get(url, headers=admin_headers).get_json()["items"]
+
+    # The receiver has answered the fourth attempt; the worker records it a moment later.
+    wait_until(lambda: delivery_log()[0]["status"] != "pending", 30, "the outcome recorded")
+    log = delivery_log()
     assert [(d["event"], d["status"], d["attempts"]) for d in log] == [
         ("claim.verdict_added", "succeeded", 4),
         ("article.processed", "succeeded", 1),
