@@ -407,6 +407,16 @@ def _search_update_sql() -> str:
     )
 
 
+SIMILARITY_TRIGGER = "claims_sync_similarity_keys"
+LOOKUP_PK = "pk_claim_similarity_keys"
+# What that trigger writes for each claim (migration 0010), for all claims at once.
+LOOKUP_ROWS_SQL = (
+    "INSERT INTO claim_similarity_keys (key, claim_id) SELECT lookup.key, claims.id FROM claims,"
+    " LATERAL (SELECT DISTINCT key FROM unnest(similarity_lookup_keys(claims.similarity_keys))"
+    " AS key) AS lookup"
+)
+
+
 def seed(database_url: str, articles: int, claims: int) -> SeedResult:
     import psycopg2
 
@@ -441,9 +451,19 @@ def seed(database_url: str, articles: int, claims: int) -> SeedResult:
                     "SELECT setval(pg_get_serial_sequence('articles', 'id'), max(id)) FROM articles"
                 )
             with step("copy claims"):
+                # The lookup rows the claims' trigger would add one by one come in bulk below.
+                cursor.execute(f"ALTER TABLE claims DISABLE TRIGGER {SIMILARITY_TRIGGER}")
+                cursor.execute(f"ALTER TABLE claim_similarity_keys DROP CONSTRAINT {LOOKUP_PK}")
                 source = CopyRows("claims", claims, _claim_batches(corpus, timing))
                 cursor.copy_expert(f"COPY claims ({CLAIM_COLUMNS}) FROM STDIN", source)
             progress(f"seed: similarity keys took {timing['similarity keys']:.1f} s of that")
+            with step("similarity lookup rows"):
+                cursor.execute(LOOKUP_ROWS_SQL)
+                cursor.execute(
+                    f"ALTER TABLE claim_similarity_keys ADD CONSTRAINT {LOOKUP_PK} "
+                    "PRIMARY KEY (key, claim_id)"
+                )
+                cursor.execute(f"ALTER TABLE claims ENABLE TRIGGER {SIMILARITY_TRIGGER}")
             with step("articles search"):
                 cursor.execute(_search_update_sql())
             with step("create indexes"):
@@ -452,7 +472,7 @@ def seed(database_url: str, articles: int, claims: int) -> SeedResult:
             if cursor.fetchall() != indexes:
                 raise RuntimeError("seed: the re-created indexes differ from the migrated ones")
             with step("vacuum analyze"):
-                cursor.execute("VACUUM ANALYZE articles, claims")
+                cursor.execute("VACUUM ANALYZE articles, claims, claim_similarity_keys")
             cursor.execute("SELECT count(*) FROM articles")
             article_rows = _one(cursor)
             cursor.execute("SELECT count(*) FROM claims")

@@ -178,7 +178,8 @@ class Claim(Base):
         deferred=True,
     )
     # LSH band keys of the text (workers.extraction.similarity), written with the text; empty
-    # for boilerplate and very short claims. Claims sharing a key are similar-claim candidates.
+    # for boilerplate and very short claims. Claims sharing a key are similar-claim candidates,
+    # found through ClaimSimilarityKey, which a trigger keeps in step with this column.
     # Deferred: only claim detail reads them, so queue pages don't carry them.
     similarity_keys: Mapped[list[int]] = mapped_column(
         ARRAY(BigInteger), server_default=sql_text("'{}'::bigint[]"), deferred=True
@@ -189,7 +190,6 @@ class Claim(Base):
         CheckConstraint(f"status IN {CLAIM_STATUSES!r}", name="status"),
         UniqueConstraint("article_id", "revision", "start", "end", name="uq_claims_span"),
         Index("ix_claims_search", "search", postgresql_using="gin"),
-        Index("ix_claims_similarity_keys", "similarity_keys", postgresql_using="gin"),
         # The review queue: check-worthy claims by score, newest first within a score.
         Index(
             "ix_claims_queue",
@@ -206,6 +206,19 @@ class Claim(Base):
         ),
         Index("ix_claims_assignee", "assignee_id", "id"),
     )
+
+
+class ClaimSimilarityKey(Base):
+    """One similar-claim lookup key of a claim (migration 0010): the database writes these.
+
+    A trigger on `claims` keeps them equal to `similarity_lookup_keys(similarity_keys)`: the
+    band keys plus one hash of them all. The primary key reads a key's newest claims first.
+    """
+
+    __tablename__ = "claim_similarity_keys"
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
 
 
 class OutboxMessage(Base):

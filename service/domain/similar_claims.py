@@ -1,9 +1,11 @@
 """Similar claims: the same or nearly the same claim in other articles, "already checked?".
 
 Every stored claim carries the LSH band keys of its text (`workers.extraction.similarity`),
-written wherever claim text is written. A claim's similar claims are found in two steps:
-candidates from the GIN index on the keys (at most 2 x CANDIDATE_LIMIT rows, however large
-the corpus), then the exact Jaccard similarity of the texts, which decides and ranks.
+written wherever claim text is written; the database copies them, with one more key that
+only exact copies share, into `claim_similarity_keys` (migration 0010). A claim's similar
+claims are found in two steps: candidates, the newest CANDIDATES_PER_KEY claims sharing each
+key (a bounded read, and the same one on every request), then the exact Jaccard similarity
+of the texts, which decides and ranks.
 """
 
 from __future__ import annotations
@@ -11,23 +13,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, bindparam, cast, or_, select, union_all
+from sqlalchemy import bindparam, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import BigInteger
 
-from service.models import Article, Claim, Verdict
+from service.models import Claim, Verdict
 from service.ratings import Rating
 from workers.extraction.engine import NON_CLAIM_KINDS
 from workers.extraction.similarity import jaccard_to, similarity_keys_many
 
 SIMILAR_LIMIT = 5
-# Rows read per candidate query. Text that shares a stock phrase with thousands of claims
-# would otherwise make one claim's detail read thousands of rows. 50, not 200: on
-# bench.review's templated corpus (100k claims) that took a claim detail from 31.5 to 22.2 ms
-# in-process, and five are shown.
-CANDIDATE_LIMIT = 50
+# Claims read per lookup key, newest first: at most 9 x 12 rows (8 band keys and the key
+# of exact copies), however many thousand claims share a stock phrase.
+CANDIDATES_PER_KEY = 12
 # Similarities are shown, and ranked, at this many decimals.
 SIMILARITY_DECIMALS = 3
 
@@ -79,7 +79,10 @@ def similar_claims(
     keys = list(claim.similarity_keys or [])
     if not keys:
         return []
-    candidates = session.execute(_CANDIDATES, {"keys": keys, "article_id": claim.article_id})
+    candidates = session.execute(
+        _CANDIDATES,
+        {"keys": keys, "article_id": claim.article_id, "per_key": CANDIDATES_PER_KEY},
+    )
     rows = list({row.id: row for row in candidates}.values())
     similarities = jaccard_to(claim.text, [row.text for row in rows])
     scored = [
@@ -99,29 +102,25 @@ def similar_claims(
     ]
 
 
-def _candidates(sharing: ColumnElement[bool]) -> Select:
-    return (
-        select(Claim.id, Claim.article_id, Claim.text, Claim.status)
-        .join(Article, Article.id == Claim.article_id)
-        .where(
-            sharing,
-            Claim.article_id != bindparam("article_id"),
-            or_(Claim.revision == Article.revision, Claim.orphaned),
-        )
-        .limit(CANDIDATE_LIMIT)
-    )
-
-
-_WANTED = cast(bindparam("keys", type_=ARRAY(BigInteger)), ARRAY(BigInteger))
-# Two bounded reads in one statement: claims sharing every key (the same text, give or take
-# punctuation), then claims sharing any. With only the second, a claim whose keys thousands
-# of loosely similar claims share could miss its exact copies, since which CANDIDATE_LIMIT
-# rows an unordered read returns is arbitrary. Built once: building and keying it took
-# 0.4 ms of every claim detail.
-_CANDIDATES = union_all(
-    _candidates(Claim.similarity_keys.contains(_WANTED)),
-    _candidates(Claim.similarity_keys.overlap(_WANTED)),
-)
+# Each lookup key's newest claims of other articles that a queue reader could reach, read
+# backwards along the primary key (key, claim_id): it stops after CANDIDATES_PER_KEY.
+_CANDIDATES = sql_text(
+    """
+    SELECT found.id, found.article_id, found.text, found.status
+      FROM unnest(similarity_lookup_keys(CAST(:keys AS bigint[]))) AS wanted(key)
+     CROSS JOIN LATERAL (
+           SELECT claims.id, claims.article_id, claims.text, claims.status
+             FROM claim_similarity_keys AS sharing
+             JOIN claims ON claims.id = sharing.claim_id
+             JOIN articles ON articles.id = claims.article_id
+            WHERE sharing.key = wanted.key
+              AND claims.article_id <> :article_id
+              AND (claims.revision = articles.revision OR claims.orphaned)
+            ORDER BY sharing.claim_id DESC
+            LIMIT :per_key
+           ) AS found
+    """
+).bindparams(bindparam("keys", type_=ARRAY(BigInteger)))
 
 
 _PUBLISHED = select(Verdict.claim_id, Verdict.id, Verdict.rating).where(

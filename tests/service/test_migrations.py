@@ -51,11 +51,23 @@ def test_upgrade_gives_claims_already_stored_their_similarity_keys(scratch_url):
         )
     upgrade(scratch_url)
     with engine.connect() as connection:
-        rows = connection.execute(text("SELECT text, kind, similarity_keys FROM claims")).all()
+        rows = connection.execute(text("SELECT id, text, kind, similarity_keys FROM claims")).all()
+        lookup = connection.execute(text("SELECT key, claim_id FROM claim_similarity_keys")).all()
     engine.dispose()
     assert len(rows) == 4502
     assert all(row.similarity_keys == claim_similarity_keys(row.text, row.kind) for row in rows)
     assert sum(1 for row in rows if row.similarity_keys) == 4500
+    # 0010 gave each of them its lookup rows: every band key, and one key of them all.
+    by_claim: dict[int, set[int]] = {}
+    for key, claim_id in lookup:
+        by_claim.setdefault(claim_id, set()).add(key)
+    assert len(lookup) == sum(len(keys) for keys in by_claim.values())
+    assert {row.id for row in rows if row.similarity_keys} == set(by_claim)
+    for row in rows:
+        if row.similarity_keys:
+            band_keys = set(row.similarity_keys)
+            assert band_keys < by_claim[row.id]
+            assert len(by_claim[row.id]) == len(band_keys) + 1
 
 
 def _insert_unsourced(connection, external_id: str, body: str) -> None:

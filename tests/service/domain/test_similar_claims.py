@@ -1,16 +1,17 @@
-"""Similar claims: candidates from the keys' GIN index, decided and ranked by exact Jaccard."""
+"""Similar claims: candidates read newest first per lookup key, decided and ranked by Jaccard."""
 
 from __future__ import annotations
 
 import random
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, select, update
+from sqlalchemy import text as sql
 
 from service.db import session_scope
 from service.domain.articles import Submitter, submit_article
 from service.domain.extraction import store_claims
 from service.domain.similar_claims import (
-    CANDIDATE_LIMIT,
+    CANDIDATES_PER_KEY,
     SIMILAR_LIMIT,
     claim_similarity_keys,
     similar_claims,
@@ -51,39 +52,81 @@ def found(sessions, article_id: int, text: str) -> list[tuple[int, float]]:
         return [(c.article_id, c.similarity) for c in similar]
 
 
-def loose_variants(count: int) -> list[str]:
-    """Rewordings of TARGET sharing a key with it, yet under 0.5 similar: candidates only."""
-    rng, keys, variants = random.Random(3), set(similarity_keys(TARGET)), []
-    words = TARGET.split()
-    while len(variants) < count:
+def loose_variants_on_every_key(per_key: int) -> list[str]:
+    """Rewordings of TARGET under 0.5 similar to it (candidates only), sharing each of its
+    band keys at least `per_key` times."""
+    rng, keys = random.Random(3), set(similarity_keys(TARGET))
+    shared = dict.fromkeys(keys, 0)
+    words, variants = TARGET.split(), []
+    while min(shared.values()) < per_key:
         changed = list(words)
-        for position in rng.sample(range(len(words)), 6):
+        for position in rng.sample(range(len(words)), 5):
             changed[position] = rng.choice(WORDS)
         text = " ".join(changed)
-        if keys & set(similarity_keys(text)) and jaccard(TARGET, text) < 0.5:
+        common = keys & set(similarity_keys(text))
+        if common and jaccard(TARGET, text) < 0.5:
             variants.append(text)
+            for key in common:
+                shared[key] += 1
     return variants
 
 
-def test_exact_copies_are_found_among_more_candidates_than_are_read(sessions):
+def test_an_older_exact_copy_is_found_behind_newer_candidates_on_every_key(sessions):
+    copy = article_with(sessions, [TARGET])
+    article_with(sessions, loose_variants_on_every_key(CANDIDATES_PER_KEY + 1))
     target = article_with(sessions, [TARGET])
-    article_with(sessions, loose_variants(CANDIDATE_LIMIT + 20))
-    copy = article_with(sessions, [TARGET])  # stored last: read last by a plain index scan
-    with session_scope(sessions) as session:
-        candidates = session.scalar(
-            select(func.count())
-            .select_from(Claim)
-            .where(Claim.similarity_keys.overlap(similarity_keys(TARGET)))
-        )
-    assert candidates > CANDIDATE_LIMIT + 1
+    # Each band key alone reads only newer, looser claims; the key of exact copies finds it.
     assert found(sessions, target, TARGET) == [(copy, 1.0)]
+
+
+def lookup_rows(sessions) -> set[tuple[int, int]]:
+    with session_scope(sessions) as session:
+        return set(session.execute(sql("SELECT key, claim_id FROM claim_similarity_keys")))
+
+
+def expected_rows(sessions) -> set[tuple[int, int]]:
+    with session_scope(sessions) as session:
+        return set(
+            session.execute(
+                sql(
+                    "SELECT key, id FROM claims, "
+                    "unnest(similarity_lookup_keys(similarity_keys)) AS key"
+                )
+            )
+        )
+
+
+def test_lookup_rows_follow_every_insert_update_and_delete_of_claims(sessions):
+    article_id = article_with(sessions, [TARGET, "Short one.", TARGET.replace("Monday", "Friday")])
+    rows = lookup_rows(sessions)
+    assert rows == expected_rows(sessions)
+    assert len(rows) == 2 * (len(set(similarity_keys(TARGET))) + 1)  # "Short one." has none
+    reworded = "The mayor opened a new bridge over the river on Friday after years of delay."
+    with session_scope(sessions) as session:
+        session.execute(
+            update(Claim)
+            .where(Claim.article_id == article_id, Claim.text == TARGET)
+            .values(text=reworded, similarity_keys=claim_similarity_keys(reworded, "sentence"))
+        )
+    assert lookup_rows(sessions) == expected_rows(sessions) != rows
+    with session_scope(sessions) as session:
+        deleted = session.scalars(
+            delete(Claim)
+            .where(Claim.article_id == article_id, Claim.text == reworded)
+            .returning(Claim.id)
+        ).one()
+    rows = lookup_rows(sessions)
+    assert rows == expected_rows(sessions)
+    assert deleted not in {claim_id for _, claim_id in rows}
+    assert len(rows) == len(set(similarity_keys(TARGET))) + 1
 
 
 def test_at_most_five_best_first_and_newest_first_among_equals(sessions):
     reworded = TARGET.replace("Monday", "Tuesday")
     target = article_with(sessions, [TARGET])
     close = article_with(sessions, [reworded])
-    copies = [article_with(sessions, [TARGET]) for _ in range(SIMILAR_LIMIT + 2)]
+    # More copies than are read per key: the newest are read, and shown.
+    copies = [article_with(sessions, [TARGET]) for _ in range(CANDIDATES_PER_KEY + 2)]
     assert found(sessions, target, TARGET) == [(a, 1.0) for a in reversed(copies)][:SIMILAR_LIMIT]
     assert found(sessions, close, reworded)[:2] == [(copies[-1], 0.826), (copies[-2], 0.826)]
 
