@@ -16,6 +16,7 @@ from service.config import Settings
 from service.db import commit, discard, make_engine, make_session_factory
 from service.domain.outbox import PUBLISHER_KEY
 from service.errors import ProblemApi, problem, register_error_handlers
+from service.jsonio import OrjsonProvider
 from service.metrics import install_metrics
 from workers.celery_app import make_celery, send
 from workers.extraction.engine import Engine as Extractor
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     logging.basicConfig(level=settings.log_level)
     log.info("factcheck API settings: %s", settings.redacted())
     app = Flask("factcheck")
+    app.json = OrjsonProvider(app)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         API_TITLE="Fact-check annotation service",

@@ -14,6 +14,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from service import jsonio
+
 log = logging.getLogger(__name__)
 
 _AFTER_COMMIT = "factcheck.after_commit"
@@ -52,6 +54,8 @@ def make_engine(
         max_overflow=pool_size,
         pool_pre_ping=True,
         pool_recycle=1800,
+        json_serializer=jsonio.dumps,
+        json_deserializer=jsonio.loads,
         connect_args={"connect_timeout": 5, "options": options, "application_name": "factcheck"},
     )
 
