@@ -73,11 +73,6 @@ def upgrade() -> None:
         sa.Column("claim_id", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("key", "claim_id", name="pk_claim_similarity_keys"),
     )
-    op.execute(
-        "INSERT INTO claim_similarity_keys (key, claim_id) "
-        "SELECT DISTINCT key, claims.id FROM claims, "
-        "unnest(similarity_lookup_keys(claims.similarity_keys)) AS key"
-    )
     op.execute(SYNC_FUNCTION)
     op.execute(
         "CREATE TRIGGER claims_sync_similarity_keys "
@@ -88,6 +83,13 @@ def upgrade() -> None:
     op.execute(
         "CREATE TRIGGER claims_truncate_similarity_keys AFTER TRUNCATE ON claims "
         "FOR EACH STATEMENT EXECUTE FUNCTION claims_truncate_similarity_keys()"
+    )
+    # After the triggers: creating them locked claims against writes until this commits, so
+    # no claim written meanwhile can be missed by the rows filled here.
+    op.execute(
+        "INSERT INTO claim_similarity_keys (key, claim_id) "
+        "SELECT DISTINCT key, claims.id FROM claims, "
+        "unnest(similarity_lookup_keys(claims.similarity_keys)) AS key"
     )
     op.drop_index("ix_claims_similarity_keys", table_name="claims", postgresql_using="gin")
 
