@@ -17,6 +17,7 @@ import orjson
 from flask import Response
 from flask.json.provider import DefaultJSONProvider
 
+# Integers beyond 64 bits come back as floats; no stored value holds one (ids are bigint).
 loads = orjson.loads
 # Keys sorted, as Flask sorts them; dates and times are left to Flask's `default` (HTTP dates),
 # as json.dumps leaves them, so a response never changes shape with the encoder.
@@ -25,7 +26,8 @@ RESPONSE_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 
 def dumps(value: Any) -> str:
     """`value` as JSON text for the database; what orjson refuses (integers beyond 64 bits,
-    keys that are not strings) goes through the standard library instead."""
+    keys that are not strings, lone surrogates) goes through the standard library instead.
+    NaN and infinities are written as null, where Postgres would refuse them."""
     try:
         return orjson.dumps(value).decode()
     except TypeError:
@@ -43,7 +45,10 @@ class OrjsonProvider(DefaultJSONProvider):
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         if kwargs:
             return super().loads(s, **kwargs)
-        return orjson.loads(s)
+        try:
+            return orjson.loads(s)
+        except orjson.JSONDecodeError:  # a lone surrogate escape: the standard library reads it
+            return super().loads(s)
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         if (self.compact is None and self._app.debug) or self.compact is False:
@@ -55,7 +60,6 @@ class OrjsonProvider(DefaultJSONProvider):
         try:
             return orjson.dumps(obj, default=self.default, option=RESPONSE_OPTIONS)
         except TypeError:
-            text = json.dumps(
-                obj, default=self.default, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-            )
-            return text.encode()
+            # What orjson refuses (a lone surrogate, an integer beyond 64 bits) as Flask sends
+            # it: ASCII with \u escapes, which any text encodes.
+            return super().dumps(obj, separators=(",", ":")).encode()

@@ -47,8 +47,9 @@ def body(app: Flask, value: object) -> bytes:
         {"when": datetime(2026, 11, 23, 1, 2, 3, tzinfo=UTC), "day": date(2026, 11, 23)},
         {"amount": Decimal("12.50"), "huge": 2**70},
         [1.5e-05, 1e16, -0.0, "tab\tand \u2028 line separator"],
+        {"unknown field": {"\ud800": ["Unknown field."]}},
     ],
-    ids=["page", "dates", "decimal-and-huge-int", "floats-and-controls"],
+    ids=["page", "dates", "decimal-and-huge-int", "floats-and-controls", "lone-surrogate"],
 )
 def test_responses_are_the_json_flask_sends_keys_sorted_and_compact(value):
     ours, flasks = body(app_with(OrjsonProvider), value), body(app_with(DefaultJSONProvider), value)
@@ -79,3 +80,13 @@ def test_request_bodies_and_stored_values_round_trip():
     assert json.loads(jsonio.dumps(PAGE)) == PAGE
     assert json.loads(jsonio.dumps({"n": 2**70, 1: "int key"})) == {"n": 2**70, "1": "int key"}
     assert jsonio.loads(b'{"a": [1, 2.5, null]}') == {"a": [1, 2.5, None]}
+
+
+def test_a_lone_surrogate_in_a_request_is_refused_as_flask_refuses_it(client, admin_headers):
+    response = client.post(
+        "/api/v1/articles",
+        data=b'{"body": "Prices rose 4% in May.", "\\ud800": 1}',
+        headers=admin_headers | {"Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"\ud800": ["Unknown field."]}

@@ -32,7 +32,8 @@ def test_upgrade_gives_claims_already_stored_their_similarity_keys(scratch_url):
         article_id = connection.scalar(
             text("INSERT INTO articles (body, content_hash) VALUES ('x', 'x') RETURNING id")
         )
-        # More claims than one backfill batch (2,000), plus a byline and a short claim.
+        # More claims than one backfill batch (2,000 in 0007 and 0010), plus a byline and a
+        # short claim.
         connection.execute(
             text(
                 'INSERT INTO claims (article_id, revision, start, "end", text, kind) '

@@ -27,7 +27,7 @@ branch_labels = None
 depends_on = None
 
 LOOKUP_KEYS = """
-CREATE FUNCTION similarity_lookup_keys(keys bigint[]) RETURNS bigint[]
+CREATE OR REPLACE FUNCTION similarity_lookup_keys(keys bigint[]) RETURNS bigint[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN cardinality(keys) = 0 THEN keys
                 ELSE keys || hashtextextended(keys::text, 0) END
@@ -35,7 +35,7 @@ $$
 """
 
 SYNC_FUNCTION = """
-CREATE FUNCTION claims_sync_similarity_keys() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION claims_sync_similarity_keys() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         IF TG_OP = 'UPDATE' AND NEW.similarity_keys IS NOT DISTINCT FROM OLD.similarity_keys THEN
@@ -56,7 +56,7 @@ $$
 """
 
 TRUNCATE_FUNCTION = """
-CREATE FUNCTION claims_truncate_similarity_keys() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION claims_truncate_similarity_keys() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     TRUNCATE claim_similarity_keys;
     RETURN NULL;
@@ -65,33 +65,61 @@ $$
 """
 
 
+BACKFILL_BATCH = 2_000
+BACKFILL = sa.text(
+    """
+    WITH batch AS (
+        SELECT id, similarity_keys FROM claims
+         WHERE id > :after ORDER BY id LIMIT :batch FOR SHARE
+    ), filled AS (
+        INSERT INTO claim_similarity_keys (key, claim_id)
+        SELECT DISTINCT key, batch.id
+          FROM batch, unnest(similarity_lookup_keys(batch.similarity_keys)) AS key
+        ON CONFLICT DO NOTHING
+    )
+    SELECT max(id) FROM batch
+    """
+)
+
+
 def upgrade() -> None:
     op.execute(LOOKUP_KEYS)
-    op.create_table(
-        "claim_similarity_keys",
-        sa.Column("key", sa.BigInteger(), nullable=False),
-        sa.Column("claim_id", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("key", "claim_id", name="pk_claim_similarity_keys"),
+    op.execute(
+        "CREATE TABLE IF NOT EXISTS claim_similarity_keys ("
+        "key bigint NOT NULL, claim_id bigint NOT NULL, "
+        "CONSTRAINT pk_claim_similarity_keys PRIMARY KEY (key, claim_id))"
     )
     op.execute(SYNC_FUNCTION)
     op.execute(
-        "CREATE TRIGGER claims_sync_similarity_keys "
+        "CREATE OR REPLACE TRIGGER claims_sync_similarity_keys "
         "AFTER INSERT OR DELETE OR UPDATE OF similarity_keys ON claims "
         "FOR EACH ROW EXECUTE FUNCTION claims_sync_similarity_keys()"
     )
     op.execute(TRUNCATE_FUNCTION)
     op.execute(
-        "CREATE TRIGGER claims_truncate_similarity_keys AFTER TRUNCATE ON claims "
+        "CREATE OR REPLACE TRIGGER claims_truncate_similarity_keys AFTER TRUNCATE ON claims "
         "FOR EACH STATEMENT EXECUTE FUNCTION claims_truncate_similarity_keys()"
     )
-    # After the triggers: creating them locked claims against writes until this commits, so
-    # no claim written meanwhile can be missed by the rows filled here.
-    op.execute(
-        "INSERT INTO claim_similarity_keys (key, claim_id) "
-        "SELECT DISTINCT key, claims.id FROM claims, "
-        "unnest(similarity_lookup_keys(claims.similarity_keys)) AS key"
-    )
-    op.drop_index("ix_claims_similarity_keys", table_name="claims", postgresql_using="gin")
+    # The triggers are committed first, so claims written from now on get their rows; the
+    # claims stored before them get theirs in batches, each committed on its own, and the old
+    # index goes without blocking reads. Every step can run again after an interruption.
+    with op.get_context().autocommit_block():
+        backfill(op.get_bind())
+        op.execute("DROP INDEX CONCURRENTLY IF EXISTS ix_claims_similarity_keys")
+
+
+def backfill(connection: sa.Connection, batch: int = BACKFILL_BATCH) -> None:
+    """Give every stored claim its lookup rows, BACKFILL_BATCH claims per transaction.
+
+    A batch's claims are locked FOR SHARE while their rows are written, so a concurrent
+    change of their keys waits, and its trigger then replaces what was written here.
+    """
+    after = 0
+    while True:
+        last = connection.execute(BACKFILL, {"after": after, "batch": batch}).scalar()
+        if last is None:
+            return
+        after = last
 
 
 def downgrade() -> None:
