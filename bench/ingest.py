@@ -2,8 +2,7 @@
 
 Run from the repository root:
 
-    python -m bench.ingest [--articles 2000] [--requests 2000] [--clients 16]
-                           [--api-workers N]
+    python -m bench.ingest [--articles 2000] [--requests 2000] [--clients 16] [--api-workers 2]
 
 Postgres and Redis: BENCH_DATABASE_URL / BENCH_BROKER_URL (or TEST_DATABASE_URL /
 TEST_BROKER_URL) when set; a fresh `factcheck_bench_<random>` database is created there (and
@@ -50,8 +49,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
-
-from service.cli import API_THREADS, default_api_workers
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -1222,8 +1219,7 @@ def report(
     baseline_mem = sampler.peaks["baseline"]
     lines = [
         f"ingest benchmark ({cores} cores) {infra.postgres}; {infra.redis}",
-        f"        gunicorn {args.api_workers} workers x gthread {API_THREADS} thread; "
-        f"{args.clients} "
+        f"        gunicorn {args.api_workers} workers x gthread 4 threads; {args.clients} "
         f"keep-alive clients; {args.requests} requests per app in {args.rounds} alternating "
         f"rounds after {args.warmup} warm-up; ~{args.words}-word articles; auth {args.auth}",
         accept_line("api", api),
@@ -1252,12 +1248,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--articles", type=int, default=2000, help="end-to-end articles")
     parser.add_argument("--requests", type=int, default=2000, help="accept requests per app")
     parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients")
-    parser.add_argument(
-        "--api-workers",
-        type=int,
-        default=default_api_workers(),
-        help="gunicorn workers per app (default: 2 x cores, as `factcheck api`)",
-    )
+    parser.add_argument("--api-workers", type=int, default=2, help="gunicorn workers per app")
     parser.add_argument("--warmup", type=int, default=200, help="warm-up requests per app")
     parser.add_argument("--rounds", type=int, default=2, help="alternating accept rounds")
     parser.add_argument("--words", type=int, default=700, help="words per article")

@@ -3,7 +3,7 @@
 Run from the repository root:
 
     python -m bench.review [--articles 100000] [--claims 1000000] [--requests 2000]
-                           [--clients 16] [--api-workers N]
+                           [--clients 16] [--api-workers 2]
 
 Postgres and Redis as in `bench.ingest` (BENCH_DATABASE_URL / BENCH_BROKER_URL, else embedded
 servers); the fresh `factcheck_bench_<random>` database is migrated, seeded and dropped at the
@@ -56,7 +56,6 @@ from typing import Any
 from urllib.parse import quote
 
 from bench.ingest import (
-    API_THREADS,
     CLOCK_TICKS,
     FIRST_NAMES,
     HEADLINES,
@@ -76,7 +75,6 @@ from bench.ingest import (
     _child_env,
     _Fields,
     _gunicorn,
-    default_api_workers,
     free_port,
     infrastructure,
     machine_busy_ticks,
@@ -1090,8 +1088,7 @@ def report(
     base = plan.operations[0].result
     lines = [
         f"review benchmark ({cores} cores) {infra.postgres}; {infra.redis}",
-        f"        gunicorn {args.api_workers} workers x gthread {API_THREADS} thread; "
-        f"{args.clients} "
+        f"        gunicorn {args.api_workers} workers x gthread 4 threads; {args.clients} "
         f"keep-alive clients; {args.requests} requests per operation in {args.rounds} "
         f"alternating rounds after {args.warmup} warm-up (at most {args.op_seconds:.0f} s "
         f"each); reviewer token",
@@ -1139,12 +1136,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--claims", type=int, default=1_000_000, help="claims to seed")
     parser.add_argument("--requests", type=int, default=2000, help="requests per operation")
     parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients")
-    parser.add_argument(
-        "--api-workers",
-        type=int,
-        default=default_api_workers(),
-        help="gunicorn workers per app (default: 2 x cores, as `factcheck api`)",
-    )
+    parser.add_argument("--api-workers", type=int, default=2, help="gunicorn workers per app")
     parser.add_argument("--warmup", type=int, default=200, help="warm-up requests per operation")
     parser.add_argument("--rounds", type=int, default=2, help="alternating measured rounds")
     parser.add_argument(

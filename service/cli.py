@@ -212,24 +212,16 @@ def _child_env(settings_env: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-# One thread per gunicorn worker, and two workers per core. A request is mostly Python on the
-# CPU, and the threads of one process take turns holding the GIL: on the review benchmark's
-# bare-Flask baseline (2 cores, 16 keep-alive clients), 2 workers x 4 threads served 350 to
-# 540 requests/s at a p99 of 89 to 106 ms, where 4 workers x 1 thread served 1,200 to 1,350
-# at 29 to 32 ms. gthread still keeps idle keep-alive connections off the worker's thread.
-API_THREADS = 1
-
-
-def default_api_workers() -> int:
-    return 2 * (os.cpu_count() or 1)
-
-
 def _gunicorn_command(port: int, workers: int, bind_host: str) -> list[str]:
+    # Four threads per worker. One would cost less CPU on light requests (threads of one
+    # process take turns on the GIL), and the API's requests run as fast with either, but a
+    # single-threaded worker is stalled for seconds by a client that connects and says
+    # nothing, or for minutes by one streaming an export.
     return [
         sys.executable, "-m", "gunicorn",
         "--workers", str(workers),
         "--worker-class", "gthread",
-        "--threads", str(API_THREADS),
+        "--threads", "4",
         "--bind", f"{bind_host}:{port}",
         "--graceful-timeout", "10",
         "--access-logfile", "-",
@@ -257,13 +249,9 @@ def _beat_command(home: Path) -> list[str]:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @home_option
 @click.option("--demo", is_flag=True, help="Submit the sample articles in examples/.")
-@click.option(
-    "--api-workers", type=int, default=None, help="Gunicorn workers (default: 2 x cores)."
-)
+@click.option("--api-workers", type=int, default=2, show_default=True)
 @click.option("--concurrency", type=int, default=2, show_default=True, help="Worker processes.")
-def up(
-    port: int, host: str, home: Path, demo: bool, api_workers: int | None, concurrency: int
-) -> None:
+def up(port: int, host: str, home: Path, demo: bool, api_workers: int, concurrency: int) -> None:
     """Run the API, a worker and beat; embedded Postgres and Redis unless configured."""
     from service.embedded import start_postgres, start_redis, stop_postgres
 
@@ -310,7 +298,7 @@ def up(
             demo_token = demo_user_token(settings)
 
         commands = {
-            "api": _gunicorn_command(port, api_workers or default_api_workers(), host),
+            "api": _gunicorn_command(port, api_workers, host),
             "worker": _worker_command(concurrency, "extraction,webhooks,maintenance"),
             "beat": _beat_command(home),
         }
@@ -478,7 +466,7 @@ def api(port: int, host: str, workers: int | None) -> None:
         # Each gunicorn worker counts its own requests; /metrics adds them up only when the
         # workers share a directory, which must start empty: a new one for every start.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="factcheck-metrics-")
-    command = _gunicorn_command(port, workers or default_api_workers(), host)
+    command = _gunicorn_command(port, workers or 2 * (os.cpu_count() or 1), host)
     os.execv(sys.executable, command)  # noqa: S606
 
 
