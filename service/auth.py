@@ -82,7 +82,7 @@ def authenticate(session: Session, token: str, admin_token: str | None) -> Princ
     digest = hash_token(token)
     if admin_token and hmac.compare_digest(digest, hash_token(admin_token)):
         return Principal(user_id=None, name="bootstrap-admin", role="admin")
-    # On the session's connection: a plain row, without the ORM's 0.1 to 0.2 ms per statement.
+    # On the session's connection, as queue pages read: a plain row needs none of the ORM.
     row = session.connection().execute(_TOKEN_OWNER, {"digest": digest}).first()
     return Principal(user_id=row.id, name=row.name, role=row.role) if row else None
 

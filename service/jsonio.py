@@ -1,8 +1,8 @@
 """JSON for the API and the database, encoded and decoded by orjson.
 
-A 50-claim queue page is 40 KB of small objects: the standard library took about 0.9 ms to
-encode it and psycopg2's json.loads about as long again to decode its stored spans, of some
-8 ms of server CPU per request. orjson does each in a tenth of that.
+A 50-claim queue page is 40 to 50 KB of small objects, of some 8 ms of server CPU per
+request: the standard library took 0.89 ms to encode one, orjson 0.07 ms. Decoding the
+stored spans of a page (150 small arrays) took 0.93 ms with json.loads, 0.36 ms with orjson.
 
 The JSON is the same as Flask's: keys sorted, no spaces, then a newline. Text is sent as
 UTF-8 rather than \\u escapes; both are the same JSON.
