@@ -18,6 +18,15 @@ DEFAULT_LIMIT = 50
 _LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 HTTP_URL_PATTERN = rf"^https?://{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?(?:[/?#][!-~]*)?$"
 MAX_URL = 2_048
+HTTP_URL_ERROR = "Must be an http or https URL."
+# Python's `$` also matches before a final newline, which the documented (ECMA) one does not:
+# the URL must end where the pattern does.
+_WHOLE_HTTP_URL = re.compile(HTTP_URL_PATTERN.removesuffix("$") + r"\Z")
+
+
+def _whole_http_url(value: str) -> None:
+    if not _WHOLE_HTTP_URL.match(value):
+        raise ma.ValidationError(HTTP_URL_ERROR)
 
 
 def http_url(**kwargs: Any) -> ma.fields.String:
@@ -25,7 +34,8 @@ def http_url(**kwargs: Any) -> ma.fields.String:
     return ma.fields.String(
         validate=[
             ma.validate.Length(max=MAX_URL),
-            ma.validate.Regexp(HTTP_URL_PATTERN, error="Must be an http or https URL."),
+            ma.validate.Regexp(HTTP_URL_PATTERN, error=HTTP_URL_ERROR),
+            _whole_http_url,
         ],
         **kwargs,
     )

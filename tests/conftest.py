@@ -40,6 +40,7 @@ TABLES = (
     "webhook_deliveries",
     "webhooks",
 )
+AUDIT_TRUNCATE_GUARD = "audit_log_no_truncate"
 
 os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
 
@@ -122,7 +123,11 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     engine = request.getfixturevalue("engine")
     yield
     with engine.begin() as connection:
+        # The audit log refuses TRUNCATE (migration 0011): its owner lifts that guard, and
+        # only that one, for this transaction.
+        connection.execute(text(f"ALTER TABLE audit_log DISABLE TRIGGER {AUDIT_TRUNCATE_GUARD}"))
         connection.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
+        connection.execute(text(f"ALTER TABLE audit_log ENABLE TRIGGER {AUDIT_TRUNCATE_GUARD}"))
 
 
 @pytest.fixture(scope="session")

@@ -97,3 +97,26 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
         self.log.close()
+
+
+def mark_reviewed(client: Any, headers: dict[str, str], claim_id: int) -> None:
+    """Move a claim with a verdict along the lifecycle to `reviewed`, as `headers` (an editor
+    or admin, or the reviewer holding it): a claim is published only from there."""
+    url = f"/api/v1/claims/{claim_id}"
+    claim = client.get(url, headers=headers)
+    for status in ("in_review", "reviewed"):
+        if claim.get_json()["status"] in (status, "reviewed"):
+            continue
+        claim = client.patch(
+            url, json={"status": status}, headers={**headers, "If-Match": claim.headers["ETag"]}
+        )
+        assert claim.status_code == 200, claim.get_data(as_text=True)
+
+
+def publish_verdict(client: Any, headers: dict[str, str], verdict_id: int, **extra: Any) -> Any:
+    """Publish a verdict as an editor would: its claim marked reviewed first. Returns the
+    publish response; `extra` headers (If-Match) go with the publish request only."""
+    verdict = client.get(f"/api/v1/verdicts/{verdict_id}", headers=headers)
+    assert verdict.status_code == 200, verdict.get_data(as_text=True)
+    mark_reviewed(client, headers, verdict.get_json()["claim_id"])
+    return client.post(f"/api/v1/verdicts/{verdict_id}/publish", headers={**headers, **extra})

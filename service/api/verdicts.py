@@ -86,6 +86,7 @@ def update_verdict(changes: dict[str, Any], verdict_id: int) -> Any:
 def publish(verdict_id: int) -> Any:
     """Publish a proposed verdict (editors and admins); the claim becomes published.
 
+    Only a `reviewed` claim's verdict is published: 409 otherwise, with `publishable_from`.
     With If-Match, only the version the editor read is published: 412 if it was edited since.
     """
     domain.get_verdict(db(), verdict_id)  # 404 before any If-Match verdict

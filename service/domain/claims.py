@@ -30,7 +30,8 @@ from service.domain.similar_claims import claim_similarity_keys
 from service.models import Article, AuditEvent, Claim, User, Verdict
 from workers.extraction.engine import Engine
 
-# The state machine. "published" is reached only by publishing a verdict, never by a PATCH.
+# The state machine. "published" is reached only by publishing a verdict, never by a PATCH,
+# and only from PUBLISHABLE_FROM; a claim becomes "reviewed" only once it has a verdict.
 TRANSITIONS: dict[str, frozenset[str]] = {
     "new": frozenset({"in_review", "not_checkworthy"}),
     "in_review": frozenset({"new", "reviewed", "not_checkworthy"}),
@@ -38,6 +39,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "published": frozenset(),
     "not_checkworthy": frozenset({"new"}),
 }
+PUBLISHABLE_FROM = frozenset({"reviewed"})
 ASSIGNS_OTHERS = frozenset({"admin", "editor"})
 # Scores are stored with 4 decimals (the engine rounds them), so score x 10^4 is exact.
 SCORE_UNITS = 10_000
@@ -175,7 +177,15 @@ def update_claim(
         before |= _snapshot(claim, SPAN_FIELDS)
         _correct_span(session, claim, *span, extractor)
     if "status" in changes and changes["status"] != claim.status:
-        _transition(claim, changes["status"])
+        target = changes["status"]
+        _check_holder(claim, actor, before["assignee_id"])
+        allowed = TRANSITIONS[claim.status]
+        if target == "reviewed" in allowed and not _has_verdict(session, claim.id):
+            raise InvalidState(
+                f"Claim {claim_id} has no verdict: add one before marking it reviewed.",
+                allowed=sorted(allowed - {"reviewed"}),
+            )
+        _transition(claim, target)
     return _save(session, claim, before, actor, "claim.updated")
 
 
@@ -210,6 +220,20 @@ def ensure_current(session: Session, claim: Claim) -> None:
             "current revision's claims.",
             current_revision=article.revision,
         )
+
+
+def _check_holder(claim: Claim, actor: Actor, holder: int | None) -> None:
+    """Only whoever holds a claim (or an editor) moves it along; anyone may triage a free one."""
+    if actor.role not in ASSIGNS_OTHERS and holder not in (None, actor.user_id):
+        raise PermissionDenied(
+            f"Claim {claim.id} is held by another reviewer: only they or an editor may change "
+            "its status."
+        )
+
+
+def _has_verdict(session: Session, claim_id: int) -> bool:
+    current = select(Verdict.id).where(Verdict.claim_id == claim_id, Verdict.status != "superseded")
+    return bool(session.scalar(select(current.exists())))
 
 
 def _has_published_verdict(session: Session, claim_id: int) -> bool:

@@ -19,11 +19,18 @@ from service.domain import (
     InvalidState,
     PermissionDenied,
     PreconditionFailed,
+    Unprocessable,
     load,
 )
 from service.domain.agreement import ReviewerRating
 from service.domain.audit import record
-from service.domain.claims import ASSIGNS_OTHERS, Actor, ensure_current, get_claim
+from service.domain.claims import (
+    ASSIGNS_OTHERS,
+    PUBLISHABLE_FROM,
+    Actor,
+    ensure_current,
+    get_claim,
+)
 from service.domain.webhooks import emit, verdict_event
 from service.models import Article, Claim, Evidence, Verdict
 from service.ratings import Rating
@@ -35,7 +42,11 @@ EVIDENCE_FIELDS = ("url", "title", "publisher", "excerpt", "stance", "archived_u
 def _check_rating(rating: str, scale: Sequence[Rating]) -> None:
     keys = [r.key for r in scale]
     if rating not in keys:
-        raise InvalidState(f"Unknown rating {rating!r}.", allowed=keys)
+        raise Unprocessable(
+            f"Unknown rating {rating!r}.",
+            errors={"rating": [f"Must be one of: {', '.join(keys)}."]},
+            allowed=keys,
+        )
 
 
 def _replace_evidence(
@@ -52,14 +63,29 @@ def _add_evidence(session: Session, verdict: Verdict, items: Sequence[Mapping[st
         session.add(Evidence(verdict_id=verdict.id, position=position, **values))
 
 
-def _summary(verdict: Verdict) -> dict[str, Any]:
+def _summary(verdict: Verdict, evidence: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """What the audit log keeps of a verdict: enough to see what any edit changed."""
     return {
         "verdict_id": verdict.id,
         "rating": verdict.rating,
+        "summary": verdict.summary,
+        "rationale": verdict.rationale,
+        "confidence": verdict.confidence,
         "status": verdict.status,
         "author": verdict.author,
         "version": verdict.version,
+        "evidence": [
+            {"url": item.get("url"), "stance": item.get("stance"), "title": item.get("title")}
+            for item in evidence
+        ],
     }
+
+
+def _stored_evidence(session: Session, verdict: Verdict) -> list[dict[str, Any]]:
+    return [
+        {field: getattr(item, field) for field in EVIDENCE_FIELDS}
+        for item in evidence_of(session, [verdict.id])[verdict.id]
+    ]
 
 
 def get_verdict(session: Session, verdict_id: int, *, for_update: bool = False) -> Verdict:
@@ -141,11 +167,13 @@ def add_verdict(
     )
     session.add(verdict)
     session.flush()
-    _add_evidence(session, verdict, data.get("evidence", []))
+    evidence = data.get("evidence", [])
+    _add_evidence(session, verdict, evidence)
     # The INSERT returned every server default (id, status, version, timestamps), so the
     # verdict is complete without reading it back.
     session.flush()
-    record(session, actor.name, "verdict.added", "claim", claim_id, after=_summary(verdict))
+    after = _summary(verdict, evidence)
+    record(session, actor.name, "verdict.added", "claim", claim_id, after=after)
     emit(session, "claim.verdict_added", verdict_event(verdict, claim))
     return verdict
 
@@ -178,19 +206,21 @@ def update_verdict(
         raise PermissionDenied("Only its author or an editor may edit a proposed verdict.")
     if "rating" in changes:
         _check_rating(changes["rating"], scale)
-    before = _summary(verdict)
+    evidence = _stored_evidence(session, verdict)
+    before = _summary(verdict, evidence)
     for field in VERDICT_FIELDS:
         if field in changes:
             setattr(verdict, field, changes[field])
     if "evidence" in changes:
-        _replace_evidence(session, verdict, changes["evidence"])
+        evidence = changes["evidence"]
+        _replace_evidence(session, verdict, evidence)
     verdict.version += 1
     verdict.updated_at = func.now()
     session.flush()
     session.refresh(verdict)
     record(
         session, actor.name, "verdict.updated", "claim", verdict.claim_id,
-        before=before, after=_summary(verdict),
+        before=before, after=_summary(verdict, evidence),
     )  # fmt: skip
     return verdict
 
@@ -198,7 +228,8 @@ def update_verdict(
 def publish_verdict(
     session: Session, verdict_id: int, actor: Actor, expected_version: int | None = None
 ) -> Verdict:
-    """Publish a proposed verdict: the claim becomes published. One published per claim.
+    """Publish a proposed verdict of a reviewed claim, which becomes published. One
+    published verdict per claim.
 
     With `expected_version`, only that version is published (the one the editor read).
     """
@@ -208,8 +239,6 @@ def publish_verdict(
     ensure_current(session, claim)
     if verdict.status != "proposed":
         raise InvalidState(f"Verdict {verdict_id} is already {verdict.status}.")
-    if claim.status == "not_checkworthy":
-        raise InvalidState(f"Claim {claim.id} is marked not check-worthy.")
     published = session.scalar(
         select(Verdict.id).where(Verdict.claim_id == claim.id, Verdict.status == "published")
     )
@@ -219,10 +248,18 @@ def publish_verdict(
             "correction to it instead.",
             published_verdict_id=published,
         )
+    if claim.status not in PUBLISHABLE_FROM:
+        raise InvalidState(
+            f"Claim {claim.id} is {claim.status}: only a reviewed claim is published "
+            "(new -> in_review -> reviewed -> published).",
+            claim_status=claim.status,
+            publishable_from=sorted(PUBLISHABLE_FROM),
+        )
     _publish(verdict, claim, actor)
     session.flush()
     session.refresh(verdict)
-    record(session, actor.name, "verdict.published", "claim", claim.id, after=_summary(verdict))
+    after = _summary(verdict, _stored_evidence(session, verdict))
+    record(session, actor.name, "verdict.published", "claim", claim.id, after=after)
     emit(session, "verdict.published", verdict_event(verdict, claim))
     return verdict
 
@@ -260,19 +297,18 @@ def correct_verdict(
     )
     session.add(corrected)
     session.flush()
+    old_evidence = _stored_evidence(session, old)
     evidence = data.get("evidence")
     if evidence is None:
-        evidence = [
-            {field: getattr(item, field) for field in EVIDENCE_FIELDS}
-            for item in evidence_of(session, [old.id])[old.id]
-        ]
+        evidence = old_evidence
     _add_evidence(session, corrected, evidence)
     _publish(corrected, claim, actor)
     session.flush()
     session.refresh(corrected)
     record(
         session, actor.name, "verdict.corrected", "claim", claim.id,
-        before=_summary(old), after={**_summary(corrected), "reason": reason},
+        before=_summary(old, old_evidence),
+        after={**_summary(corrected, evidence), "reason": reason},
     )  # fmt: skip
     emit(session, "verdict.corrected", verdict_event(corrected, claim))
     return corrected

@@ -120,15 +120,6 @@ def test_review_flow_through_client_and_cli(api_url, start_worker, make_token, t
     assert taken.returncode == 0, taken.stderr
     assert "is yours (in_review" in taken.stdout
 
-    # PATCH reads the ETag and sends If-Match; a stale ETag is a 412 carried by ApiError.
-    stale = reviewer.get_claim(claim["id"])["etag"]
-    assert reviewer.update_claim(claim["id"], {"status": "reviewed"})["status"] == "reviewed"
-    with pytest.raises(ApiError) as refused:
-        reviewer.update_claim(claim["id"], {"status": "in_review"}, etag=stale)
-    assert refused.value.status == 412
-    assert refused.value.title.lower() == "precondition failed"
-    assert "changed since you read it" in (refused.value.detail or "")
-
     added = factcheck(
         "verdict", "add", str(claim["id"]), "--rating", "mostly-false",
         "--summary", "Spending rose 14%, not 18%.",
@@ -139,6 +130,16 @@ def test_review_flow_through_client_and_cli(api_url, start_worker, make_token, t
     assert added.returncode == 0, added.stderr
     verdict_id = int(re.search(r"verdict (\d+) added", added.stdout).group(1))  # type: ignore[union-attr]
     assert "2 evidence" in added.stdout
+
+    # Rated, the claim can be marked reviewed (a claim is published from there). PATCH
+    # reads the ETag and sends If-Match; a stale ETag is a 412 carried by ApiError.
+    stale = reviewer.get_claim(claim["id"])["etag"]
+    assert reviewer.update_claim(claim["id"], {"status": "reviewed"})["status"] == "reviewed"
+    with pytest.raises(ApiError) as refused:
+        reviewer.update_claim(claim["id"], {"status": "in_review"}, etag=stale)
+    assert refused.value.status == 412
+    assert refused.value.title.lower() == "precondition failed"
+    assert "changed since you read it" in (refused.value.detail or "")
 
     # Reviewers may not publish: a clear message and a non-zero exit.
     denied = factcheck("verdict", "publish", str(verdict_id), token=reviewer_token, url=api_url)

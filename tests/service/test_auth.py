@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from service.auth import PERMISSIONS, hash_token
 from tests.conftest import ADMIN_TOKEN
-from tests.factories import article_payload
+from tests.factories import article_payload, mark_reviewed
 
 ROLES = ("admin", "editor", "reviewer", "newsroom", "viewer")
 
@@ -62,14 +62,18 @@ VERDICT = {"rating": "false", "summary": "The figure is wrong.", "evidence": []}
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-def make_verdict(client, claim_id, headers, *, published=False):
-    """A verdict by the caller when it may write one (so it is its author), else by the admin."""
+def make_verdict(client, claim_id, headers, *, reviewed=False, published=False):
+    """A verdict by the caller when it may write one (so it is its author), else by the admin;
+    `reviewed` marks its claim reviewed (publishable), `published` publishes it."""
     created = client.post(f"/api/v1/claims/{claim_id}/verdicts", json=VERDICT, headers=headers)
     if created.status_code != 201:
         created = client.post(f"/api/v1/claims/{claim_id}/verdicts", json=VERDICT, headers=ADMIN)
     verdict_id = created.get_json()["id"]
+    if reviewed or published:
+        mark_reviewed(client, ADMIN, claim_id)
     if published:
-        client.post(f"/api/v1/verdicts/{verdict_id}/publish", headers=ADMIN)
+        published = client.post(f"/api/v1/verdicts/{verdict_id}/publish", headers=ADMIN)
+        assert published.status_code == 200, published.get_data(as_text=True)
     return verdict_id
 
 
@@ -77,7 +81,8 @@ def call(client, method, path, headers, article_id, claim_id):
     verdict_id = None
     if "{verdict}" in path:
         published = path.endswith(("corrections", "claimreview"))
-        verdict_id = make_verdict(client, claim_id, headers, published=published)
+        reviewed = path.endswith("publish")
+        verdict_id = make_verdict(client, claim_id, headers, reviewed=reviewed, published=published)
     user_id = None
     if "{user}" in path:
         created = client.post(

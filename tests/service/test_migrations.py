@@ -138,12 +138,17 @@ def test_upgrade_refuses_existing_unsourced_duplicates_and_changes_nothing(scrat
     engine.dispose()
 
 
-def test_audit_log_refuses_update_and_delete(engine):
+def test_audit_log_refuses_update_delete_and_truncate(engine):
     with engine.begin() as connection:
         connection.execute(
             text("INSERT INTO audit_log (actor, action, entity_type) VALUES ('a', 'x', 'y')")
         )
-    for statement in ("UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log"):
+    for statement in (
+        "UPDATE audit_log SET actor = 'mallory'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+        "TRUNCATE articles, audit_log CASCADE",
+    ):
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
             connection.execute(text(statement))
     with engine.connect() as connection:

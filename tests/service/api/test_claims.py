@@ -12,7 +12,7 @@ from service.app import create_app
 from service.db import session_scope
 from service.domain.extraction import store_claims
 from tests.conftest import ADMIN_TOKEN
-from tests.factories import article_payload, shared_articles
+from tests.factories import article_payload, publish_verdict, shared_articles
 from workers.extraction.engine import NON_CLAIM_KINDS, default_engine, extract
 from workers.extraction.similarity import similarity_keys
 
@@ -125,15 +125,21 @@ def test_take_then_review_then_history(client, headers_for, article):
     assert taken.get_json()["assignee_id"] is not None
     assert queue(client, reviewer, assignee=taken.get_json()["assignee_id"])[0]["id"] == claim["id"]
 
+    unrated = patch(client, reviewer, claim["id"], taken.headers["ETag"], status="reviewed")
+    assert unrated.status_code == 409
+    assert "no verdict" in unrated.get_json()["detail"]
+    rating = {"rating": "false", "summary": "No."}
+    rated = client.post(f"{URL}/{claim['id']}/verdicts", json=rating, headers=reviewer)
+    assert rated.status_code == 201
     done = patch(client, reviewer, claim["id"], taken.headers["ETag"], status="reviewed")
     assert done.status_code == 200
     assert done.get_json()["status"] == "reviewed"
     assert done.get_json()["version"] == claim["version"] + 2
 
     events = client.get(f"{URL}/{claim['id']}/history", headers=reviewer).get_json()["items"]
-    assert [e["action"] for e in events] == ["claim.taken", "claim.updated"]
+    assert [e["action"] for e in events] == ["claim.taken", "verdict.added", "claim.updated"]
     assert events[0]["before"]["status"] == "new"
-    assert events[1]["after"]["status"] == "reviewed"
+    assert events[2]["after"]["status"] == "reviewed"
     assert all(e["actor"].startswith("reviewer-") for e in events)
     # Keyset pages of the history, one event at a time, give the same events in order.
     paged, cursor = [], None
@@ -185,6 +191,10 @@ def test_patch_needs_if_match_and_refuses_stale_versions(client, headers_for, ar
 def test_state_machine_refuses_invalid_moves(client, headers_for, article, path, target, allowed):
     editor = headers_for("editor")
     claim_id = queue(client, editor)[0]["id"]
+    if "reviewed" in path:  # a claim is reviewed once it has a verdict
+        rating = {"rating": "false", "summary": "No."}
+        rated = client.post(f"{URL}/{claim_id}/verdicts", json=rating, headers=editor)
+        assert rated.status_code == 201
     for step in path:
         moved = patch(client, editor, claim_id, etag_of(client, editor, claim_id), status=step)
         assert moved.status_code == 200
@@ -314,7 +324,7 @@ def test_only_an_editor_corrects_the_span_of_a_published_review(client, headers_
         client, reviewer, claim["id"], etag_of(client, reviewer, claim["id"]), start=start, end=end
     )
     assert moved.status_code == 200, moved.get_json()
-    published = client.post(f"/api/v1/verdicts/{verdict['id']}/publish", headers=editor)
+    published = publish_verdict(client, editor, verdict["id"])
     assert published.status_code == 200
     back = {"start": claim["start"], "end": claim["end"]}
     refused = patch(client, reviewer, claim["id"], etag_of(client, reviewer, claim["id"]), **back)
@@ -491,7 +501,7 @@ def test_the_same_claim_elsewhere_is_similar_with_its_published_rating(
         headers=reviewer,
     ).get_json()
     assert similar(client, reviewer, mine["id"])[0]["published_verdict"] is None, "not yet"
-    published = client.post(f"/api/v1/verdicts/{verdict['id']}/publish", headers=editor)
+    published = publish_verdict(client, editor, verdict["id"])
     assert published.status_code == 200
 
     found = similar(client, headers_for("viewer"), mine["id"])

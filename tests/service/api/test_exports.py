@@ -11,7 +11,7 @@ from sqlalchemy import event, text
 
 from service.api.exports import csv_cell
 from service.domain import exports as domain
-from tests.factories import article_payload
+from tests.factories import article_payload, publish_verdict
 
 URL = "/api/v1/exports/claims.csv"
 
@@ -83,7 +83,7 @@ def test_one_row_per_claim_and_verdict_with_evidence_and_labels(
         ],
     )
     second = add_verdict(client, rated, editor, rating="false", summary="Wrong year too.")
-    assert client.post(f"/api/v1/verdicts/{first}/publish", headers=editor).status_code == 200
+    assert publish_verdict(client, editor, first).status_code == 200
 
     rows = export(client, admin_headers)
 
@@ -122,7 +122,7 @@ def test_published_only_keeps_claims_but_drops_other_verdicts(
     proposed = add_verdict(client, claim, admin_headers)
     rows = export(client, admin_headers, verdicts="published")
     assert [(r["claim_id"], r["verdict_id"]) for r in rows] == [(str(claim), "")]
-    client.post(f"/api/v1/verdicts/{proposed}/publish", headers=admin_headers)
+    assert publish_verdict(client, admin_headers, proposed).status_code == 200
     rows = export(client, admin_headers, verdicts="published")
     assert [(r["verdict_id"], r["verdict_status"]) for r in rows] == [(str(proposed), "published")]
 

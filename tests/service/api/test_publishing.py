@@ -13,7 +13,7 @@ from sqlalchemy import event
 from service.app import create_app
 from service.db import session_scope
 from service.domain.extraction import store_claims
-from tests.factories import article_payload, shared_articles
+from tests.factories import article_payload, publish_verdict, shared_articles
 from workers.extraction.anchoring import anchor
 from workers.extraction.engine import default_engine, extract
 
@@ -71,7 +71,7 @@ def verdict_on(client, headers, claim_id: int, rating: str = "mostly-true") -> d
 
 
 def publish(client, headers, verdict_id: int) -> None:
-    response = client.post(f"/api/v1/verdicts/{verdict_id}/publish", headers=headers)
+    response = publish_verdict(client, headers, verdict_id)
     assert response.status_code == 200, response.get_data(as_text=True)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from service.db import session_scope
 from service.domain.extraction import store_claims
+from tests.factories import publish_verdict
 from tests.service.api.test_claims import BODY, article, queue  # noqa: F401 (fixture)
 from workers.extraction.engine import extract
 
@@ -248,7 +249,7 @@ def test_work_on_a_claim_a_processed_revision_left_behind_is_refused(client, hea
         assert response.status_code == 409, response.get_json()
         assert "now at revision 2" in response.get_json()["detail"]
     # Carried-over work goes on as before.
-    publish = client.post(f"/api/v1/verdicts/{proposed}/publish", headers=editor)
+    publish = publish_verdict(client, editor, proposed)
     assert publish.status_code == 200, publish.get_json()
 
 

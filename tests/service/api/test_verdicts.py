@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.factories import mark_reviewed, publish_verdict
 from tests.service.api.test_claims import BODY, article, queue  # noqa: F401 (fixture)
 
 CLAIMS = "/api/v1/claims"
@@ -48,6 +49,21 @@ def test_whole_review_workflow(client, headers_for, article):  # noqa: F811
     assert detail["agreement"] == "split"
     assert [v["rating"] for v in detail["verdicts"]] == ["true", "mostly-true"]
 
+    # Only a reviewed claim is published, and only its holder (or an editor) marks it so.
+    early = client.post(f"{VERDICTS}/{mine.get_json()['id']}/publish", headers=editor)
+    assert early.status_code == 409
+    assert early.get_json()["publishable_from"] == ["reviewed"]
+    etag = client.get(f"{CLAIMS}/{claim['id']}", headers=first).headers["ETag"]
+    reviewed = {"status": "reviewed"}
+    by_other = client.patch(
+        f"{CLAIMS}/{claim['id']}", json=reviewed, headers={**second, "If-Match": etag}
+    )
+    assert by_other.status_code == 403
+    by_holder = client.patch(
+        f"{CLAIMS}/{claim['id']}", json=reviewed, headers={**first, "If-Match": etag}
+    )
+    assert by_holder.status_code == 200
+
     # Reviewers may not publish; editors may.
     published_by_reviewer = client.post(
         f"{VERDICTS}/{mine.get_json()['id']}/publish", headers=first
@@ -88,11 +104,16 @@ def test_whole_review_workflow(client, headers_for, article):  # noqa: F811
         "claim.taken",
         "verdict.added",
         "verdict.added",
+        "claim.updated",
         "verdict.published",
         "verdict.corrected",
     ]
+    added = history[1]["after"]
+    assert (added["rating"], added["rationale"]) == ("true", "Matches the official series.")
+    assert added["evidence"] == [{k: SOURCE[k] for k in ("url", "stance", "title")}]
     assert history[-1]["after"]["reason"] == "The May figure was revised to 4.2%."
     assert history[-1]["before"]["rating"] == "true"
+    assert history[-1]["after"]["evidence"] == added["evidence"]
 
 
 def test_a_new_verdict_is_returned_exactly_as_stored(client, headers_for, article):  # noqa: F811
@@ -146,6 +167,7 @@ def test_publish_and_correct_honour_if_match(client, headers_for, article):  # n
         headers={**reviewer, "If-Match": read},
     )  # fmt: skip
     assert edited.status_code == 200
+    mark_reviewed(client, editor, claims[0]["id"])
     stale = client.post(f"{url}/publish", headers={**editor, "If-Match": read})
     assert stale.status_code == 412
     assert stale.mimetype == "application/problem+json"
@@ -169,7 +191,7 @@ def test_publish_and_correct_honour_if_match(client, headers_for, article):  # n
     second = client.post(
         f"{CLAIMS}/{claims[1]['id']}/verdicts", json=verdict("false"), headers=reviewer
     ).get_json()
-    assert client.post(f"{VERDICTS}/{second['id']}/publish", headers=editor).status_code == 200
+    assert publish_verdict(client, editor, second["id"]).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -182,6 +204,7 @@ def test_publish_and_correct_honour_if_match(client, headers_for, article):  # n
         "https://example.org/" + "a" * 2100,
         "not a url",
         "http://",
+        "https://example.org/report\n",
     ],
 )
 def test_evidence_urls_must_be_http_and_bounded(client, headers_for, article, url):  # noqa: F811
@@ -202,8 +225,9 @@ def test_unknown_rating_and_stance_are_refused(client, headers_for, article):  #
     unknown = client.post(
         f"{CLAIMS}/{claim['id']}/verdicts", json=verdict("pants-on-fire"), headers=reviewer
     )
-    assert unknown.status_code == 409
+    assert unknown.status_code == 422
     assert "true" in unknown.get_json()["allowed"]
+    assert "rating" in unknown.get_json()["errors"]
     stance = client.post(
         f"{CLAIMS}/{claim['id']}/verdicts",
         json=verdict("false", evidence=[{**SOURCE, "stance": "maybe"}]),

@@ -32,7 +32,7 @@ from service.domain.webhooks import (
     retry_delay,
 )
 from service.models import WebhookDelivery
-from tests.factories import article_payload
+from tests.factories import article_payload, publish_verdict
 from tests.webhook_receiver import Receiver
 from workers.webhooks import deliver
 
@@ -262,7 +262,7 @@ def test_an_event_writes_one_delivery_per_subscriber_with_its_outbox_message(
     assert delivery["payload"]["data"]["claim_id"] == claim_id
     assert outbox_deliveries(engine) == [delivery["id"]]
 
-    client.post(f"/api/v1/verdicts/{verdict_id}/publish", headers=admin_headers)
+    assert publish_verdict(client, admin_headers, verdict_id).status_code == 200
     [published] = deliveries(client, admin_headers, other_hook["id"])
     assert published["event"] == "verdict.published"
     assert published["payload"]["data"]["published_by"] == "bootstrap-admin"
@@ -272,7 +272,7 @@ def test_a_change_that_rolls_back_emits_nothing(client, admin_headers, claim_id,
     webhook_id = subscribe(client, admin_headers, PUBLIC, ["claim.verdict_added"])["id"]
     bad = {**VERDICT, "rating": "no-such-rating"}
     response = client.post(f"/api/v1/claims/{claim_id}/verdicts", json=bad, headers=admin_headers)
-    assert response.status_code == 409
+    assert response.status_code == 422
     assert deliveries(client, admin_headers, webhook_id) == []
     assert outbox_deliveries(engine) == []
 
@@ -280,7 +280,7 @@ def test_a_change_that_rolls_back_emits_nothing(client, admin_headers, claim_id,
 def test_corrections_emit_verdict_corrected(client, admin_headers, claim_id):
     webhook_id = subscribe(client, admin_headers, PUBLIC, ["verdict.corrected"])["id"]
     verdict_id = add_verdict(client, admin_headers, claim_id)
-    client.post(f"/api/v1/verdicts/{verdict_id}/publish", headers=admin_headers)
+    assert publish_verdict(client, admin_headers, verdict_id).status_code == 200
     correction = {"rating": "mostly-false", "reason": "A second source."}
     response = client.post(
         f"/api/v1/verdicts/{verdict_id}/corrections", json=correction, headers=admin_headers
