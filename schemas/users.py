@@ -38,6 +38,19 @@ class IssuedTokenSchema(ma.Schema):
     )
 
 
+class TokenSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    prefix = ma.fields.String(
+        required=True, metadata={"description": "The token's first characters, to recognise it"}
+    )
+    created_at = ma.fields.DateTime(required=True)
+    revoked_at = ma.fields.DateTime(allow_none=True)
+
+
+class TokenPageSchema(PageSchema):
+    items = ma.fields.List(ma.fields.Nested(TokenSchema), required=True)
+
+
 class UserPageSchema(PageSchema):
     items = ma.fields.List(ma.fields.Nested(UserSchema), required=True)
 

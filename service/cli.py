@@ -113,6 +113,9 @@ def db_upgrade(home: Path) -> None:
     click.echo("database is at the latest revision")
 
 
+USERS_PAGE = 500
+
+
 @main.group()
 def users() -> None:
     """Users and their API tokens."""
@@ -168,9 +171,49 @@ def users_list(home: Path) -> None:
     from service.domain.users import list_users
 
     with _user_session(home) as session:
-        for user in list_users(session, limit=10_000):
-            state = "disabled" if user.disabled_at else "active"
-            click.echo(f"{user.id}\t{user.name}\t{user.role}\t{state}")
+        after = None
+        while page := list_users(session, limit=USERS_PAGE, after_id=after):
+            for user in page:
+                state = "disabled" if user.disabled_at else "active"
+                click.echo(f"{user.id}\t{user.name}\t{user.role}\t{state}")
+            after = page[-1].id
+
+
+@users.command("tokens")
+@click.argument("name")
+@home_option
+def users_tokens(name: str, home: Path) -> None:
+    """List NAME's tokens: id, prefix, created, and whether revoked (never the secret)."""
+    from service.domain import DomainError
+    from service.domain.users import find_user, list_tokens
+
+    try:
+        with _user_session(home) as session:
+            user_id, after = find_user(session, name).id, None
+            while page := list_tokens(session, user_id, limit=USERS_PAGE, after_id=after):
+                for token in page:
+                    state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
+                    click.echo(f"{token.id}\t{token.prefix}\t{token.created_at:%Y-%m-%d}\t{state}")
+                after = page[-1].id
+    except DomainError as error:
+        fail(error.detail)
+
+
+@users.command("revoke")
+@click.argument("name")
+@click.argument("token_id", type=int)
+@home_option
+def users_revoke(name: str, token_id: int, home: Path) -> None:
+    """Revoke NAME's token TOKEN_ID (see `users tokens`); NAME stays enabled."""
+    from service.domain import DomainError
+    from service.domain.users import find_user, revoke_token
+
+    try:
+        with _user_session(home) as session:
+            revoke_token(session, find_user(session, name).id, token_id, actor="cli")
+    except DomainError as error:
+        fail(error.detail)
+    click.echo(f"revoked token {token_id} of {name!r}; `users rotate {name}` issues a new one")
 
 
 @users.command("rotate")

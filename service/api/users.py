@@ -1,4 +1,5 @@
-"""Users and tokens, for admins: create, list, rotate a token, disable (revoking tokens)."""
+"""Users and tokens, for admins: create, list, rotate or revoke a token, disable (revoking
+every token)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from typing import Any
 import marshmallow as ma
 
 from schemas import examples
-from schemas.common import encode_cursor
+from schemas.common import PageQuerySchema, encode_cursor
 from schemas.users import (
     IssuedTokenSchema,
+    TokenPageSchema,
+    TokenSchema,
     UserInSchema,
     UserListQuerySchema,
     UserPageSchema,
@@ -18,7 +21,7 @@ from schemas.users import (
 from service.api import Blueprint, db, documented_errors
 from service.auth import current_principal, require
 from service.domain import users as domain
-from service.models import User
+from service.models import ApiToken, User
 
 blp = Blueprint("users", __name__, description="Users and their API tokens (admins only)")
 
@@ -59,6 +62,30 @@ def list_users(query: dict[str, Any]) -> dict[str, Any]:
 def rotate_token(user_id: int) -> dict[str, Any]:
     """Issue a new token and revoke every older one at once (rotation)."""
     return _issued(domain.rotate_token(db(), user_id, actor=current_principal().name))
+
+
+@blp.route("/<int:user_id>/tokens", methods=["GET"])
+@require("users:manage")
+@blp.arguments(PageQuerySchema, location="query", unknown=ma.RAISE)
+@blp.response(200, TokenPageSchema)
+@documented_errors(blp, 404)
+def list_tokens(query: dict[str, Any], user_id: int) -> dict[str, Any]:
+    """A user's tokens, oldest first: id, prefix, created and revoked dates (never a secret)."""
+    cursor = query.get("cursor")
+    items = domain.list_tokens(
+        db(), user_id, limit=query["limit"], after_id=cursor[0] if cursor else None
+    )
+    next_cursor = encode_cursor(items[-1].id) if len(items) == query["limit"] else None
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@blp.route("/<int:user_id>/tokens/<int:token_id>", methods=["DELETE"])
+@require("users:manage")
+@blp.response(200, TokenSchema)
+@documented_errors(blp, 404)
+def revoke_token(user_id: int, token_id: int) -> ApiToken:
+    """Revoke one token at once (the user stays enabled; rotation issues a new one)."""
+    return domain.revoke_token(db(), user_id, token_id, actor=current_principal().name)
 
 
 @blp.route("/<int:user_id>", methods=["DELETE"])

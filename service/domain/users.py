@@ -60,6 +60,41 @@ def list_users(session: Session, *, limit: int, after_id: int | None = None) -> 
     return list(session.scalars(statement))
 
 
+def list_tokens(
+    session: Session, user_id: int, *, limit: int, after_id: int | None = None
+) -> list[ApiToken]:
+    """A user's tokens, oldest first: their prefixes and dates, never a secret or digest."""
+    get_user(session, user_id)
+    statement = (
+        select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id).limit(limit)
+    )
+    if after_id is not None:
+        statement = statement.where(ApiToken.id > after_id)
+    return list(session.scalars(statement))
+
+
+def revoke_token(session: Session, user_id: int, token_id: int, *, actor: str) -> ApiToken:
+    """Revoke one of a user's tokens (a leaked one, say); the user stays enabled and may be
+    issued a new one by rotation. Revoking a revoked token changes nothing."""
+    get_user(session, user_id)
+    token = session.scalar(
+        select(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.user_id == user_id)
+        .with_for_update()
+    )
+    if token is None:
+        raise NotFound(f"User {user_id} has no token {token_id}.")
+    if token.revoked_at is None:
+        token.revoked_at = func.now()
+        session.flush()
+        session.refresh(token)
+        record(
+            session, actor, "token.revoked", "user", user_id,
+            after={"token_id": token.id, "prefix": token.prefix},
+        )  # fmt: skip
+    return token
+
+
 def _revoke_all(session: Session, user_id: int) -> int:
     result = session.execute(
         update(ApiToken)

@@ -44,6 +44,8 @@ ENDPOINTS = [
     ("POST", "/api/v1/users", "users:manage"),
     ("GET", "/api/v1/users", "users:manage"),
     ("POST", "/api/v1/users/{user}/tokens", "users:manage"),
+    ("GET", "/api/v1/users/{user}/tokens", "users:manage"),
+    ("DELETE", "/api/v1/users/{user}/tokens/{token}", "users:manage"),
     ("DELETE", "/api/v1/users/{user}", "users:manage"),
     ("POST", "/api/v1/webhooks", "webhooks:manage"),
     ("GET", "/api/v1/webhooks", "webhooks:manage"),
@@ -83,12 +85,14 @@ def call(client, method, path, headers, article_id, claim_id):
         published = path.endswith(("corrections", "claimreview"))
         reviewed = path.endswith("publish")
         verdict_id = make_verdict(client, claim_id, headers, reviewed=reviewed, published=published)
-    user_id = None
+    user_id = token_id = None
     if "{user}" in path:
         created = client.post(
             "/api/v1/users", json={"name": uuid.uuid4().hex, "role": "viewer"}, headers=ADMIN
         )
         user_id = created.get_json()["user"]["id"]
+        tokens = client.get(f"/api/v1/users/{user_id}/tokens", headers=ADMIN)
+        token_id = tokens.get_json()["items"][0]["id"]
     webhook_id = None
     if "{webhook}" in path:
         webhook_id = client.post("/api/v1/webhooks", json=WEBHOOK, headers=ADMIN).json["id"]
@@ -99,7 +103,12 @@ def call(client, method, path, headers, article_id, claim_id):
         if submitted.status_code < 400:
             article_id = submitted.get_json()["id"]
     path = path.format(
-        id=article_id, claim=claim_id, verdict=verdict_id, user=user_id, webhook=webhook_id
+        id=article_id,
+        claim=claim_id,
+        verdict=verdict_id,
+        user=user_id,
+        token=token_id,
+        webhook=webhook_id,
     )
     payload = None
     if path == "/api/v1/users" and method == "POST":
@@ -170,6 +179,7 @@ def test_endpoint_table_covers_every_authenticated_route(app):
             .replace("<int:claim_id>", "{claim}")
             .replace("<int:verdict_id>", "{verdict}")
             .replace("<int:user_id>", "{user}")
+            .replace("<int:token_id>", "{token}")
             .replace("<int:webhook_id>", "{webhook}"),
         )
         for rule in app.url_map.iter_rules()

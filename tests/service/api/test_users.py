@@ -82,9 +82,53 @@ def test_disabling_revokes_every_token_and_is_audited(client, admin_headers, eng
     assert actions == ["user.created", "user.disabled"]
 
 
+def test_one_token_is_revoked_and_tokens_are_listed_without_secrets(client, admin_headers, engine):
+    made = client.post(URL, json={"name": "wes", "role": "viewer"}, headers=admin_headers)
+    user_id, first = made.get_json()["user"]["id"], made.get_json()["token"]
+    rotated = client.post(f"{URL}/{user_id}/tokens", headers=admin_headers).get_json()["token"]
+    listed = client.get(f"{URL}/{user_id}/tokens", headers=admin_headers)
+    assert listed.status_code == 200
+    old, new = listed.get_json()["items"]
+    assert (old["prefix"], new["prefix"]) == (first[:12], rotated[:12])
+    assert old["revoked_at"] is not None
+    assert new["revoked_at"] is None
+    assert first not in listed.get_data(as_text=True)
+    assert rotated not in listed.get_data(as_text=True)
+    assert set(new) == {"id", "prefix", "created_at", "revoked_at"}
+
+    revoked = client.delete(f"{URL}/{user_id}/tokens/{new['id']}", headers=admin_headers)
+    assert revoked.status_code == 200
+    assert revoked.get_json()["revoked_at"] is not None
+    assert claims_status(client, rotated) == 401
+    user = client.get(URL, headers=admin_headers).get_json()["items"][0]
+    assert user["disabled_at"] is None, "the user stays enabled"
+    again = client.delete(f"{URL}/{user_id}/tokens/{new['id']}", headers=admin_headers)
+    assert again.get_json()["revoked_at"] == revoked.get_json()["revoked_at"]
+    reissued = client.post(f"{URL}/{user_id}/tokens", headers=admin_headers).get_json()["token"]
+    assert claims_status(client, reissued) == 200
+    with engine.connect() as connection:
+        actions = connection.scalars(
+            text("SELECT action FROM audit_log WHERE entity_type = 'user' ORDER BY id")
+        ).all()
+    assert actions == ["user.created", "token.rotated", "token.revoked", "token.rotated"]
+
+
+def test_a_token_is_revoked_only_through_its_own_user(client, admin_headers):
+    one = make(client, admin_headers, "xia", "viewer").get_json()
+    other = make(client, admin_headers, "yan", "viewer").get_json()
+    token_id = client.get(f"{URL}/{one['user']['id']}/tokens", headers=admin_headers).get_json()[
+        "items"
+    ][0]["id"]
+    wrong = client.delete(f"{URL}/{other['user']['id']}/tokens/{token_id}", headers=admin_headers)
+    assert wrong.status_code == 404
+    assert claims_status(client, one["token"]) == 200
+
+
 def test_unknown_user_is_404(client, admin_headers):
     assert client.delete(f"{URL}/999999", headers=admin_headers).status_code == 404
     assert client.post(f"{URL}/999999/tokens", headers=admin_headers).status_code == 404
+    assert client.get(f"{URL}/999999/tokens", headers=admin_headers).status_code == 404
+    assert client.delete(f"{URL}/999999/tokens/1", headers=admin_headers).status_code == 404
 
 
 def test_cli_lists_rotates_and_disables(database_url, client, monkeypatch):
@@ -98,8 +142,23 @@ def test_cli_lists_rotates_and_disables(database_url, client, monkeypatch):
     new_token = rotated.output.strip().splitlines()[-1]
     assert client.get("/api/v1/claims", headers=bearer(old_token)).status_code == 401
     assert client.get("/api/v1/claims", headers=bearer(new_token)).status_code == 200
-    assert runner.invoke(main, ["users", "disable", "vic"]).exit_code == 0
+    tokens = runner.invoke(main, ["users", "tokens", "vic"])
+    assert tokens.exit_code == 0
+    (old_line, new_line) = tokens.output.strip().splitlines()
+    assert old_line.split("\t")[1] == old_token[:12]
+    assert "revoked" in old_line
+    assert new_line.split("\t")[1] == new_token[:12]
+    assert new_line.endswith("active")
+    assert new_token not in tokens.output
+    revoked = runner.invoke(main, ["users", "revoke", "vic", new_line.split("\t")[0]])
+    assert revoked.exit_code == 0, revoked.output
     assert client.get("/api/v1/claims", headers=bearer(new_token)).status_code == 401
+    assert "vic\treviewer\tactive" in runner.invoke(main, ["users", "list"]).output
+    unknown = runner.invoke(main, ["users", "revoke", "vic", "999999"])
+    assert unknown.exit_code == 1
+    assert "has no token 999999" in unknown.output
+    assert runner.invoke(main, ["users", "disable", "vic"]).exit_code == 0
+    assert "vic\treviewer\tdisabled" in runner.invoke(main, ["users", "list"]).output
     missing = runner.invoke(main, ["users", "rotate", "nobody"])
     assert missing.exit_code == 1
     assert "No user named" in missing.output
