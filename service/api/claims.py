@@ -112,7 +112,7 @@ def get_claim(claim_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
     """
     claim = domain.get_claim(db(), claim_id, similarity_keys=True)
     verdicts = verdicts_domain.claim_verdicts(db(), claim_id)
-    ratings = [v.rating for v in verdicts if v.status != "superseded"]
+    ratings = verdicts_domain.reviewer_ratings(verdicts)
     settings = services().settings
     similar = similar_claims(
         db(), claim, min_jaccard=settings.similar_min_jaccard, scale=settings.rating_scale

@@ -117,6 +117,21 @@ def claim_verdicts(session: Session, claim_id: int) -> list[Verdict]:
     return list(session.scalars(_CLAIM_VERDICTS, {"claim_id": claim_id}))
 
 
+def reviewer_ratings(verdicts: Sequence[Verdict]) -> list[str]:
+    """One claim's ratings as agreement counts them: each reviewer's last own verdict.
+
+    A correction is the desk's later revision of a published verdict, not another reviewer's
+    judgement, so corrections are left out and the verdict they superseded still counts as
+    its author's rating. The same rule selects the ratings of /stats/agreement
+    (`current_ratings`), so a claim and the statistics never disagree.
+    """
+    last: dict[str, str] = {}
+    for verdict in sorted(verdicts, key=lambda v: v.id):
+        if verdict.supersedes_id is None:
+            last[verdict.author] = verdict.rating
+    return list(last.values())
+
+
 def current_ratings(
     session: Session,
     *,
@@ -125,12 +140,12 @@ def current_ratings(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> list[ReviewerRating]:
-    """Each reviewer's current rating per claim (superseded verdicts excluded), over a filter."""
+    """Each reviewer's last own rating of each claim, over a filter: see `reviewer_ratings`."""
     statement = (
         select(Verdict.claim_id, Verdict.author, Verdict.rating)
         .join(Claim, Claim.id == Verdict.claim_id)
         .join(Article, Article.id == Claim.article_id)
-        .where(Verdict.status != "superseded")
+        .where(Verdict.supersedes_id.is_(None))
         .order_by(Verdict.id)
     )
     if article_id is not None:
@@ -141,9 +156,10 @@ def current_ratings(
         statement = statement.where(Verdict.created_at >= since)
     if until is not None:
         statement = statement.where(Verdict.created_at < until)
-    return [
-        ReviewerRating(row.claim_id, row.author, row.rating) for row in session.execute(statement)
-    ]
+    last: dict[tuple[int, str], str] = {}
+    for row in session.execute(statement):
+        last[row.claim_id, row.author] = row.rating
+    return [ReviewerRating(claim_id, author, rating) for (claim_id, author), rating in last.items()]
 
 
 def add_verdict(

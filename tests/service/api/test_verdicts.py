@@ -275,3 +275,47 @@ def test_agreement_matches_hand_computed_values(client, headers_for, article, se
         ).get_json()["alpha"]["nominal"]
         is None
     )
+
+
+def test_a_claim_and_the_statistics_count_the_same_ratings(client, headers_for, article):  # noqa: F811
+    """Each reviewer's last own rating: a second verdict by the same reviewer replaces the
+    first, and an editor's correction is not another reviewer's rating."""
+    ann, bob, editor = headers_for("reviewer"), headers_for("reviewer"), headers_for("editor")
+    claim_id = queue(client, ann)[0]["id"]
+
+    def rate(headers: dict[str, str], rating: str) -> int:
+        url = f"{CLAIMS}/{claim_id}/verdicts"
+        created = client.post(url, json=verdict(rating, evidence=[]), headers=headers)
+        assert created.status_code == 201
+        return created.get_json()["id"]
+
+    def agreement() -> tuple[str, dict[str, Any]]:
+        detail = client.get(f"{CLAIMS}/{claim_id}", headers=ann).get_json()
+        stats = client.get("/api/v1/stats/agreement", headers=ann).get_json()
+        return detail["agreement"], stats
+
+    rate(ann, "false")
+    rate(ann, "true")  # ann changed her mind: one rating of hers counts, the last
+    assert agreement()[0] == "single"
+    assert agreement()[1]["ratings"] == 1
+    bobs = rate(bob, "true")
+    shown, stats = agreement()
+    assert shown == "unanimous"
+    assert (stats["claims"], stats["ratings"]) == (1, 2)
+    assert [(p["claims"], p["agreed"]) for p in stats["pairs"]] == [(1, 1)]
+
+    assert publish_verdict(client, editor, bobs).status_code == 200
+    corrected = client.post(
+        f"{VERDICTS}/{bobs}/corrections",
+        json={"rating": "mixed", "reason": "A later release."},
+        headers=editor,
+    )
+    assert corrected.status_code == 201
+    shown, stats = agreement()
+    assert shown == "unanimous", "bob's own rating still counts; the desk's correction does not"
+    assert (stats["claims"], stats["ratings"]) == (1, 2)
+    authors = [
+        v["author"] for v in client.get(f"{CLAIMS}/{claim_id}", headers=ann).json["verdicts"]
+    ]
+    assert [set(p["reviewers"]) for p in stats["pairs"]] == [set(authors[:3])]
+    assert authors[3].startswith("editor-"), "the correction, by the editor, is not counted"
