@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -106,8 +107,36 @@ def test_queue_filters(client, headers_for, article):
         article["id"]
     }
     assert queue(client, headers, article=article["id"] + 1000) == []
-    assert all("quantity" in c["types"] for c in queue(client, headers, type="quantity"))
-    assert all(c["checkworthiness"] >= 0.9 for c in queue(client, headers, min_score=0.9))
+    everything = queue(client, headers, checkworthy="false") + queue(client, headers)
+    typed = queue(client, headers, type="quantity")
+    assert {c["id"] for c in typed} == {
+        c["id"] for c in queue(client, headers) if "quantity" in c["types"]
+    }
+    assert typed, "the article has quantity claims"
+    scores = sorted(c["checkworthiness"] for c in queue(client, headers))
+    middle = scores[len(scores) // 2]
+    above = queue(client, headers, min_score=middle)
+    assert {c["id"] for c in above} == {
+        c["id"] for c in queue(client, headers) if c["checkworthiness"] >= middle
+    }
+    assert 0 < len(above) < len(scores)
+    # status: a claim taken is in review, the others are still new.
+    taken = client.post(f"{URL}/{everything[0]['id']}/take", headers=headers).get_json()
+    assert [c["id"] for c in queue(client, headers, status="in_review", checkworthy="false")] + [
+        c["id"] for c in queue(client, headers, status="in_review")
+    ] == [taken["id"]]
+    assert taken["id"] not in [c["id"] for c in queue(client, headers, status="new")]
+    # created_after / created_before bound the claims' creation time.
+    created = datetime.fromisoformat(taken["created_at"])
+    before, after = (
+        (created - timedelta(hours=1)).isoformat(),
+        (created + timedelta(hours=1)).isoformat(),
+    )
+    ids = {c["id"] for c in queue(client, headers)}
+    assert {c["id"] for c in queue(client, headers, created_after=before)} == ids
+    assert {c["id"] for c in queue(client, headers, created_before=after)} == ids
+    assert queue(client, headers, created_after=after) == []
+    assert queue(client, headers, created_before=before) == []
     # q searches claim and article text: every claim of an article that matches.
     crime = queue(client, headers, q="crime")
     assert "The mayor said crime rose 12% last year." in [c["text"] for c in crime]
