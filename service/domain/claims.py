@@ -206,9 +206,9 @@ def take_claim(session: Session, claim_id: int, actor: Actor) -> Claim:
 
 def ensure_current(session: Session, claim: Claim) -> None:
     """Refuse work on a claim a revision left behind: once the article's newer revision is
-    processed, only its claims are in the queue, and only they and orphaned ones are in the
-    article's claims (`?orphaned=true`) and its annotations, so work on an older claim would
-    vanish from all of them. Orphaned claims keep their reviewer work, which may go on."""
+    processed, only its claims are in the queue, the article's claims and its annotations,
+    so work on an older claim would vanish from all of them. Orphaned claims are listed
+    apart (the article's claims, `?orphaned=true`) and their reviewer work may go on."""
     if claim.orphaned:
         return
     article = session.execute(
