@@ -122,6 +122,14 @@ def store_claims(
             search=SEARCH_VECTOR,
         )
     )
+    record(
+        session, "system", "article.processed", "article", article_id,
+        before={"revision": revision, "status": status},
+        after={
+            "revision": revision, "status": "processed",
+            "engine_claims": len(claims), "reviewer_spans_kept": len(held),
+        },
+    )  # fmt: skip
     emit(session, "article.processed", article_event(session, article_id))
     return True
 
@@ -232,4 +240,8 @@ def fail_extraction(
         .returning(Article.id)
     ).first()
     if failed is not None:
+        record(
+            session, "system", "article.failed", "article", article_id,
+            after={"revision": revision, "status": "failed", "failure_reason": reason[:2000]},
+        )  # fmt: skip
         emit(session, "article.failed", article_event(session, article_id))

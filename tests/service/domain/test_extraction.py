@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 from service.db import session_scope
 from service.domain.articles import Submitter, submit_article
 from service.domain.extraction import fail_extraction, start_extraction, store_claims
-from service.models import Article, Claim, OutboxMessage
+from service.models import Article, AuditEvent, Claim, OutboxMessage
 from workers.extraction.engine import extract
 
 BODY = "The dam holds 3 billion litres. Officials said it was safe. Critics disagree."
@@ -25,6 +25,16 @@ def claim_count(sessions, article_id: int) -> int:
         return session.scalar(
             select(func.count()).select_from(Claim).where(Claim.article_id == article_id)
         )
+
+
+def article_events(sessions, article_id: int) -> list[tuple[str, str, dict | None]]:
+    with session_scope(sessions) as session:
+        rows = session.execute(
+            select(AuditEvent.actor, AuditEvent.action, AuditEvent.after)
+            .where(AuditEvent.entity_type == "article", AuditEvent.entity_id == article_id)
+            .order_by(AuditEvent.id)
+        )
+        return [tuple(row) for row in rows]
 
 
 def test_processing_twice_leaves_one_set_of_claims(sessions):
@@ -56,6 +66,11 @@ def test_two_deliveries_racing_store_only_once(sessions):
             results.append(store_claims(session, article_id, 1, claims, outbox_id=outbox_id))
     assert results == [True, False]
     assert claim_count(sessions, article_id) == 3
+    # The worker's outcome is audited, once.
+    processed = {
+        "revision": 1, "status": "processed", "engine_claims": 3, "reviewer_spans_kept": 0
+    }  # fmt: skip
+    assert article_events(sessions, article_id)[1:] == [("system", "article.processed", processed)]
 
 
 def test_stale_revision_is_skipped(sessions):
@@ -78,6 +93,8 @@ def test_failure_records_the_reason_and_completes_the_work(sessions):
         assert session.get_one(OutboxMessage, outbox_id).completed_at is not None
         # A late re-delivery does not resurrect it.
         assert start_extraction(session, article_id, 1) is None
+    failed = {"revision": 1, "status": "failed", "failure_reason": "engine error: boom"}
+    assert article_events(sessions, article_id)[1:] == [("system", "article.failed", failed)]
 
 
 def test_a_claim_a_reviewer_added_before_extraction_is_kept_not_a_crash(sessions):
