@@ -814,6 +814,19 @@ def claim_take(claim_id: int, url: str, token: str) -> None:
     click.echo(f"claim {taken['id']} is yours ({taken['status']}, version {taken['version']})")
 
 
+@claim.command("status")
+@click.argument("claim_id", type=int)
+@click.argument("status", type=click.Choice(["new", "in_review", "reviewed", "not_checkworthy"]))
+@url_option
+@token_option
+def claim_status(claim_id: int, status: str, url: str, token: str) -> None:
+    """Move the claim along its lifecycle, e.g. to `reviewed` once it has your verdict (a
+    claim is published from there)."""
+    with _api(url, token) as client:
+        moved = client.update_claim(claim_id, {"status": status})
+    click.echo(f"claim {moved['id']} is {moved['status']} (version {moved['version']})")
+
+
 @main.group()
 def verdict() -> None:
     """Add and publish verdicts."""

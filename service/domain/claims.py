@@ -22,6 +22,7 @@ from service.domain import (
     InvalidState,
     PermissionDenied,
     PreconditionFailed,
+    Unprocessable,
     load,
 )
 from service.domain.audit import record
@@ -331,13 +332,18 @@ def span_taken(session: Session, article_id: int, revision: int, start: int, end
 
 
 def check_span(body: str, start: int, end: int) -> tuple[int, int, str]:
-    """A span must lie in the body and hold text; returns (start, end, text)."""
+    """A span must lie in the body and hold text; returns (start, end, text). A span that
+    does not is unprocessable input (422); one that is already a claim is a conflict (409)."""
     if not 0 <= start < end <= len(body):
-        raise InvalidState(f"The span {start}..{end} is outside the body (0..{len(body)}).")
+        raise _bad_span(f"The span {start}..{end} is outside the body (0..{len(body)}).")
     text = body[start:end]
     if not text.strip():
-        raise InvalidState("The span holds only whitespace.")
+        raise _bad_span(f"The span {start}..{end} holds only whitespace.")
     return start, end, text
+
+
+def _bad_span(message: str) -> Unprocessable:
+    return Unprocessable(message, errors={"start": [message], "end": [message]})
 
 
 def list_queue(

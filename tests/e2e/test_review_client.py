@@ -134,7 +134,12 @@ def test_review_flow_through_client_and_cli(api_url, start_worker, make_token, t
     # Rated, the claim can be marked reviewed (a claim is published from there). PATCH
     # reads the ETag and sends If-Match; a stale ETag is a 412 carried by ApiError.
     stale = reviewer.get_claim(claim["id"])["etag"]
-    assert reviewer.update_claim(claim["id"], {"status": "reviewed"})["status"] == "reviewed"
+    reviewed = factcheck(
+        "claim", "status", str(claim["id"]), "reviewed", token=reviewer_token, url=api_url
+    )
+    assert reviewed.returncode == 0, reviewed.stderr
+    assert f"claim {claim['id']} is reviewed" in reviewed.stdout
+    assert reviewer.get_claim(claim["id"])["status"] == "reviewed"
     with pytest.raises(ApiError) as refused:
         reviewer.update_claim(claim["id"], {"status": "in_review"}, etag=stale)
     assert refused.value.status == 412

@@ -171,6 +171,28 @@ def test_every_registered_view_declares_a_permission(app):
         assert getattr(view, "required_permission", None) in PERMISSIONS, rule.rule
 
 
+def test_a_view_declaring_no_permission_cannot_be_registered():
+    from service.api import Blueprint
+    from service.auth import public, require
+
+    blueprint = Blueprint("probe", __name__)
+    with pytest.raises(TypeError, match="declare @require"):
+
+        @blueprint.route("/open")
+        def open_view() -> str:
+            return "anyone"
+
+    @blueprint.route("/guarded")
+    @require("claims:read")
+    def guarded_view() -> str:
+        return "readers"
+
+    @blueprint.route("/health")
+    @public
+    def health_view() -> str:
+        return "ok"
+
+
 def test_endpoint_table_covers_every_authenticated_route(app):
     routes = {
         (

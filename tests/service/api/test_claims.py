@@ -278,7 +278,8 @@ def test_reviewer_adds_a_missed_claim_checked_against_the_body(client, headers_f
         bad = client.post(
             URL, json={"article_id": article["id"], "start": start, "end": end}, headers=reviewer
         )
-        assert bad.status_code in (409, 422), (start, end)
+        assert bad.status_code == 422, (start, end)
+        assert {"start", "end"} & set(bad.get_json()["errors"]), (start, end)
     missing = client.post(URL, json={"article_id": 10**9, "start": 0, "end": 3}, headers=reviewer)
     assert missing.status_code == 404
 
