@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from schemas.common import PageQuerySchema, PageSchema, Timestamp, http_url, nonblank_text, text
+from schemas.common import (
+    PageQuerySchema,
+    PageSchema,
+    Pattern,
+    Timestamp,
+    http_url,
+    nonblank_text,
+    text,
+)
 
 ARTICLE_STATUSES = ("queued", "processing", "processed", "failed")
 MAX_TITLE = 1_000
@@ -34,7 +42,7 @@ class ArticleInSchema(ma.Schema):
     language = ma.fields.String(
         validate=[
             ma.validate.Length(max=35),
-            ma.validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"),
+            Pattern(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"),
         ],
         allow_none=True,
         metadata={"description": "BCP 47 tag, e.g. en or en-GB"},

@@ -19,14 +19,23 @@ _LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 HTTP_URL_PATTERN = rf"^https?://{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?(?:[/?#][!-~]*)?$"
 MAX_URL = 2_048
 HTTP_URL_ERROR = "Must be an http or https URL."
-# Python's `$` also matches before a final newline, which the documented (ECMA) one does not:
-# the URL must end where the pattern does.
-_WHOLE_HTTP_URL = re.compile(HTTP_URL_PATTERN.removesuffix("$") + r"\Z")
 
 
-def _whole_http_url(value: str) -> None:
-    if not _WHOLE_HTTP_URL.match(value):
-        raise ma.ValidationError(HTTP_URL_ERROR)
+class Pattern(ma.validate.Regexp):
+    """A Regexp the whole value must match, documented as its pattern.
+
+    Python's `$` also matches before a final newline, which the documented (ECMA-262) `$`
+    does not: here the value must end where the pattern does, as the OpenAPI contract says.
+    """
+
+    def __init__(self, regex: str, *, error: str | None = None) -> None:
+        super().__init__(regex, error=error)
+        self._whole = re.compile(regex.removesuffix("$") + r"\Z")
+
+    def __call__(self, value: Any) -> Any:
+        if self._whole.match(value) is None:
+            raise ma.ValidationError(self._format_error(value))
+        return value
 
 
 def http_url(**kwargs: Any) -> ma.fields.String:
@@ -34,8 +43,7 @@ def http_url(**kwargs: Any) -> ma.fields.String:
     return ma.fields.String(
         validate=[
             ma.validate.Length(max=MAX_URL),
-            ma.validate.Regexp(HTTP_URL_PATTERN, error=HTTP_URL_ERROR),
-            _whole_http_url,
+            Pattern(HTTP_URL_PATTERN, error=HTTP_URL_ERROR),
         ],
         **kwargs,
     )
@@ -51,7 +59,7 @@ def text(min_length: int | None = None, max_length: int | None = None, **kwargs:
     return ma.fields.String(
         validate=[
             ma.validate.Length(min=min_length, max=max_length),
-            ma.validate.Regexp(NO_NUL_PATTERN, error="Must not contain NUL characters."),
+            Pattern(NO_NUL_PATTERN, error="Must not contain NUL characters."),
         ],
         **kwargs,
     )
@@ -62,7 +70,7 @@ def nonblank_text(max_length: int | None = None, **kwargs: Any) -> Any:
     return ma.fields.String(
         validate=[
             ma.validate.Length(min=1, max=max_length),
-            ma.validate.Regexp(
+            Pattern(
                 NOT_BLANK_PATTERN, error="Must contain text, not only whitespace (and no NUL)."
             ),
         ],

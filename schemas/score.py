@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 
 from schemas.claims import ExtractedClaimSchema
-from schemas.common import nonblank_text
+from schemas.common import Pattern, nonblank_text
 
 MAX_TEXT = 1_000_000
 MAX_SENTENCES = 1_000
@@ -27,7 +27,7 @@ class ScoreInSchema(ma.Schema):
         metadata={"description": "Sentences scored one by one, without document context"},
     )
     language = ma.fields.String(
-        validate=ma.validate.Regexp(r"^[a-z]{2,3}$"),
+        validate=Pattern(r"^[a-z]{2,3}$"),
         metadata={"description": "ISO 639 code; detected when absent"},
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from schemas.common import PageQuerySchema, PageSchema
+from schemas.common import PageQuerySchema, PageSchema, Pattern
 
 ROLES = ("admin", "editor", "reviewer", "newsroom", "viewer")
 
@@ -17,7 +17,7 @@ class UserInSchema(ma.Schema):
         required=True,
         validate=[
             ma.validate.Length(min=1, max=100),
-            ma.validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$", error="Letters, digits, . _ @ -"),
+            Pattern(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$", error="Letters, digits, . _ @ -"),
         ],
     )
     role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))

@@ -136,8 +136,8 @@ def update(changes: dict[str, Any], claim_id: int) -> tuple[Claim, int, dict[str
     """Change status, assignee or span. If-Match is required: 428 without it, 412 if stale.
 
     Invalid status moves are 409 with the `allowed` ones, as is `reviewed` for a claim with
-    no verdict. Reviewers may take or release a claim, and change the status of a claim that
-    is free or theirs (403 for one someone else holds); editors may assign anyone. A
+    no verdict. Reviewers may take or release a claim, and change the status or span of a
+    claim that is free or theirs (403 for one someone else holds); editors may assign anyone. A
     corrected span is annotated afresh (context, score, types, speaker, quantities, dates,
     entities), as if added there; a span that is already another claim is 409 naming it in
     `claim_id`.

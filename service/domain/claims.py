@@ -170,6 +170,7 @@ def update_claim(
         _assign(session, claim, changes["assignee_id"], actor)
     span = (changes.get("start", claim.start), changes.get("end", claim.end))
     if span != (claim.start, claim.end):
+        _check_holder(claim, actor, before["assignee_id"], "correct its span")
         if actor.role not in ASSIGNS_OTHERS and _has_published_verdict(session, claim.id):
             raise PermissionDenied(
                 f"Claim {claim_id} has a published verdict, whose review names this span as "
@@ -179,9 +180,9 @@ def update_claim(
         _correct_span(session, claim, *span, extractor)
     if "status" in changes and changes["status"] != claim.status:
         target = changes["status"]
-        _check_holder(claim, actor, before["assignee_id"])
+        _check_holder(claim, actor, before["assignee_id"], "change its status")
         allowed = TRANSITIONS[claim.status]
-        if target == "reviewed" in allowed and not _has_verdict(session, claim.id):
+        if target == "reviewed" and target in allowed and not _has_verdict(session, claim.id):
             raise InvalidState(
                 f"Claim {claim_id} has no verdict: add one before marking it reviewed.",
                 allowed=sorted(allowed - {"reviewed"}),
@@ -224,12 +225,12 @@ def ensure_current(session: Session, claim: Claim) -> None:
         )
 
 
-def _check_holder(claim: Claim, actor: Actor, holder: int | None) -> None:
-    """Only whoever holds a claim (or an editor) moves it along; anyone may triage a free one."""
+def _check_holder(claim: Claim, actor: Actor, holder: int | None, what: str) -> None:
+    """Only whoever holds a claim (or an editor) moves it along or corrects its span; any
+    reviewer may triage a free one."""
     if actor.role not in ASSIGNS_OTHERS and holder not in (None, actor.user_id):
         raise PermissionDenied(
-            f"Claim {claim.id} is held by another reviewer: only they or an editor may change "
-            "its status."
+            f"Claim {claim.id} is held by another reviewer: only they or an editor may {what}."
         )
 
 

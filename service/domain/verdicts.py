@@ -123,7 +123,8 @@ def reviewer_ratings(verdicts: Sequence[Verdict]) -> list[str]:
     A correction is the desk's later revision of a published verdict, not another reviewer's
     judgement, so corrections are left out and the verdict they superseded still counts as
     its author's rating. The same rule selects the ratings of /stats/agreement
-    (`current_ratings`), so a claim and the statistics never disagree.
+    (`current_ratings`), so a claim and the statistics count the same ratings; a `since` /
+    `until` window there takes each reviewer's last rating within it, as of its end.
     """
     last: dict[str, str] = {}
     for verdict in sorted(verdicts, key=lambda v: v.id):

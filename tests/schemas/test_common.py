@@ -3,6 +3,7 @@ dumps, for objects and for mappings, and whatever it cannot shortcut takes that 
 
 from __future__ import annotations
 
+import importlib
 from collections import UserDict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -148,3 +149,25 @@ def test_a_schema_with_its_own_attribute_lookup_keeps_it():
             return value.upper() if isinstance(value, str) else value
 
     assert UpperLookupSchema().dump(Item())["name"] == "HARBOUR"
+
+
+@pytest.mark.parametrize(
+    ("schema", "field", "good", "extra"),
+    [
+        ("schemas.users:UserInSchema", "name", "alice", {"role": "viewer"}),
+        ("schemas.articles:ArticleInSchema", "language", "en-GB", {"body": "Text."}),
+        ("schemas.score:ScoreInSchema", "language", "en", {"text": "Text."}),
+    ],
+)
+def test_patterns_match_the_whole_value_not_up_to_a_final_newline(schema, field, good, extra):
+    """Python's `$` matches before a final newline; the documented pattern's does not."""
+    module, name = schema.split(":")
+    loaded = getattr(importlib.import_module(module), name)()
+    assert loaded.load({field: good, **extra})[field] == good
+    with pytest.raises(ma.ValidationError) as refused:
+        loaded.load({field: good + "\n", **extra})
+    assert field in refused.value.messages
+    # Documented as written: the OpenAPI pattern keeps its `$`.
+    patterns = [v.regex.pattern for v in loaded.fields[field].validators if hasattr(v, "regex")]
+    assert patterns
+    assert all(p.endswith("$") for p in patterns)

@@ -59,6 +59,12 @@ def test_whole_review_workflow(client, headers_for, article):  # noqa: F811
         f"{CLAIMS}/{claim['id']}", json=reviewed, headers={**second, "If-Match": etag}
     )
     assert by_other.status_code == 403
+    moved = {"start": claim["start"] + 1, "end": claim["end"]}
+    span_by_other = client.patch(
+        f"{CLAIMS}/{claim['id']}", json=moved, headers={**second, "If-Match": etag}
+    )
+    assert span_by_other.status_code == 403
+    assert "correct its span" in span_by_other.get_json()["detail"]
     by_holder = client.patch(
         f"{CLAIMS}/{claim['id']}", json=reviewed, headers={**first, "If-Match": etag}
     )
