@@ -125,8 +125,9 @@ NAME_ENDINGS = ("son", "er", "ova", "ski", "ez", "ani", "ard", "ley", "ing", "oc
 TOWNS = 4_000
 SURNAMES = 3_000
 ZIPF_EXPONENT = 1.05
-# Most claims are waiting for review.
-STATUSES = ("new",) * 94 + ("in_review",) * 3 + ("reviewed",) * 2 + ("not_checkworthy",)
+# Most claims are waiting for review. None is `reviewed`: that needs a verdict, and the seed
+# writes none.
+STATUSES = ("new",) * 94 + ("in_review",) * 5 + ("not_checkworthy",)
 
 
 def _synthetic_names(rng: random.Random, count: int, endings: Sequence[str]) -> list[str]:
