@@ -406,9 +406,10 @@ def _search_update_sql() -> str:
     )
 
 
-SIMILARITY_TRIGGER = "claims_sync_similarity_keys"
+# The trigger that writes a new claim's lookup rows (migration 0012), off for the bulk load.
+SIMILARITY_TRIGGER = "claims_insert_similarity_keys"
 LOOKUP_PK = "pk_claim_similarity_keys"
-# What that trigger writes for each claim (migration 0010), for all claims at once.
+# What that trigger writes for each claim (migrations 0010, 0012), for all claims at once.
 LOOKUP_ROWS_SQL = (
     "INSERT INTO claim_similarity_keys (key, claim_id) SELECT lookup.key, claims.id FROM claims,"
     " LATERAL (SELECT DISTINCT key FROM unnest(similarity_lookup_keys(claims.similarity_keys))"
@@ -450,7 +451,7 @@ def seed(database_url: str, articles: int, claims: int) -> SeedResult:
                     "SELECT setval(pg_get_serial_sequence('articles', 'id'), max(id)) FROM articles"
                 )
             with step("copy claims"):
-                # The lookup rows the claims' trigger would add one by one come in bulk below.
+                # The lookup rows the insert trigger would add come in bulk below.
                 cursor.execute(f"ALTER TABLE claims DISABLE TRIGGER {SIMILARITY_TRIGGER}")
                 cursor.execute(f"ALTER TABLE claim_similarity_keys DROP CONSTRAINT {LOOKUP_PK}")
                 source = CopyRows("claims", claims, _claim_batches(corpus, timing))

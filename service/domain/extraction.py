@@ -103,7 +103,10 @@ def store_claims(
     if claims:
         keys = similarity_keys_of((c["text"], c.get("kind", "sentence")) for c in claims)
         session.execute(
-            insert(Claim),
+            # NULLs rendered as such, so every row has the same columns and the claims go in
+            # one INSERT: left out (the default), a None splits the rows into a statement per
+            # run of rows with the same columns, some twenty per article.
+            insert(Claim).execution_options(render_nulls=True),
             [
                 {"article_id": article_id, "revision": revision, "origin": "engine"}
                 | {field: claim[field] for field in CLAIM_FIELDS if field in claim}

@@ -122,3 +122,32 @@ def test_a_claim_a_reviewer_added_before_extraction_is_kept_not_a_crash(sessions
         assert stored[0].id == added
         assert stored[0].origin == "reviewer"
         assert session.get_one(Article, article_id).status == "processed"
+
+
+def test_an_articles_claims_go_in_one_insert_whatever_their_nulls(sessions, engine):
+    """Claims with and without a speaker (None) share one INSERT, not a statement per run."""
+    from sqlalchemy import event
+
+    body = (
+        'The mayor said: "Crime fell 12% last year." Prices rose 3% in May. '
+        "Officials said the dam holds 3 billion litres. Rents rose 9% in June."
+    )
+    with session_scope(sessions) as session:
+        result = submit_article(session, {"body": body}, Submitter(None, "test"))
+    article_id = result.article["id"]
+    claims = extract(body)
+    assert len({claim["speaker"] is None for claim in claims}) == 2, "both kinds present"
+    inserts: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if statement.startswith("INSERT INTO claims "):
+            inserts.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with session_scope(sessions) as session:
+            assert store_claims(session, article_id, 1, claims)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(inserts) == 1
+    assert claim_count(sessions, article_id) == len(claims)
