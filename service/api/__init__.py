@@ -11,6 +11,7 @@ from flask import current_app, request
 from flask_smorest import abort
 from sqlalchemy.orm import Session
 
+from schemas.common import encode_cursor
 from service.app import Services
 from service.auth import current_principal
 from service.domain import PreconditionFailed
@@ -40,6 +41,18 @@ def read_db() -> Session:
     write depends on, or an ETag is computed from, is read with `db()`.
     """
     return services().read_session()
+
+
+def cursor_id(query: dict[str, Any]) -> int | None:
+    """The id a page keyed on id continues from: the query's cursor, if any."""
+    cursor = query.get("cursor")
+    return cursor[0] if cursor else None
+
+
+def id_page(items: list[Any], limit: int) -> dict[str, Any]:
+    """A page of items keyed on id; a full page has a cursor to the next one."""
+    next_cursor = encode_cursor(items[-1].id) if len(items) == limit else None
+    return {"items": items, "next_cursor": next_cursor}
 
 
 _STATUS_NAMES = {

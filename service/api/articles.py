@@ -21,7 +21,15 @@ from schemas.articles import (
 )
 from schemas.claims import ArticleClaimsQuerySchema, ClaimPageSchema
 from schemas.common import encode_cursor
-from service.api import Blueprint, db, documented_errors, read_db, services
+from service.api import (
+    Blueprint,
+    cursor_id,
+    db,
+    documented_errors,
+    id_page,
+    read_db,
+    services,
+)
 from service.auth import current_principal, require
 from service.domain import articles as domain
 from service.models import Article
@@ -98,18 +106,15 @@ def submit_batch(data: dict[str, Any]) -> dict[str, Any]:
 @documented_errors(blp)
 def list_articles(query: dict[str, Any]) -> dict[str, Any]:
     """List articles, newest first, filtered by status, source or full-text query `q`."""
-    limit = query["limit"]
-    cursor = query.get("cursor")
     items = domain.list_articles(
         read_db(),
-        limit=limit,
-        after_id=cursor[0] if cursor else None,
+        limit=query["limit"],
+        after_id=cursor_id(query),
         status=query.get("status"),
         source=query.get("source"),
         query=query.get("q"),
     )
-    next_cursor = encode_cursor(items[-1].id) if len(items) == limit else None
-    return {"items": items, "next_cursor": next_cursor}
+    return id_page(items, query["limit"])
 
 
 @blp.route("/<int:article_id>", methods=["GET"])

@@ -22,10 +22,12 @@ from service.api import (
     IF_MATCH,
     Blueprint,
     current_actor,
+    cursor_id,
     db,
     documented_errors,
     etag,
     expected_version,
+    id_page,
     read_db,
     services,
 )
@@ -178,8 +180,5 @@ def add_verdict(data: dict[str, Any], claim_id: int) -> Any:
 @documented_errors(blp, 404)
 def history(query: dict[str, Any], claim_id: int) -> dict[str, Any]:
     """Every recorded change to the claim, oldest first: who, what, when, before, after."""
-    limit = query["limit"]
-    cursor = query.get("cursor")
-    items = domain.history(db(), claim_id, limit=limit, after_id=cursor[0] if cursor else None)
-    next_cursor = encode_cursor(items[-1].id) if len(items) == limit else None
-    return {"items": items, "next_cursor": next_cursor}
+    items = domain.history(db(), claim_id, limit=query["limit"], after_id=cursor_id(query))
+    return id_page(items, query["limit"])

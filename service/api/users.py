@@ -8,7 +8,7 @@ from typing import Any
 import marshmallow as ma
 
 from schemas import examples
-from schemas.common import PageQuerySchema, encode_cursor
+from schemas.common import PageQuerySchema
 from schemas.users import (
     IssuedTokenSchema,
     TokenPageSchema,
@@ -18,7 +18,7 @@ from schemas.users import (
     UserPageSchema,
     UserSchema,
 )
-from service.api import Blueprint, db, documented_errors
+from service.api import Blueprint, cursor_id, db, documented_errors, id_page
 from service.auth import current_principal, require
 from service.domain import users as domain
 from service.models import ApiToken, User
@@ -49,10 +49,8 @@ def create_user(data: dict[str, Any]) -> dict[str, Any]:
 @documented_errors(blp)
 def list_users(query: dict[str, Any]) -> dict[str, Any]:
     """Users in creation order (tokens are never listed: only their digests are stored)."""
-    cursor = query.get("cursor")
-    items = domain.list_users(db(), limit=query["limit"], after_id=cursor[0] if cursor else None)
-    next_cursor = encode_cursor(items[-1].id) if len(items) == query["limit"] else None
-    return {"items": items, "next_cursor": next_cursor}
+    items = domain.list_users(db(), limit=query["limit"], after_id=cursor_id(query))
+    return id_page(items, query["limit"])
 
 
 @blp.route("/<int:user_id>/tokens", methods=["POST"])
@@ -71,12 +69,8 @@ def rotate_token(user_id: int) -> dict[str, Any]:
 @documented_errors(blp, 404)
 def list_tokens(query: dict[str, Any], user_id: int) -> dict[str, Any]:
     """A user's tokens, oldest first: id, prefix, created and revoked dates (never a secret)."""
-    cursor = query.get("cursor")
-    items = domain.list_tokens(
-        db(), user_id, limit=query["limit"], after_id=cursor[0] if cursor else None
-    )
-    next_cursor = encode_cursor(items[-1].id) if len(items) == query["limit"] else None
-    return {"items": items, "next_cursor": next_cursor}
+    items = domain.list_tokens(db(), user_id, limit=query["limit"], after_id=cursor_id(query))
+    return id_page(items, query["limit"])
 
 
 @blp.route("/<int:user_id>/tokens/<int:token_id>", methods=["DELETE"])

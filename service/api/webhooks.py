@@ -7,7 +7,6 @@ from typing import Any
 import marshmallow as ma
 
 from schemas import examples
-from schemas.common import encode_cursor
 from schemas.webhooks import (
     CreatedWebhookSchema,
     DeliveryListQuerySchema,
@@ -17,7 +16,7 @@ from schemas.webhooks import (
     WebhookPageSchema,
     WebhookSchema,
 )
-from service.api import Blueprint, db, documented_errors, services
+from service.api import Blueprint, cursor_id, db, documented_errors, id_page, services
 from service.auth import current_principal, require
 from service.domain import webhooks as domain
 from service.models import WebhookSubscription
@@ -60,12 +59,8 @@ def create_webhook(data: dict[str, Any]) -> dict[str, Any]:
 @documented_errors(blp)
 def list_webhooks(query: dict[str, Any]) -> dict[str, Any]:
     """Subscriptions in creation order (secrets are never listed)."""
-    cursor = query.get("cursor")
-    items = domain.list_subscriptions(
-        db(), limit=query["limit"], after_id=cursor[0] if cursor else None
-    )
-    next_cursor = encode_cursor(items[-1].id) if len(items) == query["limit"] else None
-    return {"items": items, "next_cursor": next_cursor}
+    items = domain.list_subscriptions(db(), limit=query["limit"], after_id=cursor_id(query))
+    return id_page(items, query["limit"])
 
 
 @blp.route("/<int:webhook_id>", methods=["GET"])
@@ -93,13 +88,11 @@ def delete_webhook(webhook_id: int) -> None:
 @documented_errors(blp, 404)
 def list_deliveries(query: dict[str, Any], webhook_id: int) -> dict[str, Any]:
     """The delivery log, newest first: event, status, attempts, last response, error."""
-    cursor = query.get("cursor")
     items = domain.list_deliveries(
         db(),
         webhook_id,
         limit=query["limit"],
-        before_id=cursor[0] if cursor else None,
+        before_id=cursor_id(query),
         status=query.get("status"),
     )
-    next_cursor = encode_cursor(items[-1].id) if len(items) == query["limit"] else None
-    return {"items": items, "next_cursor": next_cursor}
+    return id_page(items, query["limit"])
