@@ -12,7 +12,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -171,12 +171,17 @@ def users_list(home: Path) -> None:
     from service.domain.users import list_users
 
     with _user_session(home) as session:
-        after = None
-        while page := list_users(session, limit=USERS_PAGE, after_id=after):
-            for user in page:
-                state = "disabled" if user.disabled_at else "active"
-                click.echo(f"{user.id}\t{user.name}\t{user.role}\t{state}")
-            after = page[-1].id
+        for user in _every(lambda after: list_users(session, limit=USERS_PAGE, after_id=after)):
+            state = "disabled" if user.disabled_at else "active"
+            click.echo(f"{user.id}\t{user.name}\t{user.role}\t{state}")
+
+
+def _every(page: Callable[[int | None], list[Any]]) -> Iterator[Any]:
+    """Every row of an id-keyed listing, `page(after_id)` after page."""
+    after = None
+    while rows := page(after):
+        yield from rows
+        after = rows[-1].id
 
 
 @users.command("tokens")
@@ -189,12 +194,12 @@ def users_tokens(name: str, home: Path) -> None:
 
     try:
         with _user_session(home) as session:
-            user_id, after = find_user(session, name).id, None
-            while page := list_tokens(session, user_id, limit=USERS_PAGE, after_id=after):
-                for token in page:
-                    state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
-                    click.echo(f"{token.id}\t{token.prefix}\t{token.created_at:%Y-%m-%d}\t{state}")
-                after = page[-1].id
+            user_id = find_user(session, name).id
+            for token in _every(
+                lambda after: list_tokens(session, user_id, limit=USERS_PAGE, after_id=after)
+            ):
+                state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
+                click.echo(f"{token.id}\t{token.prefix}\t{token.created_at:%Y-%m-%d}\t{state}")
     except DomainError as error:
         fail(error.detail)
 

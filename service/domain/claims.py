@@ -171,7 +171,7 @@ def update_claim(
     span = (changes.get("start", claim.start), changes.get("end", claim.end))
     if span != (claim.start, claim.end):
         _check_holder(claim, actor, before["assignee_id"], "correct its span")
-        if actor.role not in ASSIGNS_OTHERS and _has_published_verdict(session, claim.id):
+        if actor.role not in ASSIGNS_OTHERS and _has_verdict(session, claim.id, published=True):
             raise PermissionDenied(
                 f"Claim {claim_id} has a published verdict, whose review names this span as "
                 "what was checked: only an editor may correct it."
@@ -226,24 +226,19 @@ def ensure_current(session: Session, claim: Claim) -> None:
 
 
 def _check_holder(claim: Claim, actor: Actor, holder: int | None, what: str) -> None:
-    """Only whoever holds a claim (or an editor) moves it along or corrects its span; any
-    reviewer may triage a free one."""
+    """Only whoever holds a claim (or an editor) moves it along, corrects its span or hands
+    it on; any reviewer may act on a free one."""
     if actor.role not in ASSIGNS_OTHERS and holder not in (None, actor.user_id):
         raise PermissionDenied(
             f"Claim {claim.id} is held by another reviewer: only they or an editor may {what}."
         )
 
 
-def _has_verdict(session: Session, claim_id: int) -> bool:
-    current = select(Verdict.id).where(Verdict.claim_id == claim_id, Verdict.status != "superseded")
-    return bool(session.scalar(select(current.exists())))
-
-
-def _has_published_verdict(session: Session, claim_id: int) -> bool:
-    published = select(Verdict.id).where(
-        Verdict.claim_id == claim_id, Verdict.status == "published"
-    )
-    return bool(session.scalar(select(published.exists())))
+def _has_verdict(session: Session, claim_id: int, *, published: bool = False) -> bool:
+    """Whether the claim has a current (not superseded) verdict, or a published one."""
+    status = Verdict.status == "published" if published else Verdict.status != "superseded"
+    found = select(Verdict.id).where(Verdict.claim_id == claim_id, status)
+    return bool(session.scalar(select(found.exists())))
 
 
 def _save(
@@ -271,8 +266,7 @@ def _transition(claim: Claim, target: str) -> None:
 def _assign(session: Session, claim: Claim, assignee_id: int | None, actor: Actor) -> None:
     if actor.role not in ASSIGNS_OTHERS and assignee_id not in (None, actor.user_id):
         raise PermissionDenied("Reviewers may only take a claim themselves or release it.")
-    if actor.role not in ASSIGNS_OTHERS and claim.assignee_id not in (None, actor.user_id):
-        raise PermissionDenied("Only an editor can reassign a claim someone else holds.")
+    _check_holder(claim, actor, claim.assignee_id, "reassign it")
     if assignee_id is not None:
         role = session.scalar(
             select(User.role).where(User.id == assignee_id, User.disabled_at.is_(None))

@@ -22,6 +22,7 @@ SEARCH_VECTOR = func.to_tsvector(
     func.coalesce(Article.title, "") + " " + func.left(Article.body, 200_000),
 )
 
+MAX_FAILURE_REASON = 2_000
 CLAIM_FIELDS = (
     "start",
     "end",
@@ -232,6 +233,7 @@ def fail_extraction(
 ) -> None:
     """Mark the revision failed with a reason a newsroom engineer can act on."""
     complete(session, outbox_id)
+    reason = reason[:MAX_FAILURE_REASON]
     failed = session.execute(
         update(Article)
         .where(
@@ -239,12 +241,12 @@ def fail_extraction(
             Article.revision == revision,
             Article.status.in_(("queued", "processing")),
         )
-        .values(status="failed", failure_reason=reason[:2000], updated_at=func.now())
+        .values(status="failed", failure_reason=reason, updated_at=func.now())
         .returning(Article.id)
     ).first()
     if failed is not None:
         record(
             session, "system", "article.failed", "article", article_id,
-            after={"revision": revision, "status": "failed", "failure_reason": reason[:2000]},
+            after={"revision": revision, "status": "failed", "failure_reason": reason},
         )  # fmt: skip
         emit(session, "article.failed", article_event(session, article_id))

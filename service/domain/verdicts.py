@@ -20,6 +20,7 @@ from service.domain import (
     PermissionDenied,
     PreconditionFailed,
     Unprocessable,
+    agreement,
     load,
 )
 from service.domain.agreement import ReviewerRating
@@ -117,8 +118,18 @@ def claim_verdicts(session: Session, claim_id: int) -> list[Verdict]:
     return list(session.scalars(_CLAIM_VERDICTS, {"claim_id": claim_id}))
 
 
+def _last_own(ratings: Sequence[ReviewerRating]) -> list[ReviewerRating]:
+    """Each reviewer's last rating of each claim, of `ratings` in verdict id order."""
+    return [
+        ReviewerRating(claim_id, author, rating)
+        for claim_id, by_author in agreement.current_ratings(ratings).items()
+        for author, rating in by_author.items()
+    ]
+
+
 def reviewer_ratings(verdicts: Sequence[Verdict]) -> list[str]:
-    """One claim's ratings as agreement counts them: each reviewer's last own verdict.
+    """One claim's ratings as agreement counts them: each reviewer's last own verdict, of
+    `verdicts` in id order (as `claim_verdicts` reads them).
 
     A correction is the desk's later revision of a published verdict, not another reviewer's
     judgement, so corrections are left out and the verdict they superseded still counts as
@@ -126,11 +137,10 @@ def reviewer_ratings(verdicts: Sequence[Verdict]) -> list[str]:
     (`current_ratings`), so a claim and the statistics count the same ratings; a `since` /
     `until` window there takes each reviewer's last rating within it, as of its end.
     """
-    last: dict[str, str] = {}
-    for verdict in sorted(verdicts, key=lambda v: v.id):
-        if verdict.supersedes_id is None:
-            last[verdict.author] = verdict.rating
-    return list(last.values())
+    own = [
+        ReviewerRating(v.claim_id, v.author, v.rating) for v in verdicts if v.supersedes_id is None
+    ]
+    return [rating.value for rating in _last_own(own)]
 
 
 def current_ratings(
@@ -157,10 +167,7 @@ def current_ratings(
         statement = statement.where(Verdict.created_at >= since)
     if until is not None:
         statement = statement.where(Verdict.created_at < until)
-    last: dict[tuple[int, str], str] = {}
-    for row in session.execute(statement):
-        last[row.claim_id, row.author] = row.rating
-    return [ReviewerRating(claim_id, author, rating) for (claim_id, author), rating in last.items()]
+    return _last_own([ReviewerRating(*row) for row in session.execute(statement)])
 
 
 def add_verdict(
