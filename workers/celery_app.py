@@ -35,12 +35,17 @@ def make_celery(settings: Settings) -> Celery:
     app.conf.update(
         broker_url=settings.broker_url,
         broker_connection_retry_on_startup=True,
+        # A worker that lost the broker reconnects for as long as it takes (Celery's default
+        # gives up after 100 tries, about 50 minutes, and the worker exits).
+        broker_connection_retry=True,
+        broker_connection_max_retries=None,
         broker_connection_timeout=settings.publish_timeout_seconds,
         broker_transport_options={
             # Unacknowledged messages (a killed worker) come back after this many seconds;
             # it must exceed the longest task, or a slow task would be handed out twice.
             "visibility_timeout": settings.broker_visibility_timeout,
             # A publisher facing a dead broker fails fast; the outbox relay retries later.
+            # (The consumer's reconnection is governed by broker_connection_max_retries.)
             "max_retries": 1,
             "connect_retries_timeout": settings.publish_timeout_seconds,
             "socket_connect_timeout": settings.publish_timeout_seconds,

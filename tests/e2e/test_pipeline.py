@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+import redis
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -144,3 +145,47 @@ def test_article_accepted_while_broker_is_down_is_processed_when_it_returns(
     wait_until(lambda: status_of(engine, article_id) == "processed", 60, "processing")
     assert client.get("/readyz").status_code == 200
     assert len(spans(engine, article_id)) == 2
+
+
+def test_worker_rides_out_a_broker_outage_under_load(
+    settings, isolated_redis, admin_headers, start_worker, engine
+):
+    """Redis dies (no save) while the worker holds unacknowledged tasks, then comes back:
+    the worker reconnects by itself and every accepted article is processed, once."""
+    isolated_redis.start()
+    broker = replace(settings, broker_url=isolated_redis.url)
+    client = create_app(broker).test_client()
+    worker = start_worker(broker)
+    sentence = "Imports fell 3% to $2bn in April, the statistics office said. "
+    # About a second of work each: both pool processes are busy and more tasks are reserved
+    # (unacknowledged) when the broker goes.
+    body = sentence * (300_000 // len(sentence))
+    ids = [
+        client.post(URL, json=article_payload(body=body), headers=admin_headers).get_json()["id"]
+        for _ in range(6)
+    ]
+
+    def alive() -> bool:
+        if worker.process.poll() is not None:
+            raise AssertionError(f"the worker exited:\n{worker.log_path.read_text()[-3000:]}")
+        return True
+
+    wait_until(lambda: alive() and status_of(engine, ids[0]) == "processing", 60, "work")
+    # What `redis-cli shutdown nosave` does: the queue and the unacknowledged tasks are lost.
+    redis.Redis(unix_socket_path=str(isolated_redis.socket)).shutdown(nosave=True)
+    assert isolated_redis.process is not None
+    isolated_redis.process.wait(timeout=10)
+    wait_until(
+        lambda: alive() and b"Connection to broker lost" in worker.log_path.read_bytes(),
+        30,
+        "the worker to notice the outage",
+    )
+    isolated_redis.start()
+
+    wait_until(
+        lambda: alive() and all(status_of(engine, i) == "processed" for i in ids),
+        180,
+        "every article to be processed after the outage",
+    )
+    expected = len(extract(body))
+    assert [len(spans(engine, i)) for i in ids] == [expected] * len(ids)
