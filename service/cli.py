@@ -300,14 +300,18 @@ def _beat_command(home: Path) -> list[str]:
 @click.option("--api-workers", type=int, default=2, show_default=True)
 @click.option("--concurrency", type=int, default=2, show_default=True, help="Worker processes.")
 def up(port: int, host: str, home: Path, demo: bool, api_workers: int, concurrency: int) -> None:
-    """Run the API, a worker and beat; embedded Postgres and Redis unless configured."""
+    """Run the API, a worker and beat; embedded Postgres and Redis unless configured.
+
+    A process that dies is restarted; one that keeps dying stops everything.
+    """
     from service.embedded import start_postgres, start_redis, stop_postgres
+    from service.supervisor import CrashLoop, Supervisor
 
     home = home.resolve()
     home.mkdir(parents=True, exist_ok=True)
     env: dict[str, str] = {}
     postgres = redis = None
-    children: dict[str, subprocess.Popen[bytes]] = {}
+    supervisor: Supervisor | None = None
     stopping = False
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
@@ -350,10 +354,12 @@ def up(port: int, host: str, home: Path, demo: bool, api_workers: int, concurren
             "worker": _worker_command(concurrency, "extraction,webhooks,maintenance"),
             "beat": _beat_command(home),
         }
-        for name, command in commands.items():
-            children[name] = subprocess.Popen(command, env=child_env)
+        supervisor = Supervisor(
+            commands, child_env, home / "run", say=lambda line: click.secho(line, err=True)
+        )
+        supervisor.start()
         base = f"http://{host}:{port}"
-        if not _wait_healthy(base + "/healthz", list(children.values()), lambda: stopping):
+        if not _wait_healthy(base + "/healthz", supervisor.processes(), lambda: stopping):
             if not stopping:
                 fail("the API did not become healthy; see the log above")
             return
@@ -362,13 +368,15 @@ def up(port: int, host: str, home: Path, demo: bool, api_workers: int, concurren
             click.echo(f"demo: {submitted} sample article(s) submitted from {EXAMPLES}")
         _print_banner(base, home, demo_token)
         while not stopping:
-            exited = [name for name, child in children.items() if child.poll() is not None]
-            if exited:
-                click.secho(f"the {exited[0]} process exited; stopping everything", err=True)
+            try:
+                supervisor.watch()
+            except CrashLoop as crash:
+                click.secho(f"{crash}; stopping everything", err=True)
                 sys.exit(1)
             time.sleep(0.5)
     finally:
-        _stop_children(list(children.values()))
+        if supervisor is not None:
+            supervisor.stop()
         if redis is not None:
             redis.stop()
         if postgres is not None:
@@ -389,19 +397,6 @@ def _wait_healthy(url: str, children: list[subprocess.Popen[bytes]], stopping: A
             pass
         time.sleep(0.2)
     return False
-
-
-def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
-    for child in children:
-        if child.poll() is None:
-            child.terminate()
-    deadline = time.monotonic() + 20
-    for child in children:
-        try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
 
 
 def _print_banner(base: str, home: Path, demo_token: str | None) -> None:

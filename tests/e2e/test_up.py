@@ -128,3 +128,49 @@ def test_up_demo_serves_processes_and_survives_a_restart(tmp_path):
         assert sorted(a["id"] for a in ids) == sorted(a["id"] for a in articles)
     finally:
         stop(process)
+
+
+def test_up_restarts_a_killed_worker_and_keeps_serving(tmp_path, settings):
+    home, port = tmp_path / "home", free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "up.log"
+    env = dict(
+        os.environ,
+        DATABASE_URL=settings.database_url,
+        CELERY_BROKER_URL=settings.broker_url,
+        FACTCHECK_ADMIN_TOKEN=ADMIN_TOKEN,
+    )
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [str(FACTCHECK), "up", "--port", str(port), "--home", str(home)],
+            env=env, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    pid_file = home / "run" / "worker.pid"
+    try:
+        wait_until(lambda: b"Press Ctrl-C" in log.read_bytes(), 90, "factcheck up to start")
+        killed = int(pid_file.read_text())
+        for pid in (killed, *descendants(killed)):  # the worker and its pool, as the OOM killer
+            os.kill(pid, signal.SIGKILL)
+
+        def restarted() -> int | None:
+            pid = int(pid_file.read_text()) if pid_file.exists() else killed
+            return pid if pid != killed and alive(pid) else None
+
+        wait_until(restarted, 30, "the worker to be restarted")
+        assert process.poll() is None, "factcheck up keeps running"
+        body = json.dumps({"body": "Rents rose 9% in 2025, the housing office said."}).encode()
+        request = urllib.request.Request(  # noqa: S310 (local test URL)
+            f"{base}/api/v1/articles",
+            data=body,
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            article_id = json.load(response)["id"]
+        wait_until(
+            lambda: get_json(f"{base}/api/v1/articles/{article_id}")["status"] == "processed",
+            60,
+            "the restarted worker to process a new article",
+        )
+        assert "the worker process exited (code -9); restarting it" in log.read_text()
+    finally:
+        stop(process)
