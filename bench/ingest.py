@@ -892,14 +892,14 @@ def create_newsroom_token(database_url: str) -> str:
         engine.dispose()
 
 
-def sql(database_url: str, statement: str) -> list[tuple[Any, ...]]:
+def sql(database_url: str, statement: str, params: Any = None) -> list[tuple[Any, ...]]:
     import psycopg2
 
     connection = psycopg2.connect(database_url)
     try:
         connection.autocommit = True
         with connection.cursor() as cursor:
-            cursor.execute(statement)
+            cursor.execute(statement, params)
             return cursor.fetchall() if cursor.description else []
     finally:
         connection.close()

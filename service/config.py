@@ -120,7 +120,9 @@ class Settings:
     task_soft_time_limit: int = 120
     task_time_limit: int = 150
     broker_visibility_timeout: int = 900
-    worker_prefetch_multiplier: int = 4
+    # One task per pool process: a killed worker's reserved tasks wait in the broker's
+    # unacknowledged set until the visibility timeout; only started ones are re-sent early.
+    worker_prefetch_multiplier: int = 1
     publish_timeout_seconds: float = 2.0
     checkworthy_threshold: float | None = None
     similar_min_jaccard: float = 0.5
@@ -155,7 +157,7 @@ class Settings:
             task_soft_time_limit=_int(env, "FACTCHECK_TASK_SOFT_TIME_LIMIT", 120, 1),
             task_time_limit=_int(env, "FACTCHECK_TASK_TIME_LIMIT", 150, 1),
             broker_visibility_timeout=_int(env, "FACTCHECK_BROKER_VISIBILITY_TIMEOUT", 900, 1),
-            worker_prefetch_multiplier=_int(env, "FACTCHECK_WORKER_PREFETCH", 4, 1),
+            worker_prefetch_multiplier=_int(env, "FACTCHECK_WORKER_PREFETCH", 1, 1),
             publish_timeout_seconds=_float(env, "FACTCHECK_PUBLISH_TIMEOUT", 2.0),
             checkworthy_threshold=checkworthy_threshold_from_env(env),
             similar_min_jaccard=_fraction(env, "FACTCHECK_SIMILAR_MIN_JACCARD", 0.5),

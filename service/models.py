@@ -239,6 +239,8 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, server_default=sql_text("0"))
     starts: Mapped[int] = mapped_column(Integer, server_default=sql_text("0"))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The worker (Celery node name) that started it last.
+    started_by: Mapped[str | None] = mapped_column(String(200))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (

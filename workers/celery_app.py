@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,8 @@ MAINTENANCE_QUEUE = "maintenance"
 QUEUES = (EXTRACTION_QUEUE, WEBHOOK_QUEUE, MAINTENANCE_QUEUE)
 # How often beat looks for webhook retries whose delayed message was lost.
 WEBHOOK_SWEEP_SECONDS = 60.0
+# Present for as long as the broker keeps its data (see `broker_lost_its_tasks`).
+BROKER_MARKER_KEY = "factcheck:broker-marker"
 
 TASK_ROUTES = {
     "factcheck.extract_claims": {"queue": EXTRACTION_QUEUE},
@@ -86,6 +89,22 @@ def make_celery(settings: Settings) -> Celery:
 def send(app: Celery, task: str, payload: Mapping[str, Any], outbox_id: int) -> None:
     """Publish one outbox message as a task call; raises if the broker is unreachable."""
     app.send_task(task, kwargs={**payload, "outbox_id": outbox_id}, retry=False)
+
+
+def broker_lost_its_tasks(app: Celery) -> bool:
+    """True once after the broker lost every task it held; raises if it is unreachable.
+
+    A marker key is kept in the broker: a Redis restarted without persistence (or flushed)
+    no longer has it, and everything queued there went with it. Brokers other than Redis
+    keep durable queues across restarts: False. The first call on a new broker is True too,
+    which only re-sends what is pending (harmless: tasks are idempotent).
+    """
+    with app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1)
+        if connection.transport.driver_type != "redis":
+            return False
+        client = connection.default_channel.client
+        return bool(client.set(BROKER_MARKER_KEY, str(time.time()), nx=True))
 
 
 def broker_is_reachable(app: Celery) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -11,6 +12,8 @@ from typing import Any
 
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_ready
+from sqlalchemy import func, select
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,9 +33,10 @@ from service.domain.outbox import (
     give_up,
     mark_started,
     relay,
+    resend_cut_off,
 )
 from service.domain.webhooks import DELIVER_TASK, overdue_deliveries, settle_delivery
-from workers.celery_app import send
+from workers.celery_app import broker_lost_its_tasks, send
 from workers.extraction.engine import Engine
 from workers.webhooks import deliver
 
@@ -53,6 +57,8 @@ DURABLE_TASK: dict[str, Any] = {
 }
 # A retry this late has lost its delayed task; one still in flight holds the row's lock.
 WEBHOOK_RETRY_GRACE_SECONDS = 120.0
+# Messages the relay claims and sends per transaction.
+RELAY_BATCH = 500
 
 
 @dataclass
@@ -93,7 +99,7 @@ def extract_claims(self: Task, article_id: int, revision: int, outbox_id: int | 
     res = resources(self)
     sessions = res.sessions
     with session_scope(sessions) as session:
-        mark_started(session, outbox_id)
+        mark_started(session, outbox_id, self.request.hostname)
         started = start_extraction(session, article_id, revision)
         if started is None:
             complete(session, outbox_id)
@@ -143,7 +149,7 @@ def deliver_webhook(self: Task, delivery_id: int, outbox_id: int | None = None) 
     res = resources(self)
     if outbox_id is not None:
         with session_scope(res.sessions) as session:
-            mark_started(session, outbox_id)
+            mark_started(session, outbox_id, self.request.hostname)
     attempted = deliver(res.sessions, res.settings, delivery_id, outbox_id)
     if attempted.retry_in is not None:
         raise self.retry(countdown=attempted.retry_in)
@@ -175,14 +181,19 @@ def relay_outbox(self: Task) -> int:
     max_attempts = res.settings.outbox_max_attempts
     # A worker may be on a message until the task's hard time limit kills it.
     lease = timedelta(seconds=res.settings.task_time_limit)
-    with session_scope(res.sessions) as session:
-        sent = relay(
-            session,
-            partial(send, self.app),
-            redeliver_after=redeliver_after,
-            max_attempts=max_attempts,
-            lease=lease,
-        )
+    resend = partial(
+        relay,
+        publisher=partial(send, self.app),
+        redeliver_after=redeliver_after,
+        max_attempts=max_attempts,
+        lease=lease,
+        limit=RELAY_BATCH,
+    )
+    if _broker_lost_its_tasks(self):
+        sent = _resend_everything_sent_before_now(res.sessions, resend)
+    else:
+        with session_scope(res.sessions) as session:
+            sent = resend(session)
     with session_scope(res.sessions) as session:
         settled = give_up(
             session,
@@ -196,3 +207,56 @@ def relay_outbox(self: Task) -> int:
     if settled:
         log.error("outbox relay gave up on %d message(s) and marked their work failed", settled)
     return sent
+
+
+def _broker_lost_its_tasks(task: Task) -> bool:
+    try:
+        lost = broker_lost_its_tasks(task.app)
+    except Exception:  # the broker is down: nothing can be sent now anyway
+        return False
+    if lost:
+        log.warning(
+            "the broker lost its queued tasks (restarted without persistence, or flushed, or "
+            "new): re-sending every pending outbox message"
+        )
+    return lost
+
+
+def _resend_everything_sent_before_now(
+    sessions: sessionmaker[Session], resend: Callable[..., int]
+) -> int:
+    """Re-send, in batches, every pending message last sent before this moment."""
+    with session_scope(sessions) as session:
+        now = session.scalar(select(func.now()))
+    sent = 0
+    while True:
+        with session_scope(sessions) as session:
+            batch = resend(session, sent_before=now)
+        sent += batch
+        if batch < RELAY_BATCH:
+            return sent
+
+
+@worker_ready.connect
+def resend_cut_off_work(sender: Any, **_: Any) -> None:
+    """A worker starting under a name that still holds started, uncompleted work (its
+    previous incarnation was killed) sends that work again now, not after the lease."""
+    worker = sender.hostname
+    settings: Settings = sender.app.conf.factcheck_settings
+    database = make_engine(settings.database_url, pool_size=1)
+    try:
+        sessions = make_session_factory(database)
+        with session_scope(sessions) as session:
+            sent = resend_cut_off(
+                session,
+                partial(send, sender.app),
+                worker=worker,
+                max_attempts=settings.outbox_max_attempts,
+            )
+    except Exception:
+        log.exception("could not look for work %s left unfinished; the relay will", worker)
+        return
+    finally:
+        database.dispose()
+    if sent:
+        log.warning("re-sent %d message(s) %s started before it was restarted", sent, worker)

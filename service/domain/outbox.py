@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -64,15 +64,48 @@ def complete(session: Session, outbox_id: int | None) -> None:
         )
 
 
-def mark_started(session: Session, outbox_id: int | None) -> None:
-    """Count one worker start of a message; commit it before the work, so a worker that
-    dies on the work still leaves the count behind."""
+def mark_started(session: Session, outbox_id: int | None, worker: str | None = None) -> None:
+    """Count one worker start of a message, by `worker` (its node name); commit it before
+    the work, so a worker that dies on the work still leaves the count behind."""
     if outbox_id is not None:
         session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == outbox_id, OutboxMessage.completed_at.is_(None))
-            .values(starts=OutboxMessage.starts + 1, started_at=func.now())
+            .values(starts=OutboxMessage.starts + 1, started_at=func.now(), started_by=worker)
         )
+
+
+def resend_cut_off(
+    session: Session, publisher: Publisher, *, worker: str, max_attempts: int
+) -> int:
+    """Send again what `worker` started and never completed; returns how many.
+
+    Called when a worker starts: anything its name still holds was cut off with its
+    previous incarnation (killed, or lost with its machine), so it need not wait out the
+    lease. Messages `max_attempts` workers already started are left to `give_up`.
+    """
+    rows = _claim_pending(
+        session,
+        OutboxMessage.started_by == worker,
+        OutboxMessage.starts < max_attempts,
+        limit=10_000,
+    )
+    return _publish(rows, publisher)
+
+
+def _publish(rows: Sequence[OutboxMessage], publisher: Publisher) -> int:
+    """Send claimed rows, oldest first, counting each re-send; stop at the first failure."""
+    sent = 0
+    for message in rows:
+        try:
+            publisher(message.task, message.payload, message.id)
+        except Exception:
+            log.warning("outbox: broker unavailable, %d left for later", len(rows) - sent)
+            break
+        message.last_sent_at = func.now()
+        message.attempts += 1
+        sent += 1
+    return sent
 
 
 def relay(
@@ -83,6 +116,7 @@ def relay(
     max_attempts: int,
     lease: timedelta | None = None,
     limit: int = 500,
+    sent_before: datetime | None = None,
 ) -> int:
     """Re-publish pending messages that look lost; returns how many.
 
@@ -93,27 +127,25 @@ def relay(
     `redeliver_after`), nor once `max_attempts` workers started it (`give_up` settles it).
     Rows are claimed with SKIP LOCKED, so several relays never send the same row at once.
     Stops at the first publish failure (the broker is down): the rest wait for the next run.
+
+    `sent_before` (a moment the broker is known to have lost every task sent until then)
+    replaces the wait: every pending message last sent before it is due at once.
     """
     lease = redeliver_after if lease is None else lease
     backoff = func.power(2, func.least(OutboxMessage.attempts, MAX_BACKOFF_DOUBLINGS))
+    due = (
+        OutboxMessage.last_sent_at < func.now() - backoff * redeliver_after
+        if sent_before is None
+        else OutboxMessage.last_sent_at < sent_before
+    )
     rows = _claim_pending(
         session,
         OutboxMessage.starts < max_attempts,
-        OutboxMessage.last_sent_at < func.now() - backoff * redeliver_after,
+        due,
         or_(OutboxMessage.started_at.is_(None), OutboxMessage.started_at < func.now() - lease),
         limit=limit,
     )
-    sent = 0
-    for message in rows:
-        try:
-            publisher(message.task, message.payload, message.id)
-        except Exception:
-            log.warning("outbox relay: broker unavailable, %d left for later", len(rows) - sent)
-            break
-        message.last_sent_at = func.now()
-        message.attempts += 1
-        sent += 1
-    return sent
+    return _publish(rows, publisher)
 
 
 def _claim_pending(

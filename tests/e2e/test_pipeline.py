@@ -189,3 +189,22 @@ def test_worker_rides_out_a_broker_outage_under_load(
     )
     expected = len(extract(body))
     assert [len(spans(engine, i)) for i in ids] == [expected] * len(ids)
+
+
+def test_a_killed_worker_restarted_under_its_name_resumes_its_work_at_once(
+    client, admin_headers, start_worker, engine
+):
+    # The broker would hand the unacknowledged task back only after 10 minutes, and the relay
+    # leaves started work alone for the task's time limit (150 s): neither is waited for.
+    slow_return = {"FACTCHECK_BROKER_VISIBILITY_TIMEOUT": "600"}
+    worker = start_worker(**slow_return)
+    sentence = "Unemployment fell to 4.1% in May, down from 4.4% a year earlier. "
+    body = sentence * (1_500_000 // len(sentence))
+    article = client.post(URL, json=article_payload(body=body), headers=admin_headers).get_json()
+    wait_until(lambda: status_of(engine, article["id"]) == "processing", 60, "the task to start")
+    worker.kill()
+
+    restarted = start_worker(**slow_return)
+    wait_until(lambda: status_of(engine, article["id"]) == "processed", 60, "reprocessing")
+    assert b"re-sent 1 message(s)" in restarted.log_path.read_bytes()
+    assert len(spans(engine, article["id"])) == len(extract(body))

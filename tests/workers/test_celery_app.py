@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from workers.celery_app import make_celery
+from dataclasses import replace
+
+import redis
+
+from workers.celery_app import broker_lost_its_tasks, make_celery
 
 
 def test_a_worker_reconnects_to_the_broker_for_as_long_as_it_takes(settings):
@@ -17,3 +21,17 @@ def test_publishing_to_a_dead_broker_fails_fast_for_the_relay_to_retry(settings)
     options = make_celery(settings).conf.broker_transport_options
     assert options["max_retries"] == 1
     assert options["socket_connect_timeout"] == settings.publish_timeout_seconds
+
+
+def test_the_broker_losing_its_tasks_is_noticed_once(settings, isolated_redis):
+    isolated_redis.start()
+    app = make_celery(replace(settings, broker_url=isolated_redis.url))
+    assert broker_lost_its_tasks(app), "a new broker holds nothing that was sent"
+    assert not broker_lost_its_tasks(app)
+    assert not broker_lost_its_tasks(app)
+    isolated_redis.stop()  # a restart that keeps its data (append-only file)
+    isolated_redis.start()
+    assert not broker_lost_its_tasks(app)
+    redis.Redis(unix_socket_path=str(isolated_redis.socket)).flushall()  # what nosave loses
+    assert broker_lost_its_tasks(app)
+    assert not broker_lost_its_tasks(app)

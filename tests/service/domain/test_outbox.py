@@ -17,6 +17,7 @@ from service.domain.outbox import (
     mark_started,
     pending_count,
     relay,
+    resend_cut_off,
 )
 from service.models import Article, OutboxMessage, WebhookDelivery, WebhookSubscription
 from tests.factories import article_payload
@@ -283,3 +284,58 @@ def test_a_message_nobody_can_settle_is_reported_once_per_period(sessions, caplo
     with session_scope(sessions) as session:
         give_up(session, SETTLERS, **limits)
     assert len([r for r in caplog.records if "never completed" in r.getMessage()]) == 2
+
+
+def test_a_restarted_worker_resends_what_its_name_started_and_never_completed(sessions):
+    with session_scope(sessions) as session:
+        cut_off = enqueue(session, "t", {"n": 1}).id
+        other_worker = enqueue(session, "t", {"n": 2}).id
+        completed = enqueue(session, "t", {"n": 3}).id
+        exhausted = enqueue(session, "t", {"n": 4}).id
+        never_started = enqueue(session, "t", {"n": 5}).id
+    with session_scope(sessions) as session:
+        for message in (cut_off, completed, exhausted):
+            mark_started(session, message, "extraction@host")
+        mark_started(session, other_worker, "extraction@elsewhere")
+        complete(session, completed)
+        session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == exhausted).values(starts=20)
+        )
+    recorder = Recorder()
+    with session_scope(sessions) as session:
+        sent = resend_cut_off(session, recorder, worker="extraction@host", max_attempts=20)
+    assert sent == 1
+    assert [outbox_id for _, _, outbox_id in recorder.sent] == [cut_off]
+    with session_scope(sessions) as session:
+        attempts = dict(session.execute(select(OutboxMessage.id, OutboxMessage.attempts)).all())
+    assert attempts[cut_off] == 1
+    assert attempts[never_started] == attempts[other_worker] == 0
+
+
+def test_after_the_broker_lost_its_tasks_everything_sent_before_is_due_at_once(sessions):
+    with session_scope(sessions) as session:
+        lost = enqueue(session, "t", {"n": 1}).id
+        backed_off = enqueue(session, "t", {"n": 2}).id
+        in_flight = enqueue(session, "t", {"n": 3}).id
+        session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == backed_off).values(attempts=5)
+        )
+        mark_started(session, in_flight, "extraction@host")
+    with session_scope(sessions) as session:
+        cutoff = session.scalar(select(func.now()))
+        later = enqueue(session, "t", {"n": 4}).id
+    recorder = Recorder()
+    with session_scope(sessions) as session:
+        sent = relay(
+            session,
+            recorder,
+            redeliver_after=timedelta(seconds=120),
+            max_attempts=20,
+            lease=timedelta(seconds=150),
+            sent_before=cutoff,
+        )
+    # Sent just now, re-sent five times before: due all the same. The one a worker is on
+    # is left to it, and one sent after the loss is still in the broker.
+    assert sorted(outbox_id for _, _, outbox_id in recorder.sent) == [lost, backed_off]
+    assert sent == 2
+    assert later not in [outbox_id for _, _, outbox_id in recorder.sent]
