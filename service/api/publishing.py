@@ -53,11 +53,14 @@ def _review_url(verdict_id: int) -> str:
     return url_for("claimreviews.claim_review", verdict_id=verdict_id, _external=True)
 
 
-def _claim_review(review: domain.Review) -> dict[str, Any]:
+def _publisher() -> domain.Publisher:
     settings = services().settings
-    publisher = domain.Publisher(settings.organization_name, settings.organization_url)
+    return domain.Publisher(settings.organization_name, settings.organization_url)
+
+
+def _claim_review(review: domain.Review) -> dict[str, Any]:
     return domain.claim_review(
-        review, settings.rating_scale, publisher, _review_url(review.verdict.id)
+        review, services().settings.rating_scale, _publisher(), _review_url(review.verdict.id)
     )
 
 
@@ -111,8 +114,8 @@ def article_annotations(query: dict[str, Any], article_id: int) -> Response:
     Each annotation targets the article's URL with a TextQuoteSelector (exact, prefix,
     suffix) and a TextPositionSelector (start, end, code points) on its current body.
     The claims are those of the current revision (as `GET /articles/{id}/claims` lists them)
-    and the verdicts are published ones only, so whoever may read the article may read its
-    annotations.
+    and the verdicts are published ones only, signed by the organisation, so whoever may
+    read the article may read its annotations.
 
     W3C paging: the AnnotationCollection embeds its first page of `limit` claims; a page's
     `next` is the URL of the following one, which comes back as an AnnotationPage alone.
@@ -138,6 +141,7 @@ def article_annotations(query: dict[str, Any], article_id: int) -> Response:
     collection = domain.annotation_collection(
         db(),
         article_id,
+        publisher=_publisher(),
         collection_id=collection_id,
         page_url=page_url,
         article_url=url_for("articles.get_article", article_id=article_id, _external=True),

@@ -221,6 +221,7 @@ def annotation_collection(
     session: Session,
     article_id: int,
     *,
+    publisher: Publisher,
     collection_id: str,
     page_url: Callable[[tuple[int, int, int] | None], str],
     article_url: str,
@@ -237,7 +238,8 @@ def annotation_collection(
     `limit` claims, each followed by its published verdict if it has one; `next` links the
     following page. Every annotation targets the article's own URL (or `article_url` when it
     has none) with a TextQuoteSelector and a TextPositionSelector that both select the
-    claim's text in the current body.
+    claim's text in the current body. An assessment's creator is the `publisher`, as in
+    ClaimReview.
     """
     article = load(session, Article, article_id)
     conditions = [Claim.article_id == article_id, Claim.revision == article.revision]
@@ -257,7 +259,9 @@ def annotation_collection(
         items.append(_highlight(claim, target, claim_url(claim.id)))
         verdict = verdicts.get(claim.id)
         if verdict is not None:
-            items.append(_assessment(verdict, evidence.get(verdict.id, []), target, verdict_url))
+            items.append(
+                _assessment(verdict, evidence.get(verdict.id, []), target, publisher, verdict_url)
+            )
     page: dict[str, Any] = {
         "id": page_url(after),
         "type": "AnnotationPage",
@@ -347,6 +351,7 @@ def _assessment(
     verdict: Verdict,
     evidence: Sequence[Evidence],
     target: dict[str, Any],
+    publisher: Publisher,
     verdict_url: Callable[[int], str],
 ) -> dict[str, Any]:
     body: list[dict[str, Any]] = [
@@ -360,11 +365,15 @@ def _assessment(
         link["stance"] = item.stance
         body.append(link)
     assert verdict.published_at is not None
+    # The organisation signs, as ClaimReview's author: reviewers' names stay in the desk.
+    creator: dict[str, Any] = {"type": "Organization", "name": publisher.name}
+    if publisher.url:
+        creator["homepage"] = publisher.url
     return {
         "id": verdict_url(verdict.id) + "#assessing",
         "type": "Annotation",
         "motivation": "assessing",
-        "creator": {"type": "Person", "name": verdict.author},
+        "creator": creator,
         "created": verdict.created_at.isoformat(),
         "generated": verdict.published_at.isoformat(),
         "body": body,

@@ -460,3 +460,30 @@ def test_corrections_keep_the_first_date_in_one_query_however_long_the_chain(
 
     single = claim_review(client, reviewer, chains[0][-1]).get_json()
     assert single["datePublished"] == first_dates[0]
+
+
+def test_assessments_name_the_organisation_not_the_reviewer(settings, client, headers_for, article):
+    reviewer, editor = headers_for("reviewer"), headers_for("editor")
+    claim = claim_with(client, reviewer, article["id"], "crime rose")
+    verdict = verdict_on(client, reviewer, claim["id"], rating="false")
+    publish(client, editor, verdict["id"])
+    url = f"/api/v1/articles/{article['id']}/annotations"
+    for role in ("newsroom", "viewer", "editor"):
+        response = client.get(url, headers=headers_for(role))
+        (assessment,) = [
+            a for a in response.get_json()["first"]["items"] if a["motivation"] == "assessing"
+        ]
+        # As ClaimReview's author: the organisation publishing the reviews.
+        assert assessment["creator"] == {"type": "Organization", "name": "Fact-check desk"}
+        assert verdict["author"] not in response.get_data(as_text=True), role
+    configured = create_app(
+        dataclasses.replace(
+            settings,
+            organization_name="Example Checks",
+            organization_url="https://checks.example.org",
+        )
+    ).test_client()
+    items = configured.get(url, headers=headers_for("newsroom")).get_json()["first"]["items"]
+    assert [a["creator"] for a in items if a["motivation"] == "assessing"] == [
+        {"type": "Organization", "name": "Example Checks", "homepage": "https://checks.example.org"}
+    ]
