@@ -28,7 +28,7 @@ from service.api import (
     read_db,
     services,
 )
-from service.auth import require
+from service.auth import current_principal, require
 from service.domain import publishing as domain
 
 JSON_LD = "application/ld+json"
@@ -115,7 +115,7 @@ def article_annotations(query: dict[str, Any], article_id: int) -> Response:
     suffix) and a TextPositionSelector (start, end, code points) on its current body.
     The claims are those of the current revision (as `GET /articles/{id}/claims` lists them)
     and the verdicts are published ones only, signed by the organisation, so whoever may
-    read the article may read its annotations.
+    read the article (a newsroom token: its own organisation's) may read its annotations.
 
     W3C paging: the AnnotationCollection embeds its first page of `limit` claims; a page's
     `next` is the URL of the following one, which comes back as an AnnotationPage alone.
@@ -141,6 +141,7 @@ def article_annotations(query: dict[str, Any], article_id: int) -> Response:
     collection = domain.annotation_collection(
         db(),
         article_id,
+        scope=current_principal().scope,
         publisher=_publisher(),
         collection_id=collection_id,
         page_url=page_url,

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import and_, func, literal, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
-from service.domain import InvalidState, Unprocessable, load
+from service.domain import EVERYTHING, InvalidState, Scope, Unprocessable, load
+from service.domain.articles import get_article
 from service.domain.claim_creation import add_claim
 from service.domain.claims import Actor
 from service.domain.verdicts import evidence_of
@@ -221,6 +222,7 @@ def annotation_collection(
     session: Session,
     article_id: int,
     *,
+    scope: Scope = EVERYTHING,
     publisher: Publisher,
     collection_id: str,
     page_url: Callable[[tuple[int, int, int] | None], str],
@@ -238,10 +240,10 @@ def annotation_collection(
     `limit` claims, each followed by its published verdict if it has one; `next` links the
     following page. Every annotation targets the article's own URL (or `article_url` when it
     has none) with a TextQuoteSelector and a TextPositionSelector that both select the
-    claim's text in the current body. An assessment's creator is the `publisher`, as in
-    ClaimReview.
+    claim's text in the current body. The article must be in `scope`; an assessment's
+    creator is the `publisher`, as in ClaimReview.
     """
-    article = load(session, Article, article_id)
+    article = get_article(session, article_id, scope)
     conditions = [Claim.article_id == article_id, Claim.revision == article.revision]
     if checkworthy is not None:
         conditions.append(Claim.checkworthy.is_(checkworthy))
