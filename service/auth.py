@@ -39,8 +39,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Bulk CSV of claims and every verdict, proposed ones included: who may read the queue.
     "exports:read": frozenset({"admin", "editor", "reviewer", "viewer"}),
 }
-# Clients outside the desk: they read their own organisation's articles only (the desk's
-# roles read every organisation's).
+# Clients outside the desk: they read their own organisation's articles only, and of the
+# desk's work only what is published (the desk's roles read everything they may read).
 OUTSIDE_ROLES = frozenset({"newsroom"})
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -64,7 +64,7 @@ class Principal:
     def scope(self) -> Scope:
         """What this caller may read (the domain applies it)."""
         if self.role in OUTSIDE_ROLES:
-            return Scope(organization_id=self.organization_id)
+            return Scope(organization_id=self.organization_id, published_only=True)
         return EVERYTHING
 
 

@@ -45,7 +45,7 @@ def _submitter() -> domain.Submitter:
 def _detail(article: Article) -> dict[str, Any]:
     return {
         **{c.key: getattr(article, c.key) for c in Article.__table__.columns if c.key != "search"},
-        "claim_counts": domain.claim_counts(db(), article),
+        "claim_counts": domain.claim_counts(db(), article, current_principal().scope),
     }
 
 
@@ -125,7 +125,8 @@ def list_articles(query: dict[str, Any]) -> dict[str, Any]:
 def get_article(article_id: int) -> dict[str, Any]:
     """An article with its body, processing status, revision and claim counts.
 
-    Another organisation's article is 404 to a newsroom token, as a missing one.
+    Another organisation's article is 404 to a newsroom token, as a missing one; its claim
+    counts are of the claims it lists.
     """
     return _detail(domain.get_article(db(), article_id, current_principal().scope))
 
@@ -157,7 +158,9 @@ def revise(data: dict[str, Any], article_id: int) -> tuple[dict[str, Any], int]:
 def list_claims(query: dict[str, Any], article_id: int) -> dict[str, Any]:
     """Claims of the article's current revision, in text order.
 
-    Another organisation's article is 404 to a newsroom token, as a missing one.
+    Another organisation's article is 404 to a newsroom token, as a missing one. To a
+    newsroom token, a claim's `status` is `published` or `new` (review in progress is not
+    shown), and claims a reviewer added, or orphaned ones, appear once published.
     """
     limit = query["limit"]
     items = domain.list_claims(

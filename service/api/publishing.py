@@ -71,10 +71,12 @@ def _claim_review(review: domain.Review) -> dict[str, Any]:
 def claim_review(verdict_id: int) -> Response:
     """schema.org ClaimReview (JSON-LD) of a published verdict; 409 if it is not published.
 
-    A corrected verdict answers 409 naming its correction (`superseded_by`). The review's
-    `url` is FACTCHECK_CLAIMREVIEW_URL with the verdict id, or this endpoint's own URL.
+    A corrected verdict answers 409 naming its correction (`superseded_by`). To a newsroom
+    token a verdict never published is 404, as a missing one. The review's `url` is
+    FACTCHECK_CLAIMREVIEW_URL with the verdict id, or this endpoint's own URL.
     """
-    return _json(_claim_review(domain.published_review(db(), verdict_id)), JSON_LD)
+    review = domain.published_review(db(), verdict_id, current_principal().scope)
+    return _json(_claim_review(review), JSON_LD)
 
 
 @reviews_blp.route("/claimreviews", methods=["GET"])
@@ -113,9 +115,10 @@ def article_annotations(query: dict[str, Any], article_id: int) -> Response:
 
     Each annotation targets the article's URL with a TextQuoteSelector (exact, prefix,
     suffix) and a TextPositionSelector (start, end, code points) on its current body.
-    The claims are those of the current revision (as `GET /articles/{id}/claims` lists them)
-    and the verdicts are published ones only, signed by the organisation, so whoever may
-    read the article (a newsroom token: its own organisation's) may read its annotations.
+    The claims are those of the current revision (as `GET /articles/{id}/claims` lists them
+    to the caller) and the verdicts are published ones only, signed by the organisation, so
+    whoever may read the article (a newsroom token: its own organisation's) may read its
+    annotations.
 
     W3C paging: the AnnotationCollection embeds its first page of `limit` claims; a page's
     `next` is the URL of the following one, which comes back as an AnnotationPage alone.

@@ -60,11 +60,13 @@ class Scope:
     """What a caller may read.
 
     The desk's roles read everything (the default). A newsroom reads the articles of its
-    own organisation (`organization_id`). Whatever lies outside the scope is NotFound,
-    exactly as what does not exist, so its existence does not show.
+    own organisation (`organization_id`) and, of the desk's work, only what is published
+    (`published_only`). Whatever lies outside the scope is NotFound, exactly as what does
+    not exist, so its existence does not show.
     """
 
     organization_id: int | None = None
+    published_only: bool = False
 
     def sees(self, organization_id: int) -> bool:
         """Whether an article of this organisation is in the scope."""

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from service.domain import EVERYTHING, Conflict, Scope, load, not_found
 from service.domain.audit import record
+from service.domain.claims import QueuedClaim, queued_claims, shown_columns, visible_claims
 from service.domain.outbox import enqueue, publish_after_commit
 from service.models import Article, ArticleRevision, Claim
 
@@ -271,13 +272,18 @@ def get_article(
     return article
 
 
-def claim_counts(session: Session, article: Article) -> ClaimCounts:
-    """How many claims the current revision has, and how many are check-worthy."""
+def claim_counts(session: Session, article: Article, scope: Scope = EVERYTHING) -> ClaimCounts:
+    """How many claims of the current revision `scope` sees (as `list_claims` lists them),
+    and how many are check-worthy."""
     row = session.execute(
         select(
             func.count(),
             func.count().filter(Claim.checkworthy.is_(True)),
-        ).where(Claim.article_id == article.id, Claim.revision == article.revision)
+        ).where(
+            Claim.article_id == article.id,
+            Claim.revision == article.revision,
+            *visible_claims(scope),
+        )
     ).one()
     return ClaimCounts(total=row[0], checkworthy=row[1])
 
@@ -322,17 +328,17 @@ def list_claims(
     after: tuple[int, int] | None = None,
     checkworthy: bool | None = None,
     orphaned: bool = False,
-) -> list[Claim]:
-    """Claims of the article's current revision in text order, keyset-paginated; the
-    article must be in `scope`.
+) -> list[QueuedClaim]:
+    """Claims of the article's current revision in text order, keyset-paginated, as
+    `scope` may see them (see `claims.visible_claims` and `claims.shown_columns`).
 
     With `orphaned`, instead the reviewed claims of earlier revisions whose text is gone.
     """
     article = get_article(session, article_id, scope)
     which = Claim.orphaned.is_(True) if orphaned else Claim.revision == article.revision
     statement = (
-        select(Claim)
-        .where(Claim.article_id == article.id, which)
+        select(*shown_columns(scope))
+        .where(Claim.article_id == article.id, which, *visible_claims(scope))
         .order_by(Claim.start, Claim.id)
         .limit(limit)
     )
@@ -342,4 +348,4 @@ def list_claims(
         )
     if checkworthy is not None:
         statement = statement.where(Claim.checkworthy.is_(checkworthy))
-    return list(session.scalars(statement))
+    return queued_claims(session, statement)
