@@ -233,7 +233,7 @@ def _copy_field(value: str) -> str:
 
 ARTICLE_COLUMNS = (
     "id, source, external_id, title, body, url, language, published_at, revision,"
-    " content_hash, status, processed_at"
+    " content_hash, status, processed_at, organization_id"
 )
 CLAIM_COLUMNS = (
     'article_id, revision, start, "end", text, prefix, suffix, checkworthiness, checkworthy,'
@@ -291,7 +291,9 @@ class CopyRows:
 BATCH_ARTICLES = 200
 
 
-def _article_batches(corpus: Corpus, processed_at: str) -> Iterator[tuple[int, str]]:
+def _article_batches(
+    corpus: Corpus, processed_at: str, organization_id: int
+) -> Iterator[tuple[int, str]]:
     lines: list[str] = []
     for number in range(1, corpus.articles + 1):
         article = corpus.article(number)
@@ -311,6 +313,7 @@ def _article_batches(corpus: Corpus, processed_at: str) -> Iterator[tuple[int, s
                     hashlib.sha256(article.body.encode()).hexdigest(),
                     "processed",
                     processed_at,
+                    str(organization_id),
                 )
             )
         )
@@ -420,6 +423,8 @@ LOOKUP_ROWS_SQL = (
 def seed(database_url: str, articles: int, claims: int) -> SeedResult:
     import psycopg2
 
+    from service.models import DESK_ORGANIZATION
+
     corpus = Corpus(articles, claims)
     steps: dict[str, float] = {}
     timing = {"similarity keys": 0.0}
@@ -444,8 +449,12 @@ def seed(database_url: str, articles: int, claims: int) -> SeedResult:
                 for name, _ in indexes:
                     cursor.execute(f'DROP INDEX "{name}"')
             processed_at = datetime.now(UTC).isoformat()
+            # The articles are the desk's own, as the bootstrap admin's submissions are.
+            cursor.execute("SELECT id FROM organizations WHERE name = %s", (DESK_ORGANIZATION,))
+            (desk,) = cursor.fetchone()
             with step("copy articles"):
-                source = CopyRows("articles", articles, _article_batches(corpus, processed_at))
+                batches = _article_batches(corpus, processed_at, desk)
+                source = CopyRows("articles", articles, batches)
                 cursor.copy_expert(f"COPY articles ({ARTICLE_COLUMNS}) FROM STDIN", source)
                 cursor.execute(
                     "SELECT setval(pg_get_serial_sequence('articles', 'id'), max(id)) FROM articles"

@@ -58,7 +58,7 @@ CORRECTION: dict[str, Any] = {
     "rating": "false",
     "reason": "The revised release puts the rate at 4.6%.",
 }
-USER: dict[str, Any] = {"name": "helen.marsh", "role": "reviewer"}
+USER: dict[str, Any] = {"name": "planet-cms", "role": "newsroom", "organization": "daily-planet"}
 WEBHOOK: dict[str, Any] = {
     "url": "https://hooks.example.org/factcheck",
     "events": ["verdict.published", "verdict.corrected"],

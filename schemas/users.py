@@ -9,24 +9,33 @@ from schemas.common import PageQuerySchema, PageSchema, Pattern
 ROLES = ("admin", "editor", "reviewer", "newsroom", "viewer")
 
 
+# User and organisation names: short, and safe in a shell and a URL.
+NAME = [
+    ma.validate.Length(min=1, max=100),
+    Pattern(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$", error="Letters, digits, . _ @ -"),
+]
+
+
 class UserInSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    name = ma.fields.String(
-        required=True,
-        validate=[
-            ma.validate.Length(min=1, max=100),
-            Pattern(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$", error="Letters, digits, . _ @ -"),
-        ],
-    )
+    name = ma.fields.String(required=True, validate=NAME)
     role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
+    organization = ma.fields.String(
+        validate=NAME,
+        metadata={
+            "description": "Whom the user works for (default the desk's own, `desk`), "
+            "created on first use. A newsroom reads its own organisation's articles only."
+        },
+    )
 
 
 class UserSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     name = ma.fields.String(required=True)
     role = ma.fields.String(required=True)
+    organization = ma.fields.String(required=True, attribute="organization.name")
     created_at = ma.fields.DateTime(required=True)
     disabled_at = ma.fields.DateTime(allow_none=True)
 
@@ -35,6 +44,10 @@ class IssuedTokenSchema(ma.Schema):
     user = ma.fields.Nested(UserSchema, required=True)
     token = ma.fields.String(
         required=True, metadata={"description": "Shown this once; only its digest is stored"}
+    )
+    organization_created = ma.fields.Boolean(
+        required=True,
+        metadata={"description": "The user's organisation is new: it was made for this user"},
     )
 
 

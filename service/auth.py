@@ -15,6 +15,8 @@ from flask_smorest import abort
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from service.domain import EVERYTHING, Scope
+from service.domain.organizations import desk_organization_id
 from service.models import ApiToken, User
 
 TOKEN_PREFIX = "fct_"  # noqa: S105 (a marker, not a secret)
@@ -37,21 +39,33 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Bulk CSV of claims and every verdict, proposed ones included: who may read the queue.
     "exports:read": frozenset({"admin", "editor", "reviewer", "viewer"}),
 }
+# Clients outside the desk: they read their own organisation's articles only, and of the
+# desk's work only what is published (the desk's roles read everything they may read).
+OUTSIDE_ROLES = frozenset({"newsroom"})
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a stored user, or the bootstrap admin (user_id None)."""
+    """Who is calling: a stored user, or the bootstrap admin (user_id None, acting for the
+    desk's organisation)."""
 
     user_id: int | None
     name: str
     role: str
+    organization_id: int
 
     @property
     def actor(self) -> str:
         return self.name
+
+    @property
+    def scope(self) -> Scope:
+        """What this caller may read (the domain applies it)."""
+        if self.role in OUTSIDE_ROLES:
+            return Scope(organization_id=self.organization_id, published_only=True)
+        return EVERYTHING
 
 
 def new_token() -> str:
@@ -67,7 +81,7 @@ def hash_token(token: str) -> str:
 # Built once: every request runs it, and building and keying it again cost more than the
 # index lookup itself.
 _TOKEN_OWNER = (
-    select(User.id, User.name, User.role)
+    select(User.id, User.name, User.role, User.organization_id)
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(
         ApiToken.token_hash == bindparam("digest"),
@@ -81,10 +95,17 @@ def authenticate(session: Session, token: str, admin_token: str | None) -> Princ
     """The principal a token belongs to, or None if it is unknown, revoked or disabled."""
     digest = hash_token(token)
     if admin_token and hmac.compare_digest(digest, hash_token(admin_token)):
-        return Principal(user_id=None, name="bootstrap-admin", role="admin")
+        return Principal(
+            user_id=None,
+            name="bootstrap-admin",
+            role="admin",
+            organization_id=desk_organization_id(session),
+        )
     # On the session's connection, as queue pages read: a plain row needs none of the ORM.
     row = session.connection().execute(_TOKEN_OWNER, {"digest": digest}).first()
-    return Principal(user_id=row.id, name=row.name, role=row.role) if row else None
+    if row is None:
+        return None
+    return Principal(row.id, row.name, row.role, row.organization_id)
 
 
 def _bearer_token() -> str | None:

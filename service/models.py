@@ -25,7 +25,7 @@ from sqlalchemy import (
     text as sql_text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -38,6 +38,8 @@ NAMING = {
 ROLES = ("admin", "editor", "reviewer", "newsroom", "viewer")
 ARTICLE_STATUSES = ("queued", "processing", "processed", "failed")
 CLAIM_STATUSES = ("new", "in_review", "reviewed", "published", "not_checkworthy")
+# The desk's own organisation (migration 0013): its users by default, and the bootstrap admin.
+DESK_ORGANIZATION = "desk"
 
 
 class Base(DeclarativeBase):
@@ -49,14 +51,28 @@ def _now() -> Any:
     return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
+class Organization(Base):
+    """Whom users work for. A newsroom's token reads only its organisation's articles, and
+    external ids and idempotency keys are unique within an organisation."""
+
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = _now()
+
+
 class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     role: Mapped[str] = mapped_column(String(20))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     created_at: Mapped[datetime] = _now()
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    organization: Mapped[Organization] = relationship(lazy="joined", innerjoin=True)
 
     __table_args__ = (CheckConstraint(f"role IN {ROLES!r}", name="role"),)
 
@@ -81,6 +97,9 @@ class Article(Base):
     source: Mapped[str | None] = mapped_column(String(200))
     external_id: Mapped[str | None] = mapped_column(String(500))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    # The submitter's organisation: the namespace of its external ids and idempotency keys,
+    # and whose newsroom tokens may read it.
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     title: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
@@ -104,6 +123,7 @@ class Article(Base):
         Index("ix_articles_search", "search", postgresql_using="gin"),
         Index(
             "uq_articles_source_external_id",
+            "organization_id",
             "source",
             "external_id",
             unique=True,
@@ -113,15 +133,15 @@ class Article(Base):
         ),
         Index(
             "uq_articles_idempotency_key",
-            "submitted_by",
+            "organization_id",
             "idempotency_key",
             unique=True,
-            # The bootstrap admin submits with submitted_by NULL; its keys must collide too.
-            postgresql_nulls_not_distinct=True,
             postgresql_where=sql_text("idempotency_key IS NOT NULL"),
         ),
         Index("ix_articles_status_id", "status", "id"),
         Index("ix_articles_source_id", "source", "id"),
+        # A newsroom's article list: its organisation's articles, newest first.
+        Index("ix_articles_organization_id", "organization_id", "id"),
     )
 
 

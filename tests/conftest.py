@@ -26,6 +26,7 @@ from service.db import make_engine, make_session_factory, psycopg2_url, session_
 from service.domain.users import create_user
 from service.embedded import RedisServer, ensure_database, start_postgres, start_redis
 from service.migrations import upgrade
+from service.models import DESK_ORGANIZATION
 from tests.factories import WorkerProcess
 
 ADMIN_TOKEN = "fct_test_admin_" + "x" * 24
@@ -128,6 +129,10 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         connection.execute(text(f"ALTER TABLE audit_log DISABLE TRIGGER {AUDIT_TRUNCATE_GUARD}"))
         connection.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
         connection.execute(text(f"ALTER TABLE audit_log ENABLE TRIGGER {AUDIT_TRUNCATE_GUARD}"))
+        # The desk's own organisation is the migrations' (the bootstrap admin's): it stays.
+        connection.execute(
+            text("DELETE FROM organizations WHERE name <> :desk"), {"desk": DESK_ORGANIZATION}
+        )
 
 
 @pytest.fixture(scope="session")
@@ -151,21 +156,23 @@ def admin_headers() -> dict[str, str]:
 
 
 @pytest.fixture
-def make_token(sessions: Any) -> Callable[[str], str]:
-    """Factory: a fresh user of the given role, returning its bearer token."""
+def make_token(sessions: Any) -> Callable[..., str]:
+    """Factory: a fresh user of the given role (of the desk's organisation, or the one
+    named), returning its bearer token."""
 
-    def make(role: str) -> str:
+    def make(role: str, organization: str | None = None) -> str:
+        name = f"{role}-{uuid.uuid4().hex[:8]}"
         with session_scope(sessions) as session:
-            issued = create_user(session, f"{role}-{uuid.uuid4().hex[:8]}", role, actor="test")
+            issued = create_user(session, name, role, actor="test", organization=organization)
         return issued.token
 
     return make
 
 
 @pytest.fixture
-def headers_for(make_token: Callable[[str], str]) -> Callable[[str], dict[str, str]]:
-    def headers(role: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {make_token(role)}"}
+def headers_for(make_token: Callable[..., str]) -> Callable[..., dict[str, str]]:
+    def headers(role: str, organization: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {make_token(role, organization)}"}
 
     return headers
 

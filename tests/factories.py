@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 
 from service.config import Settings
+from service.domain.articles import Submitter
+from service.domain.organizations import desk_organization_id
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_ARTICLES = REPO.parent / "shared" / "data" / "articles"
@@ -33,6 +35,11 @@ def article_payload(**overrides: Any) -> dict[str, Any]:
     }
     payload.update(overrides)
     return payload
+
+
+def desk_submitter(session: Any) -> Submitter:
+    """A submitter as the bootstrap admin is one: no user row, the desk's organisation."""
+    return Submitter(None, "test", desk_organization_id(session))
 
 
 def shared_articles() -> list[Path]:

@@ -39,17 +39,13 @@ blp = Blueprint("articles", __name__, description="Articles submitted for fact-c
 
 def _submitter() -> domain.Submitter:
     principal = current_principal()
-    return domain.Submitter(
-        user_id=principal.user_id,
-        actor=principal.actor,
-        own_articles_only=principal.role == "newsroom",
-    )
+    return domain.Submitter(principal.user_id, principal.actor, principal.organization_id)
 
 
 def _detail(article: Article) -> dict[str, Any]:
     return {
         **{c.key: getattr(article, c.key) for c in Article.__table__.columns if c.key != "search"},
-        "claim_counts": domain.claim_counts(db(), article),
+        "claim_counts": domain.claim_counts(db(), article, current_principal().scope),
     }
 
 
@@ -66,8 +62,9 @@ def submit(data: dict[str, Any], headers: dict[str, Any]) -> tuple[dict[str, Any
     """Submit an article for claim extraction.
 
     Answers with the article's summary (not its body, which the caller has). Idempotent on
-    (source, external_id) and on the `Idempotency-Key` header: a repeat returns the existing
-    article with 200; the same key with a different body is 409.
+    (source, external_id) and on the `Idempotency-Key` header, both within the caller's
+    organisation: a repeat returns the existing article with 200; the same key with a
+    different body is 409. Another organisation's ids and keys are its own.
     """
     key = headers.get("idempotency_key")
     result = domain.submit_article(db(), data, _submitter(), idempotency_key=key)
@@ -105,9 +102,13 @@ def submit_batch(data: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, ArticlePageSchema)
 @documented_errors(blp)
 def list_articles(query: dict[str, Any]) -> dict[str, Any]:
-    """List articles, newest first, filtered by status, source or full-text query `q`."""
+    """List articles, newest first, filtered by status, source or full-text query `q`.
+
+    A newsroom token lists its own organisation's articles.
+    """
     items = domain.list_articles(
         read_db(),
+        scope=current_principal().scope,
         limit=query["limit"],
         after_id=cursor_id(query),
         status=query.get("status"),
@@ -122,8 +123,12 @@ def list_articles(query: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, ArticleSchema)
 @documented_errors(blp, 404)
 def get_article(article_id: int) -> dict[str, Any]:
-    """An article with its body, processing status, revision and claim counts."""
-    return _detail(domain.get_article(db(), article_id))
+    """An article with its body, processing status, revision and claim counts.
+
+    Another organisation's article is 404 to a newsroom token, as a missing one; its claim
+    counts are of the claims it lists.
+    """
+    return _detail(domain.get_article(db(), article_id, current_principal().scope))
 
 
 @blp.route("/<int:article_id>", methods=["PUT"])
@@ -137,10 +142,11 @@ def revise(data: dict[str, Any], article_id: int) -> tuple[dict[str, Any], int]:
     appears keep their verdicts; the others are kept and flagged orphaned.
 
     The same text again changes nothing (200), except on an article whose extraction
-    failed, which is queued again (202). A newsroom token may revise only the articles it
-    submitted (403 otherwise); editors and admins revise any.
+    failed, which is queued again (202). A newsroom token revises its own organisation's
+    articles (another's is 404, as a missing one); editors and admins revise any.
     """
-    result = domain.revise_article(db(), article_id, data, _submitter())
+    principal = current_principal()
+    result = domain.revise_article(db(), article_id, data, _submitter(), principal.scope)
     return result.article, 202 if result.created else 200
 
 
@@ -150,11 +156,17 @@ def revise(data: dict[str, Any], article_id: int) -> tuple[dict[str, Any], int]:
 @blp.response(200, ClaimPageSchema)
 @documented_errors(blp, 404)
 def list_claims(query: dict[str, Any], article_id: int) -> dict[str, Any]:
-    """Claims of the article's current revision, in text order."""
+    """Claims of the article's current revision, in text order.
+
+    Another organisation's article is 404 to a newsroom token, as a missing one. To a
+    newsroom token, a claim's `status` is `published` or `new` (review in progress is not
+    shown), and claims a reviewer added, or orphaned ones, appear once published.
+    """
     limit = query["limit"]
     items = domain.list_claims(
         db(),
         article_id,
+        scope=current_principal().scope,
         limit=limit,
         after=query.get("cursor"),
         checkworthy=query.get("checkworthy"),

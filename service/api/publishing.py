@@ -28,7 +28,7 @@ from service.api import (
     read_db,
     services,
 )
-from service.auth import require
+from service.auth import current_principal, require
 from service.domain import publishing as domain
 
 JSON_LD = "application/ld+json"
@@ -53,11 +53,14 @@ def _review_url(verdict_id: int) -> str:
     return url_for("claimreviews.claim_review", verdict_id=verdict_id, _external=True)
 
 
-def _claim_review(review: domain.Review) -> dict[str, Any]:
+def _publisher() -> domain.Publisher:
     settings = services().settings
-    publisher = domain.Publisher(settings.organization_name, settings.organization_url)
+    return domain.Publisher(settings.organization_name, settings.organization_url)
+
+
+def _claim_review(review: domain.Review) -> dict[str, Any]:
     return domain.claim_review(
-        review, settings.rating_scale, publisher, _review_url(review.verdict.id)
+        review, services().settings.rating_scale, _publisher(), _review_url(review.verdict.id)
     )
 
 
@@ -68,10 +71,12 @@ def _claim_review(review: domain.Review) -> dict[str, Any]:
 def claim_review(verdict_id: int) -> Response:
     """schema.org ClaimReview (JSON-LD) of a published verdict; 409 if it is not published.
 
-    A corrected verdict answers 409 naming its correction (`superseded_by`). The review's
-    `url` is FACTCHECK_CLAIMREVIEW_URL with the verdict id, or this endpoint's own URL.
+    A corrected verdict answers 409 naming its correction (`superseded_by`). To a newsroom
+    token a verdict never published is 404, as a missing one. The review's `url` is
+    FACTCHECK_CLAIMREVIEW_URL with the verdict id, or this endpoint's own URL.
     """
-    return _json(_claim_review(domain.published_review(db(), verdict_id)), JSON_LD)
+    review = domain.published_review(db(), verdict_id, current_principal().scope)
+    return _json(_claim_review(review), JSON_LD)
 
 
 @reviews_blp.route("/claimreviews", methods=["GET"])
@@ -110,8 +115,9 @@ def article_annotations(query: dict[str, Any], article_id: int) -> Response:
 
     Each annotation targets the article's URL with a TextQuoteSelector (exact, prefix,
     suffix) and a TextPositionSelector (start, end, code points) on its current body.
-    The claims are those of the current revision (as `GET /articles/{id}/claims` lists them)
-    and the verdicts are published ones only, so whoever may read the article may read its
+    The claims are those of the current revision (as `GET /articles/{id}/claims` lists them
+    to the caller) and the verdicts are published ones only, signed by the organisation, so
+    whoever may read the article (a newsroom token: its own organisation's) may read its
     annotations.
 
     W3C paging: the AnnotationCollection embeds its first page of `limit` claims; a page's
@@ -138,6 +144,8 @@ def article_annotations(query: dict[str, Any], article_id: int) -> Response:
     collection = domain.annotation_collection(
         db(),
         article_id,
+        scope=current_principal().scope,
+        publisher=_publisher(),
         collection_id=collection_id,
         page_url=page_url,
         article_url=url_for("articles.get_article", article_id=article_id, _external=True),

@@ -27,7 +27,11 @@ blp = Blueprint("users", __name__, description="Users and their API tokens (admi
 
 
 def _issued(issued: domain.IssuedToken) -> dict[str, Any]:
-    return {"user": domain.get_user(db(), issued.user_id), "token": issued.token}
+    return {
+        "user": domain.get_user(db(), issued.user_id),
+        "token": issued.token,
+        "organization_created": issued.organization_created,
+    }
 
 
 @blp.route("", methods=["POST"])
@@ -36,9 +40,19 @@ def _issued(issued: domain.IssuedToken) -> dict[str, Any]:
 @blp.response(201, IssuedTokenSchema)
 @documented_errors(blp, 400, 409, 415)
 def create_user(data: dict[str, Any]) -> dict[str, Any]:
-    """Create a user with a first token. The token is in this response only."""
+    """Create a user with a first token. The token is in this response only.
+
+    The user belongs to `organization` (default the desk's own), which is created if it is
+    new.
+    """
     return _issued(
-        domain.create_user(db(), data["name"], data["role"], actor=current_principal().name)
+        domain.create_user(
+            db(),
+            data["name"],
+            data["role"],
+            actor=current_principal().name,
+            organization=data.get("organization"),
+        )
     )
 
 

@@ -7,6 +7,7 @@ Nothing here imports Flask; errors are the domain errors below, mapped to HTTP i
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, bindparam, select
@@ -54,6 +55,32 @@ class PreconditionFailed(DomainError):
     title = "Precondition failed"
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What a caller may read.
+
+    The desk's roles read everything (the default). A newsroom reads the articles of its
+    own organisation (`organization_id`) and, of the desk's work, only what is published
+    (`published_only`). Whatever lies outside the scope is NotFound, exactly as what does
+    not exist, so its existence does not show.
+    """
+
+    organization_id: int | None = None
+    published_only: bool = False
+
+    def sees(self, organization_id: int) -> bool:
+        """Whether an article of this organisation is in the scope."""
+        return self.organization_id is None or organization_id == self.organization_id
+
+
+EVERYTHING = Scope()
+
+
+def not_found(model: type[Any], entity_id: int) -> NotFound:
+    """The error for a missing row, and for one the caller may not see: the same words."""
+    return NotFound(f"{model.__name__} {entity_id} does not exist.")
+
+
 def load(
     session: Session,
     model: type[T],
@@ -71,7 +98,7 @@ def load(
         _by_id(kind, for_update, undeferred), {"entity_id": entity_id}
     ).first()
     if found is None:
-        raise NotFound(f"{model.__name__} {entity_id} does not exist.")
+        raise not_found(model, entity_id)
     return found
 
 

@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from service.domain import Conflict, NotFound, PermissionDenied, load
+from service.domain import EVERYTHING, Conflict, Scope, load, not_found
 from service.domain.audit import record
+from service.domain.claims import QueuedClaim, queued_claims, shown_columns, visible_claims
 from service.domain.outbox import enqueue, publish_after_commit
 from service.models import Article, ArticleRevision, Claim
 
@@ -33,15 +34,12 @@ SUBMITTED_FIELDS = (
 
 @dataclass(frozen=True)
 class Submitter:
-    """Who submits: the stored user id (None for the bootstrap admin) and the audit name.
-
-    `own_articles_only`: may revise only the articles this user submitted (a newsroom's
-    token; editors and admins revise any).
-    """
+    """Who submits: the stored user id (None for the bootstrap admin), the audit name, and
+    the organisation the article belongs to (the namespace of its external id and key)."""
 
     user_id: int | None
     actor: str
-    own_articles_only: bool = False
+    organization_id: int
 
 
 @dataclass(frozen=True)
@@ -69,9 +67,11 @@ _SUBMIT = text(
     """
     WITH article AS (
         INSERT INTO articles (title, body, url, source, external_id, published_at, language,
-                              authors, content_hash, idempotency_key, submitted_by)
+                              authors, content_hash, idempotency_key, submitted_by,
+                              organization_id)
         VALUES (:title, :body, :url, :source, :external_id, :published_at, :language,
-                CAST(:authors AS jsonb), :content_hash, :idempotency_key, :submitted_by)
+                CAST(:authors AS jsonb), :content_hash, :idempotency_key, :submitted_by,
+                :organization_id)
         ON CONFLICT DO NOTHING
         RETURNING *
     ), revision AS (
@@ -113,9 +113,10 @@ def submit_article(
 ) -> SubmitResult:
     """Store a new article (status queued) and promise its extraction, in one transaction.
 
-    Idempotent: the same (source, external_id), or the same Idempotency-Key from the same
-    submitter, returns the existing article. Reusing either for a different body is a
-    Conflict, since silently ignoring the new text would lose it.
+    Idempotent within the submitter's organisation: the same (source, external_id), or the
+    same Idempotency-Key, returns the organisation's existing article; another
+    organisation's are never seen. Reusing either for a different body is a Conflict, since
+    silently ignoring the new text would lose it.
     """
     values = {field: data.get(field) for field in SUBMITTED_FIELDS}
     values["authors"] = json.dumps(list(values["authors"] or []))
@@ -128,6 +129,7 @@ def submit_article(
                 "content_hash": digest,
                 "idempotency_key": idempotency_key,
                 "submitted_by": submitter.user_id,
+                "organization_id": submitter.organization_id,
                 "task": EXTRACT_TASK,
                 "actor": submitter.actor,
             },
@@ -168,13 +170,12 @@ def _find_duplicate(
             )
         )
     if idempotency_key is not None:
-        conditions.append(
-            and_(
-                Article.submitted_by.is_not_distinct_from(submitter.user_id),
-                Article.idempotency_key == idempotency_key,
-            )
-        )
-    statement = select(*_SUMMARY_COLUMNS).where(or_(*conditions)).limit(1)
+        conditions.append(Article.idempotency_key == idempotency_key)
+    statement = (
+        select(*_SUMMARY_COLUMNS)
+        .where(Article.organization_id == submitter.organization_id, or_(*conditions))
+        .limit(1)
+    )
     row = session.execute(statement).mappings().first()
     if row is None:  # the unique indexes make this unreachable short of a bug
         raise RuntimeError("insert conflicted but no duplicate article was found")
@@ -197,24 +198,19 @@ def submit_articles(
 
 
 def revise_article(
-    session: Session, article_id: int, data: Mapping[str, Any], submitter: Submitter
+    session: Session,
+    article_id: int,
+    data: Mapping[str, Any],
+    submitter: Submitter,
+    scope: Scope = EVERYTHING,
 ) -> SubmitResult:
     """A new revision with a new body (claims are re-extracted; reviewer work carried over).
 
     The same body again changes nothing and is not a new revision (`created` False), unless
     the article's extraction failed: then the same revision is queued again (`created`
-    True), the way to retry it.
+    True), the way to retry it. An article outside `scope` is NotFound.
     """
-    article = session.scalars(
-        select(Article).where(Article.id == article_id).with_for_update()
-    ).first()
-    if article is None:
-        raise NotFound(f"Article {article_id} does not exist.")
-    if submitter.own_articles_only and article.submitted_by != submitter.user_id:
-        raise PermissionDenied(
-            f"Article {article_id} was submitted by another client: a newsroom token may "
-            "revise only the articles it submitted."
-        )
+    article = get_article(session, article_id, scope, for_update=True)
     digest = content_hash(data["body"])
     title = data.get("title", article.title)
     if digest == article.content_hash and title == article.title:
@@ -265,17 +261,29 @@ def _summary(article: Article) -> dict[str, Any]:
     return {column.key: getattr(article, column.key) for column in _SUMMARY_COLUMNS}
 
 
-def get_article(session: Session, article_id: int) -> Article:
-    return load(session, Article, article_id)
+def get_article(
+    session: Session, article_id: int, scope: Scope = EVERYTHING, *, for_update: bool = False
+) -> Article:
+    """The article, or NotFound when it does not exist or lies outside `scope` (the same
+    answer, so a newsroom cannot tell another organisation's article from a missing one)."""
+    article = load(session, Article, article_id, for_update=for_update)
+    if not scope.sees(article.organization_id):
+        raise not_found(Article, article_id)
+    return article
 
 
-def claim_counts(session: Session, article: Article) -> ClaimCounts:
-    """How many claims the current revision has, and how many are check-worthy."""
+def claim_counts(session: Session, article: Article, scope: Scope = EVERYTHING) -> ClaimCounts:
+    """How many claims of the current revision `scope` sees (as `list_claims` lists them),
+    and how many are check-worthy."""
     row = session.execute(
         select(
             func.count(),
             func.count().filter(Claim.checkworthy.is_(True)),
-        ).where(Claim.article_id == article.id, Claim.revision == article.revision)
+        ).where(
+            Claim.article_id == article.id,
+            Claim.revision == article.revision,
+            *visible_claims(scope),
+        )
     ).one()
     return ClaimCounts(total=row[0], checkworthy=row[1])
 
@@ -283,6 +291,7 @@ def claim_counts(session: Session, article: Article) -> ClaimCounts:
 def list_articles(
     session: Session,
     *,
+    scope: Scope = EVERYTHING,
     limit: int,
     after_id: int | None = None,
     status: str | None = None,
@@ -290,8 +299,11 @@ def list_articles(
     query: str | None = None,
     submitted_since: datetime | None = None,
 ) -> list[Article]:
-    """Newest first, keyset-paginated on id; `query` is English full-text search."""
+    """Newest first, keyset-paginated on id, within `scope`; `query` is English full-text
+    search."""
     statement = select(Article).order_by(Article.id.desc()).limit(limit)
+    if scope.organization_id is not None:
+        statement = statement.where(Article.organization_id == scope.organization_id)
     if after_id is not None:
         statement = statement.where(Article.id < after_id)
     if status is not None:
@@ -311,20 +323,22 @@ def list_claims(
     session: Session,
     article_id: int,
     *,
+    scope: Scope = EVERYTHING,
     limit: int,
     after: tuple[int, int] | None = None,
     checkworthy: bool | None = None,
     orphaned: bool = False,
-) -> list[Claim]:
-    """Claims of the article's current revision in text order, keyset-paginated.
+) -> list[QueuedClaim]:
+    """Claims of the article's current revision in text order, keyset-paginated, as
+    `scope` may see them (see `claims.visible_claims` and `claims.shown_columns`).
 
     With `orphaned`, instead the reviewed claims of earlier revisions whose text is gone.
     """
-    article = get_article(session, article_id)
+    article = get_article(session, article_id, scope)
     which = Claim.orphaned.is_(True) if orphaned else Claim.revision == article.revision
     statement = (
-        select(Claim)
-        .where(Claim.article_id == article.id, which)
+        select(*shown_columns(scope))
+        .where(Claim.article_id == article.id, which, *visible_claims(scope))
         .order_by(Claim.start, Claim.id)
         .limit(limit)
     )
@@ -334,4 +348,4 @@ def list_claims(
         )
     if checkworthy is not None:
         statement = statement.where(Claim.checkworthy.is_(checkworthy))
-    return list(session.scalars(statement))
+    return queued_claims(session, statement)

@@ -11,7 +11,18 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, Select, and_, func, or_, select, tuple_, union_all
+from sqlalchemy import (
+    Executable,
+    Select,
+    and_,
+    case,
+    func,
+    null,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -22,6 +33,7 @@ from service.domain import (
     InvalidState,
     PermissionDenied,
     PreconditionFailed,
+    Scope,
     Unprocessable,
     load,
 )
@@ -125,10 +137,46 @@ QUEUED_COLUMNS = tuple(getattr(Claim, name) for name in QUEUED_FIELDS)
 _QUEUE = select(*QUEUED_COLUMNS).join(Article, Article.id == Claim.article_id)
 
 
-def _queued(session: Session, statement: Executable) -> list[QueuedClaim]:
-    """The statement's rows as queue claims. Run on the session's connection, not through
-    the ORM: its plain columns need none of it, and that saves a fifth of a page's read."""
+def queued_claims(session: Session, statement: Executable) -> list[QueuedClaim]:
+    """The statement's rows (of `shown_columns`) as queue claims. Run on the session's
+    connection, not through the ORM: its plain columns need none of it, and that saves a
+    fifth of a page's read."""
     return [QueuedClaim(*row) for row in session.connection().execute(statement)]
+
+
+# What a reader of published work only is told of a claim's review: whether it is
+# published, nothing more (in review, reviewed, not check-worthy and who holds it are the
+# desk's own business until then).
+_UNTIL_PUBLISHED = {
+    "status": case((Claim.status == "published", "published"), else_="new").label("status"),
+    "assignee_id": null().label("assignee_id"),
+}
+_PUBLISHED_ONLY_COLUMNS = tuple(
+    _UNTIL_PUBLISHED.get(name, column)
+    for name, column in zip(QUEUED_FIELDS, QUEUED_COLUMNS, strict=True)
+)
+
+
+def shown_columns(scope: Scope) -> tuple[Any, ...]:
+    """QUEUED_COLUMNS as `scope` may read them."""
+    return _PUBLISHED_ONLY_COLUMNS if scope.published_only else QUEUED_COLUMNS
+
+
+def visible_claims(scope: Scope) -> list[ColumnElement[bool]]:
+    """Conditions on Claim for the claims `scope` may see (every one, for the desk).
+
+    A reader of published work only sees the claims the engine found, and published ones:
+    a claim a reviewer added, or one kept orphaned for its reviewer work, is desk work
+    until its verdict is published.
+    """
+    if not scope.published_only:
+        return []
+    return [
+        or_(
+            and_(Claim.origin == "engine", Claim.orphaned.is_(False)),
+            Claim.status == "published",
+        )
+    ]
 
 
 def _snapshot(claim: Claim, fields: tuple[str, ...] = AUDITED_FIELDS) -> dict[str, Any]:
@@ -357,7 +405,7 @@ def list_queue(
         conditions.append(_after_score(after, where) if sort == "score" else Claim.id < after[-1])
     queue = _QUEUE.where(*conditions)
     if not where.query:
-        return _queued(session, queue.order_by(*_order(sort, Claim)).limit(limit))
+        return queued_claims(session, queue.order_by(*_order(sort, Claim)).limit(limit))
     tsquery = func.websearch_to_tsquery("english", where.query)
     if not _matches_few_articles(session, tsquery):
         found = _search_window(session, queue, tsquery, sort, limit)
@@ -381,7 +429,9 @@ def list_queue(
     )
     # Ordered and limited as a whole, not as a subquery: a subquery of every column took
     # twice as long to build in Python.
-    return _queued(session, matches.order_by(*_order(sort, matches.selected_columns)).limit(limit))
+    return queued_claims(
+        session, matches.order_by(*_order(sort, matches.selected_columns)).limit(limit)
+    )
 
 
 def _matches_few_articles(session: Session, tsquery: Any) -> bool:
@@ -423,7 +473,7 @@ def _search_window(
         .limit(SEARCH_WINDOW)
         .subquery()
     )
-    return _queued(
+    return queued_claims(
         session,
         select(*QUEUED_COLUMNS)
         .join(window, window.c.id == Claim.id)

@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import and_, func, literal, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
-from service.domain import InvalidState, Unprocessable, load
+from service.domain import EVERYTHING, InvalidState, Scope, Unprocessable, load, not_found
+from service.domain.articles import get_article
 from service.domain.claim_creation import add_claim
-from service.domain.claims import Actor
+from service.domain.claims import Actor, visible_claims
 from service.domain.verdicts import evidence_of
 from service.models import Article, Claim, Evidence, Verdict
 from service.ratings import Rating
@@ -56,9 +57,17 @@ class Review:
 # --------------------------------------------------------------------------------------------
 
 
-def published_review(session: Session, verdict_id: int) -> Review:
-    """The review of a published verdict; 409 for a proposed or superseded one."""
+def published_review(session: Session, verdict_id: int, scope: Scope = EVERYTHING) -> Review:
+    """The review of a published verdict; InvalidState for a proposed or superseded one.
+
+    A reader of published work only (`scope`) is told nothing of a verdict never
+    published: NotFound, as for one that does not exist. A superseded verdict was
+    published, and its correction was published at once (`correct_verdict`), so pointing
+    to it tells every reader only what is public.
+    """
     verdict = load(session, Verdict, verdict_id)
+    if scope.published_only and verdict.published_at is None:
+        raise not_found(Verdict, verdict_id)
     if verdict.status == "superseded":
         newer = session.scalar(select(Verdict.id).where(Verdict.supersedes_id == verdict.id))
         raise InvalidState(
@@ -221,6 +230,8 @@ def annotation_collection(
     session: Session,
     article_id: int,
     *,
+    scope: Scope = EVERYTHING,
+    publisher: Publisher,
     collection_id: str,
     page_url: Callable[[tuple[int, int, int] | None], str],
     article_url: str,
@@ -237,10 +248,15 @@ def annotation_collection(
     `limit` claims, each followed by its published verdict if it has one; `next` links the
     following page. Every annotation targets the article's own URL (or `article_url` when it
     has none) with a TextQuoteSelector and a TextPositionSelector that both select the
-    claim's text in the current body.
+    claim's text in the current body. The article and its claims are those `scope` may
+    read; an assessment's creator is the `publisher`, as in ClaimReview.
     """
-    article = load(session, Article, article_id)
-    conditions = [Claim.article_id == article_id, Claim.revision == article.revision]
+    article = get_article(session, article_id, scope)
+    conditions = [
+        Claim.article_id == article_id,
+        Claim.revision == article.revision,
+        *visible_claims(scope),
+    ]
     if checkworthy is not None:
         conditions.append(Claim.checkworthy.is_(checkworthy))
     order = (Claim.start, Claim.end, Claim.id)
@@ -257,7 +273,9 @@ def annotation_collection(
         items.append(_highlight(claim, target, claim_url(claim.id)))
         verdict = verdicts.get(claim.id)
         if verdict is not None:
-            items.append(_assessment(verdict, evidence.get(verdict.id, []), target, verdict_url))
+            items.append(
+                _assessment(verdict, evidence.get(verdict.id, []), target, publisher, verdict_url)
+            )
     page: dict[str, Any] = {
         "id": page_url(after),
         "type": "AnnotationPage",
@@ -347,6 +365,7 @@ def _assessment(
     verdict: Verdict,
     evidence: Sequence[Evidence],
     target: dict[str, Any],
+    publisher: Publisher,
     verdict_url: Callable[[int], str],
 ) -> dict[str, Any]:
     body: list[dict[str, Any]] = [
@@ -360,11 +379,15 @@ def _assessment(
         link["stance"] = item.stance
         body.append(link)
     assert verdict.published_at is not None
+    # The organisation signs, as ClaimReview's author: reviewers' names stay in the desk.
+    creator: dict[str, Any] = {"type": "Organization", "name": publisher.name}
+    if publisher.url:
+        creator["homepage"] = publisher.url
     return {
         "id": verdict_url(verdict.id) + "#assessing",
         "type": "Annotation",
         "motivation": "assessing",
-        "creator": {"type": "Person", "name": verdict.author},
+        "creator": creator,
         "created": verdict.created_at.isoformat(),
         "generated": verdict.published_at.isoformat(),
         "body": body,

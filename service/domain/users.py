@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from service.auth import hash_token, new_token
 from service.domain import Conflict, InvalidState, NotFound, load
 from service.domain.audit import record
-from service.models import ROLES, ApiToken, User
+from service.domain.organizations import find_or_create_organization
+from service.models import DESK_ORGANIZATION, ROLES, ApiToken, User
 
 
 @dataclass(frozen=True)
@@ -19,20 +20,36 @@ class IssuedToken:
     name: str
     role: str
     token: str
+    organization: str
+    # Whether the user's organisation was made for it (its first user).
+    organization_created: bool = False
 
 
-def create_user(session: Session, name: str, role: str, *, actor: str) -> IssuedToken:
-    """Create a user with a first token; the token is returned once and stored hashed."""
+def create_user(
+    session: Session,
+    name: str,
+    role: str,
+    *,
+    actor: str,
+    organization: str | None = None,
+) -> IssuedToken:
+    """Create a user of `organization` (default the desk's own) with a first token; the
+    token is returned once and stored hashed. An organisation not known yet is created."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
     if session.scalar(select(User.id).where(User.name == name)) is not None:
         raise Conflict(f"A user named {name!r} already exists.")
-    user = User(name=name, role=role)
+    organization = organization or DESK_ORGANIZATION
+    found = find_or_create_organization(session, organization, actor=actor)
+    user = User(name=name, role=role, organization=found.organization)
     session.add(user)
     session.flush()
     token = issue_token(session, user)
-    record(session, actor, "user.created", "user", user.id, after={"name": name, "role": role})
-    return IssuedToken(user_id=user.id, name=name, role=role, token=token)
+    record(
+        session, actor, "user.created", "user", user.id,
+        after={"name": name, "role": role, "organization": organization},
+    )  # fmt: skip
+    return IssuedToken(user.id, name, role, token, organization, found.created)
 
 
 def issue_token(session: Session, user: User) -> str:
@@ -112,7 +129,7 @@ def rotate_token(session: Session, user_id: int, *, actor: str) -> IssuedToken:
     revoked = _revoke_all(session, user.id)
     token = issue_token(session, user)
     record(session, actor, "token.rotated", "user", user.id, after={"revoked": revoked})
-    return IssuedToken(user_id=user.id, name=user.name, role=user.role, token=token)
+    return IssuedToken(user.id, user.name, user.role, token, user.organization.name)
 
 
 def disable_user(session: Session, user_id: int, *, actor: str) -> User:

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from service.auth import PERMISSIONS, hash_token
+from service.auth import OUTSIDE_ROLES, PERMISSIONS, hash_token
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import article_payload, mark_reviewed
 
@@ -79,7 +79,7 @@ def make_verdict(client, claim_id, headers, *, reviewed=False, published=False):
     return verdict_id
 
 
-def call(client, method, path, headers, article_id, claim_id):
+def call(client, method, path, headers, article_id, claim_id, *, revise_own=True):
     verdict_id = None
     if "{verdict}" in path:
         published = path.endswith(("corrections", "claimreview"))
@@ -96,9 +96,9 @@ def call(client, method, path, headers, article_id, claim_id):
     webhook_id = None
     if "{webhook}" in path:
         webhook_id = client.post("/api/v1/webhooks", json=WEBHOOK, headers=ADMIN).json["id"]
-    if (method, path) == ("PUT", "/api/v1/articles/{id}"):
-        # Revising checks ownership too: a newsroom revises the articles it submitted
-        # (refusing the others is tested in test_revisions.py).
+    if revise_own and (method, path) == ("PUT", "/api/v1/articles/{id}"):
+        # Revising checks the organisation too: a newsroom revises its own organisation's
+        # articles (another's is tested below and in test_revisions.py).
         submitted = client.post("/api/v1/articles", json=article_payload(), headers=headers)
         if submitted.status_code < 400:
             article_id = submitted.get_json()["id"]
@@ -220,6 +220,32 @@ def test_role_matrix(client, headers_for, article_id, claim_id, method, path, pe
     else:
         assert response.status_code == 403
         assert response.mimetype == "application/problem+json"
+
+
+# The endpoints on one article, which belongs to its submitter's organisation.
+ARTICLE_ENDPOINTS = [e for e in ENDPOINTS if e[1].startswith("/api/v1/articles/{id}")]
+
+
+@pytest.mark.parametrize(("method", "path", "permission"), ARTICLE_ENDPOINTS)
+@pytest.mark.parametrize("role", ROLES)
+def test_role_matrix_on_another_organisations_article(
+    client, headers_for, article_id, claim_id, method, path, permission, role
+):
+    """The desk's roles, whatever their organisation, act on any article as the matrix
+    says; to a newsroom, another organisation's article is missing: 404, never 403."""
+    headers = headers_for(role, "another-newsroom")
+    response = call(client, method, path, headers, article_id, claim_id, revise_own=False)
+    if role not in PERMISSIONS[permission]:
+        assert response.status_code == 403
+    elif role in OUTSIDE_ROLES:
+        missing = call(
+            client, method, path, headers, article_id + 10**6, claim_id, revise_own=False
+        )
+        assert response.status_code == missing.status_code == 404
+        assert response.mimetype == "application/problem+json"
+        assert response.get_json()["detail"] == f"Article {article_id} does not exist."
+    else:
+        assert response.status_code < 400, response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("method", "path", "permission"), ENDPOINTS)

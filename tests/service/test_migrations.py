@@ -86,7 +86,8 @@ def test_upgrade_makes_external_id_without_a_source_unique(scratch_url):
     engine = create_engine(psycopg2_url(scratch_url))
     with engine.begin() as connection:
         _insert_unsourced(connection, "wire-1", "One.")
-    upgrade(scratch_url)
+    # To 0008 only: from 0013 on, an article names its organisation too.
+    upgrade(scratch_url, "0008")
     with (
         pytest.raises(DBAPIError, match="uq_articles_source_external_id"),
         engine.begin() as connection,
@@ -162,3 +163,175 @@ def test_migrations_and_models_describe_the_same_schema(engine):
     with engine.connect() as connection:
         drift = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert drift == []
+
+
+def _index(connection, name: str) -> str:
+    return connection.scalar(
+        text("SELECT indexdef FROM pg_indexes WHERE indexname = :name"), {"name": name}
+    )
+
+
+def _submit_raw(connection, body: str, **fields) -> int:
+    columns = ["body", "content_hash", *fields]
+    return connection.scalar(
+        text(
+            f"INSERT INTO articles ({', '.join(columns)}) "  # noqa: S608 (the test's own names)
+            f"VALUES ({', '.join(':' + c for c in columns)}) RETURNING id"
+        ),
+        {"body": body, "content_hash": body, **fields},
+    )
+
+
+def _user(connection, name: str) -> int:
+    return connection.scalar(
+        text("INSERT INTO users (name, role) VALUES (:name, 'newsroom') RETURNING id"),
+        {"name": name},
+    )
+
+
+def test_upgrade_puts_every_user_and_article_in_the_desks_organisation(scratch_url):
+    upgrade(scratch_url, "0012")
+    engine = create_engine(psycopg2_url(scratch_url))
+    with engine.begin() as connection:
+        planet, bugle = _user(connection, "planet"), _user(connection, "bugle")
+        _submit_raw(connection, "One.", source="wire", external_id="1", submitted_by=planet)
+        _submit_raw(connection, "Two.", idempotency_key="k", submitted_by=planet)
+        _submit_raw(connection, "Three.", idempotency_key="j", submitted_by=bugle)
+    upgrade(scratch_url)
+    with engine.begin() as connection:
+        desk = connection.scalar(text("SELECT id FROM organizations WHERE name = 'desk'"))
+        assert connection.execute(text("SELECT DISTINCT organization_id FROM users")).all() == [
+            (desk,)
+        ]
+        assert connection.execute(text("SELECT DISTINCT organization_id FROM articles")).all() == [
+            (desk,)
+        ]
+        # The defaults that filled old rows are gone: every new row names its organisation.
+        defaults = connection.execute(
+            text(
+                "SELECT table_name, column_default FROM information_schema.columns "
+                "WHERE column_name = 'organization_id'"
+            )
+        ).all()
+        assert sorted(defaults) == [("articles", None), ("users", None)]
+        assert connection.scalar(
+            text(
+                "SELECT bool_and(convalidated) FROM pg_constraint "
+                "WHERE conname LIKE 'fk_%_organization_id_organizations'"
+            )
+        )
+        assert "(organization_id, source, external_id)" in _index(
+            connection, "uq_articles_source_external_id"
+        )
+        assert "(organization_id, idempotency_key)" in _index(
+            connection, "uq_articles_idempotency_key"
+        )
+        other = connection.scalar(
+            text("INSERT INTO organizations (name) VALUES ('the-rag') RETURNING id")
+        )
+        # Another organisation may use the same external id and key; the desk may not.
+        _submit_raw(connection, "Mine.", source="wire", external_id="1", organization_id=other)
+        _submit_raw(connection, "Mine too.", idempotency_key="k", organization_id=other)
+    with (
+        pytest.raises(DBAPIError, match="uq_articles_source_external_id"),
+        engine.begin() as connection,
+    ):
+        _submit_raw(connection, "Again.", source="wire", external_id="1", organization_id=desk)
+    engine.dispose()
+
+
+def test_upgrade_refuses_a_key_two_submitters_shared_and_changes_nothing(scratch_url):
+    upgrade(scratch_url, "0012")
+    engine = create_engine(psycopg2_url(scratch_url))
+    with engine.begin() as connection:
+        planet, bugle = _user(connection, "planet"), _user(connection, "bugle")
+        _submit_raw(connection, "Planet's.", idempotency_key="2026-001", submitted_by=planet)
+        shared = _submit_raw(connection, "Bugle's.", idempotency_key="2026-001", submitted_by=bugle)
+    with pytest.raises(MigrationRefused) as refused:
+        upgrade(scratch_url)
+    message = str(refused.value)
+    assert "'2026-001'" in message
+    assert "Nothing was changed" in message
+    assert "GROUP BY idempotency_key HAVING count(*) > 1" in message
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0012"
+        assert connection.scalar(text("SELECT to_regclass('organizations')")) is None
+    # Once the operator has chosen which article keeps the key, it upgrades.
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE articles SET idempotency_key = NULL WHERE id = :id"), {"id": shared}
+        )
+    upgrade(scratch_url)
+    engine.dispose()
+
+
+def test_an_interrupted_upgrade_finishes_when_run_again(scratch_url):
+    upgrade(scratch_url)
+    engine = create_engine(psycopg2_url(scratch_url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        desk = connection.scalar(text("SELECT id FROM organizations WHERE name = 'desk'"))
+        for body in ("One.", "Two."):
+            _submit_raw(connection, body, organization_id=desk)
+        # As 0013 leaves things when stopped halfway: one index not swapped yet, a build
+        # that failed (an invalid index left behind), and the version not stamped.
+        connection.execute(text("DROP INDEX uq_articles_idempotency_key"))
+        connection.execute(
+            text(
+                "CREATE UNIQUE INDEX uq_articles_idempotency_key ON articles "
+                "(submitted_by, idempotency_key) NULLS NOT DISTINCT "
+                "WHERE idempotency_key IS NOT NULL"
+            )
+        )
+        connection.execute(text("DROP INDEX ix_articles_organization_id"))
+        with pytest.raises(DBAPIError, match="could not create unique index"):
+            connection.execute(
+                text(
+                    "CREATE UNIQUE INDEX CONCURRENTLY ix_articles_organization_id "
+                    "ON articles (organization_id)"
+                )
+            )
+        connection.execute(text("UPDATE alembic_version SET version_num = '0012'"))
+    upgrade(scratch_url)
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0013"
+        assert "(organization_id, idempotency_key)" in _index(
+            connection, "uq_articles_idempotency_key"
+        )
+        assert _index(connection, "uq_articles_idempotency_key_0013") is None
+        assert "(organization_id, id)" in _index(connection, "ix_articles_organization_id")
+        assert connection.scalar(text("SELECT bool_and(indisvalid) FROM pg_index"))
+        assert connection.scalar(text("SELECT count(*) FROM organizations")) == 1
+    engine.dispose()
+
+
+def test_downgrade_refuses_ids_two_organisations_share_then_restores_the_old_indexes(
+    scratch_url,
+):
+    from alembic import command
+
+    upgrade(scratch_url)
+    engine = create_engine(psycopg2_url(scratch_url))
+    with engine.begin() as connection:
+        desk = connection.scalar(text("SELECT id FROM organizations WHERE name = 'desk'"))
+        other = connection.scalar(
+            text("INSERT INTO organizations (name) VALUES ('the-rag') RETURNING id")
+        )
+        _submit_raw(connection, "Ours.", source="wire", external_id="1", organization_id=desk)
+        theirs = _submit_raw(
+            connection, "Theirs.", source="wire", external_id="1", organization_id=other
+        )
+    with pytest.raises(MigrationRefused, match="source, external_id: 1"):
+        command.downgrade(alembic_config(scratch_url), "0012")
+    with engine.begin() as connection:
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0013"
+        connection.execute(text("DELETE FROM articles WHERE id = :id"), {"id": theirs})
+    command.downgrade(alembic_config(scratch_url), "0012")
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT to_regclass('organizations')")) is None
+        assert "(source, external_id)" in _index(connection, "uq_articles_source_external_id")
+        assert "(submitted_by, idempotency_key)" in _index(
+            connection, "uq_articles_idempotency_key"
+        )
+        assert connection.scalar(text("SELECT count(*) FROM articles")) == 1
+    upgrade(scratch_url)
+    engine.dispose()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from service.db import session_scope
-from service.domain.articles import Submitter, submit_article
+from service.domain.articles import submit_article
 from service.models import Article, Claim, OutboxMessage
+from tests.factories import desk_submitter
 from workers.celery_app import make_celery
 from workers.extraction.engine import Engine, extract
 
@@ -19,7 +20,7 @@ def test_claims_the_database_refuses_fail_the_article_at_once(settings, sessions
     import workers.tasks  # noqa: F401 (registers the tasks with every app)
 
     with session_scope(sessions) as session:
-        article_id = submit_article(session, {"body": BODY}, Submitter(None, "test")).article["id"]
+        article_id = submit_article(session, {"body": BODY}, desk_submitter(session)).article["id"]
         outbox_id = session.scalars(select(OutboxMessage.id)).one()
     broken = [dict(claim, start=claim["end"] + 1) for claim in extract(BODY)]  # end < start
     monkeypatch.setattr(Engine, "extract", lambda self, body, language=None: broken)

@@ -13,6 +13,7 @@ from service.app import create_app
 from service.db import session_scope
 from service.domain.extraction import store_claims
 from tests.factories import article_payload
+from workers.extraction.engine import extract
 
 URL = "/api/v1/articles"
 
@@ -93,11 +94,20 @@ class TestSubmit:
         assert (first.status_code, again.status_code) == (202, 200)
         assert first.get_json()["id"] == again.get_json()["id"]
 
-    def test_idempotency_key_is_scoped_to_the_submitter(self, client, headers_for):
-        one = {**headers_for("newsroom"), "Idempotency-Key": "same"}
-        two = {**headers_for("newsroom"), "Idempotency-Key": "same"}
-        assert submit(client, one, external_id=None).status_code == 202
-        assert submit(client, two, external_id=None).status_code == 202
+    def test_idempotency_key_is_scoped_to_the_organisation(self, client, headers_for):
+        ours = {**headers_for("newsroom", "daily-planet"), "Idempotency-Key": "same"}
+        colleague = {**headers_for("newsroom", "daily-planet"), "Idempotency-Key": "same"}
+        theirs = {**headers_for("newsroom", "the-bugle"), "Idempotency-Key": "same"}
+        first = submit(client, ours, external_id=None)
+        # Another organisation's key is its own: the same one, even the same text, is its own
+        # article (before, a different submitter's key already was).
+        other = submit(client, theirs, external_id=None)
+        assert (first.status_code, other.status_code) == (202, 202)
+        assert other.get_json()["id"] != first.get_json()["id"]
+        # Within an organisation, any of its clients retrying gets the article already made.
+        again = submit(client, colleague, external_id=None)
+        assert again.status_code == 200
+        assert again.get_json()["id"] == first.get_json()["id"]
 
     def test_idempotency_key_with_another_body_is_a_conflict(self, client, admin_headers):
         headers = {**admin_headers, "Idempotency-Key": "req-43"}
@@ -319,3 +329,70 @@ class TestRead:
         assert rest["next_cursor"] is None
         detail = client.get(f"{URL}/{article['id']}", headers=admin_headers).get_json()
         assert detail["claim_counts"]["total"] == 3
+
+
+class TestOrganisations:
+    """Newsrooms of different organisations: each its own external ids, keys and articles."""
+
+    def test_another_organisation_cannot_take_an_external_id_first(self, client, headers_for):
+        planet = headers_for("newsroom", "daily-planet")
+        bugle = headers_for("newsroom", "the-bugle")
+        story = {"source": "planet", "external_id": "2026-001", "body": "The real story."}
+        squatted = submit(client, bugle, **{**story, "body": "Squatted."})
+        assert squatted.status_code == 202
+        # The owner submits its own story: its own article, not a 409 naming the squatter's.
+        ours = submit(client, planet, **story)
+        assert ours.status_code == 202, ours.get_data(as_text=True)
+        assert ours.get_json()["id"] != squatted.get_json()["id"]
+        revised = client.put(
+            f"{URL}/{ours.get_json()['id']}", json={"body": "The story, updated."}, headers=planet
+        )
+        assert revised.status_code == 202
+        # Replaying the owner's exact submission from elsewhere never answers with its article.
+        replayed = submit(client, headers_for("newsroom", "the-rag"), **story)
+        assert replayed.status_code == 202
+        assert replayed.get_json()["id"] != ours.get_json()["id"]
+        clash = assert_problem(submit(client, bugle, **story), 409)
+        assert clash["article_id"] == squatted.get_json()["id"]
+        # Within the organisation the id still names one article.
+        again = submit(client, headers_for("newsroom", "daily-planet"), **story)
+        assert again.status_code == 409
+        assert again.get_json()["article_id"] == ours.get_json()["id"]
+
+    def test_a_newsroom_reads_only_its_organisations_articles(
+        self, client, headers_for, admin_headers, sessions
+    ):
+        planet = headers_for("newsroom", "daily-planet")
+        bugle = headers_for("newsroom", "the-bugle")
+        body = "The council approved a budget of $4 million. It rose 5% on last year."
+        ours = submit(client, planet, body=body).get_json()
+        theirs = submit(client, bugle).get_json()
+        with session_scope(sessions) as session:
+            store_claims(session, ours["id"], 1, extract(body))
+        paths = ("", "/claims", "/annotations")
+        for path in paths:
+            seen = client.get(f"{URL}/{ours['id']}{path}", headers=planet)
+            assert seen.status_code == 200, path
+            # Another organisation's article is 404 exactly as one that does not exist.
+            hidden = client.get(f"{URL}/{ours['id']}{path}", headers=bugle)
+            missing = client.get(f"{URL}/{ours['id'] + 10**6}{path}", headers=bugle)
+            assert_problem(hidden, 404)
+            assert_problem(missing, 404)
+            assert hidden.get_json() == {
+                **missing.get_json(),
+                "detail": f"Article {ours['id']} does not exist.",
+            }
+
+        def listed(headers: dict[str, str]) -> set[int]:
+            return {a["id"] for a in client.get(URL, headers=headers).get_json()["items"]}
+
+        assert listed(planet) == {ours["id"]}
+        assert listed(bugle) == {theirs["id"]}
+        assert listed(headers_for("newsroom", "daily-planet")) == {ours["id"]}, "a colleague"
+        # The desk's roles read every organisation's articles, whichever they belong to.
+        for role in ("admin", "editor", "reviewer", "viewer"):
+            desk = headers_for(role, "the-bugle")
+            assert listed(desk) == {ours["id"], theirs["id"]}, role
+            for path in paths:
+                assert client.get(f"{URL}/{ours['id']}{path}", headers=desk).status_code == 200
+        assert listed(admin_headers) == {ours["id"], theirs["id"]}

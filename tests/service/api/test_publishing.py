@@ -460,3 +460,135 @@ def test_corrections_keep_the_first_date_in_one_query_however_long_the_chain(
 
     single = claim_review(client, reviewer, chains[0][-1]).get_json()
     assert single["datePublished"] == first_dates[0]
+
+
+def test_a_newsroom_is_told_nothing_of_a_verdict_not_published(client, headers_for, article):
+    reviewer, editor, newsroom = (headers_for(r) for r in ("reviewer", "editor", "newsroom"))
+    claim = claim_with(client, reviewer, article["id"], "unemployment fell")
+    verdict = verdict_on(client, reviewer, claim["id"])
+    # A proposed verdict is 404 to a newsroom, word for word as one that does not exist.
+    hidden = claim_review(client, newsroom, verdict["id"])
+    missing = claim_review(client, newsroom, verdict["id"] + 10**6)
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.mimetype == "application/problem+json"
+    assert hidden.get_json() == {
+        **missing.get_json(),
+        "detail": f"Verdict {verdict['id']} does not exist.",
+    }
+    # The desk's roles are still told why there is no review yet.
+    for role in ("reviewer", "viewer"):
+        refused = claim_review(client, headers_for(role), verdict["id"])
+        assert refused.status_code == 409
+        assert "proposed" in refused.get_json()["detail"]
+
+    publish(client, editor, verdict["id"])
+    assert claim_review(client, newsroom, verdict["id"]).status_code == 200
+    corrected = client.post(
+        f"/api/v1/verdicts/{verdict['id']}/corrections",
+        json={"rating": "true", "reason": "The revised release confirms the figure."},
+        headers=editor,
+    ).get_json()
+    # Both were published: pointing from the old review to its correction reveals nothing.
+    old = claim_review(client, newsroom, verdict["id"])
+    assert old.status_code == 409
+    assert old.get_json()["superseded_by"] == corrected["id"]
+    assert claim_review(client, newsroom, corrected["id"]).status_code == 200
+
+
+def test_a_newsroom_sees_no_review_work_until_it_is_published(
+    client, headers_for, admin_headers, article, sessions
+):
+    reviewer, editor, newsroom = (headers_for(r) for r in ("reviewer", "editor", "newsroom"))
+    taken = claim_with(client, reviewer, article["id"], "unemployment fell")
+    assert client.post(f"/api/v1/claims/{taken['id']}/take", headers=reviewer).status_code == 200
+    rated = claim_with(client, reviewer, article["id"], "crime rose")
+    verdict = verdict_on(client, reviewer, rated["id"], rating="false")
+    dismissed = claim_with(client, reviewer, article["id"], "Thank you")
+    current = client.get(f"/api/v1/claims/{dismissed['id']}", headers=reviewer)
+    assert (
+        client.patch(
+            f"/api/v1/claims/{dismissed['id']}",
+            json={"status": "not_checkworthy"},
+            headers={**reviewer, "If-Match": current.headers["ETag"]},
+        ).status_code
+        == 200
+    )
+    start = BODY.index("crime rose 12%")
+    added = client.post(
+        "/api/v1/claims",
+        json={"article_id": article["id"], "start": start, "end": start + len("crime rose 12%")},
+        headers=reviewer,
+    ).get_json()
+    claims_url = f"/api/v1/articles/{article['id']}/claims"
+    annotations_url = f"/api/v1/articles/{article['id']}/annotations"
+
+    def statuses(headers: dict[str, str], **query: Any) -> dict[int, str]:
+        page = client.get(claims_url, query_string=query, headers=headers).get_json()
+        return {c["id"]: c["status"] for c in page["items"]}
+
+    def highlighted(headers: dict[str, str]) -> set[str]:
+        items = client.get(annotations_url, headers=headers).get_json()["first"]["items"]
+        return {a["id"] for a in items if a["motivation"] == "highlighting"}
+
+    desk_view = statuses(reviewer)
+    assert desk_view[taken["id"]] == "in_review"
+    assert desk_view[dismissed["id"]] == "not_checkworthy"
+    assert desk_view[added["id"]] == "new"
+    # To a newsroom: nothing is in review, nothing dismissed, no claim a reviewer added.
+    assert statuses(newsroom) == {taken["id"]: "new", rated["id"]: "new", dismissed["id"]: "new"}
+
+    def counted(headers: dict[str, str]) -> int:
+        article_url = f"/api/v1/articles/{article['id']}"
+        return client.get(article_url, headers=headers).get_json()["claim_counts"]["total"]
+
+    assert (counted(reviewer), counted(newsroom)) == (len(desk_view), len(desk_view) - 1)
+    added_url = f"http://localhost/api/v1/claims/{added['id']}#highlighting"
+    assert added_url in highlighted(reviewer)
+    assert highlighted(newsroom) == highlighted(reviewer) - {added_url}
+
+    publish(client, editor, verdict["id"])
+    assert statuses(newsroom)[rated["id"]] == "published"
+    publish(client, editor, verdict_on(client, reviewer, added["id"])["id"])
+    assert statuses(newsroom)[added["id"]] == "published", "published: shown"
+    assert highlighted(newsroom) == highlighted(reviewer)
+
+    # A revision without the claim in review orphans it: the desk sees it, a newsroom not.
+    revised = BODY.replace("The minister said unemployment fell to 4.1% in May, the lowest "
+                           "since 2001. ", "")  # fmt: skip
+    assert (
+        client.put(
+            f"/api/v1/articles/{article['id']}", json={"body": revised}, headers=admin_headers
+        ).status_code
+        == 202
+    )
+    with session_scope(sessions) as session:
+        store_claims(session, article["id"], 2, extract(revised))
+    assert statuses(reviewer, orphaned="true") == {taken["id"]: "in_review"}
+    assert statuses(newsroom, orphaned="true") == {}
+
+
+def test_assessments_name_the_organisation_not_the_reviewer(settings, client, headers_for, article):
+    reviewer, editor = headers_for("reviewer"), headers_for("editor")
+    claim = claim_with(client, reviewer, article["id"], "crime rose")
+    verdict = verdict_on(client, reviewer, claim["id"], rating="false")
+    publish(client, editor, verdict["id"])
+    url = f"/api/v1/articles/{article['id']}/annotations"
+    for role in ("newsroom", "viewer", "editor"):
+        response = client.get(url, headers=headers_for(role))
+        (assessment,) = [
+            a for a in response.get_json()["first"]["items"] if a["motivation"] == "assessing"
+        ]
+        # As ClaimReview's author: the organisation publishing the reviews.
+        assert assessment["creator"] == {"type": "Organization", "name": "Fact-check desk"}
+        assert verdict["author"] not in response.get_data(as_text=True), role
+    configured = create_app(
+        dataclasses.replace(
+            settings,
+            organization_name="Example Checks",
+            organization_url="https://checks.example.org",
+        )
+    ).test_client()
+    items = configured.get(url, headers=headers_for("newsroom")).get_json()["first"]["items"]
+    assert [a["creator"] for a in items if a["motivation"] == "assessing"] == [
+        {"type": "Organization", "name": "Example Checks", "homepage": "https://checks.example.org"}
+    ]

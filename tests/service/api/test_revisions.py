@@ -161,19 +161,29 @@ def test_revising_unknown_or_with_bad_body_fails_clearly(client, admin_headers, 
     )
 
 
-def test_a_newsroom_revises_only_its_own_articles(client, headers_for, admin_headers):
-    ours, theirs, editor = headers_for("newsroom"), headers_for("newsroom"), headers_for("editor")
+def test_a_newsroom_revises_its_organisations_articles_only(client, headers_for, admin_headers):
+    ours, colleague = (
+        headers_for("newsroom", "daily-planet"),
+        headers_for("newsroom", "daily-planet"),
+    )
+    theirs, editor = headers_for("newsroom", "the-bugle"), headers_for("editor")
     created = client.post(ARTICLES, json={"body": BODY}, headers=ours).get_json()
     url = f"{ARTICLES}/{created['id']}"
+    # Another organisation's article is not there for it: 404, as a missing one, not 403.
     refused = client.put(url, json={"body": REVISED}, headers=theirs)
-    assert refused.status_code == 403
+    missing = client.put(
+        f"{ARTICLES}/{created['id'] + 10**6}", json={"body": REVISED}, headers=theirs
+    )
+    assert refused.status_code == missing.status_code == 404
     assert refused.mimetype == "application/problem+json"
-    assert "submitted by another client" in refused.get_json()["detail"]
+    assert refused.get_json()["detail"] == f"Article {created['id']} does not exist."
     assert client.get(url, headers=admin_headers).get_json()["revision"] == 1
     assert client.put(url, json={"body": REVISED}, headers=ours).status_code == 202
-    assert client.put(url, json={"body": BODY}, headers=editor).status_code == 202
-    assert client.put(url, json={"body": REVISED}, headers=admin_headers).status_code == 202
-    assert client.get(url, headers=admin_headers).get_json()["revision"] == 4
+    # The organisation owns it, as it owns its external ids: any of its clients revises it.
+    assert client.put(url, json={"body": BODY}, headers=colleague).status_code == 202
+    assert client.put(url, json={"body": REVISED}, headers=editor).status_code == 202
+    assert client.put(url, json={"body": BODY}, headers=admin_headers).status_code == 202
+    assert client.get(url, headers=admin_headers).get_json()["revision"] == 5
 
 
 def test_the_same_body_again_retries_a_failed_article(client, admin_headers, sessions, engine):

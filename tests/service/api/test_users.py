@@ -136,7 +136,7 @@ def test_cli_lists_rotates_and_disables(database_url, client, monkeypatch):
     runner = CliRunner()
     first = runner.invoke(main, ["users", "create", "vic", "--role", "reviewer"]).output
     old_token = first.strip().splitlines()[-1]
-    assert "vic\treviewer\tactive" in runner.invoke(main, ["users", "list"]).output
+    assert "vic\treviewer\tdesk\tactive" in runner.invoke(main, ["users", "list"]).output
     rotated = runner.invoke(main, ["users", "rotate", "vic"])
     assert rotated.exit_code == 0
     new_token = rotated.output.strip().splitlines()[-1]
@@ -153,12 +153,75 @@ def test_cli_lists_rotates_and_disables(database_url, client, monkeypatch):
     revoked = runner.invoke(main, ["users", "revoke", "vic", new_line.split("\t")[0]])
     assert revoked.exit_code == 0, revoked.output
     assert client.get("/api/v1/claims", headers=bearer(new_token)).status_code == 401
-    assert "vic\treviewer\tactive" in runner.invoke(main, ["users", "list"]).output
+    assert "vic\treviewer\tdesk\tactive" in runner.invoke(main, ["users", "list"]).output
     unknown = runner.invoke(main, ["users", "revoke", "vic", "999999"])
     assert unknown.exit_code == 1
     assert "has no token 999999" in unknown.output
     assert runner.invoke(main, ["users", "disable", "vic"]).exit_code == 0
-    assert "vic\treviewer\tdisabled" in runner.invoke(main, ["users", "list"]).output
+    assert "vic\treviewer\tdesk\tdisabled" in runner.invoke(main, ["users", "list"]).output
     missing = runner.invoke(main, ["users", "rotate", "nobody"])
     assert missing.exit_code == 1
     assert "No user named" in missing.output
+
+
+def test_users_belong_to_an_organisation_created_on_first_use(client, admin_headers, engine):
+    desk = make(client, admin_headers, "dana", "editor").get_json()
+    assert desk["user"]["organization"] == "desk"
+    assert desk["organization_created"] is False
+    first = client.post(
+        URL,
+        json={"name": "planet-cms", "role": "newsroom", "organization": "daily-planet"},
+        headers=admin_headers,
+    )
+    assert first.status_code == 201, first.get_data(as_text=True)
+    assert first.get_json()["user"]["organization"] == "daily-planet"
+    assert first.get_json()["organization_created"] is True
+    second = client.post(
+        URL,
+        json={"name": "planet-wire", "role": "newsroom", "organization": "daily-planet"},
+        headers=admin_headers,
+    ).get_json()
+    assert second["organization_created"] is False
+    listed = client.get(URL, headers=admin_headers).get_json()["items"]
+    assert [(u["name"], u["organization"]) for u in listed] == [
+        ("dana", "desk"),
+        ("planet-cms", "daily-planet"),
+        ("planet-wire", "daily-planet"),
+    ]
+    with engine.connect() as connection:
+        created = connection.execute(
+            text("SELECT actor, after FROM audit_log WHERE action = 'organization.created'")
+        ).all()
+    assert [(e.actor, e.after) for e in created] == [("bootstrap-admin", {"name": "daily-planet"})]
+    refused = client.post(
+        URL,
+        json={"name": "x", "role": "newsroom", "organization": "Daily Planet"},
+        headers=admin_headers,
+    )
+    assert refused.status_code == 422
+    assert "organization" in refused.get_json()["errors"]
+
+
+def test_cli_creates_users_of_an_organisation_and_says_when_it_is_new(database_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    runner = CliRunner()
+    command = ["users", "create", "planet-cms", "--role", "newsroom"]
+    first = runner.invoke(main, [*command, "--organization", "daily-planet"])
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("created organisation 'daily-planet'\n")
+    assert "newsroom 'planet-cms' of 'daily-planet'" in first.output
+    second = runner.invoke(
+        main,
+        ["users", "create", "planet-wire", "--role", "newsroom", "--organization", "daily-planet"],
+    )
+    assert second.exit_code == 0, second.output
+    assert "created organisation" not in second.output
+    desk = runner.invoke(main, ["users", "create", "dana", "--role", "editor"])
+    assert "created organisation" not in desk.output
+    assert "editor 'dana' of 'desk'" in desk.output
+    listed = runner.invoke(main, ["users", "list"]).output
+    assert "planet-cms\tnewsroom\tdaily-planet\tactive" in listed
+    assert "dana\teditor\tdesk\tactive" in listed
+    bad = runner.invoke(main, [*command, "--organization", "Daily Planet"])
+    assert bad.exit_code == 1
+    assert "organization" in bad.output

@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 
 from service.db import session_scope
-from service.domain.articles import Submitter, submit_article
+from service.domain.articles import submit_article
 from service.domain.extraction import fail_extraction, start_extraction, store_claims
 from service.models import Article, AuditEvent, Claim, OutboxMessage
+from tests.factories import desk_submitter
 from workers.extraction.engine import extract
 
 BODY = "The dam holds 3 billion litres. Officials said it was safe. Critics disagree."
@@ -15,7 +16,7 @@ BODY = "The dam holds 3 billion litres. Officials said it was safe. Critics disa
 
 def submitted(sessions) -> tuple[int, int]:
     with session_scope(sessions) as session:
-        result = submit_article(session, {"body": BODY}, Submitter(None, "test"))
+        result = submit_article(session, {"body": BODY}, desk_submitter(session))
         outbox_id = session.scalar(select(func.max(OutboxMessage.id)))
         return result.article["id"], outbox_id
 
@@ -133,7 +134,7 @@ def test_an_articles_claims_go_in_one_insert_whatever_their_nulls(sessions, engi
         "Officials said the dam holds 3 billion litres. Rents rose 9% in June."
     )
     with session_scope(sessions) as session:
-        result = submit_article(session, {"body": body}, Submitter(None, "test"))
+        result = submit_article(session, {"body": body}, desk_submitter(session))
     article_id = result.article["id"]
     claims = extract(body)
     assert len({claim["speaker"] is None for claim in claims}) == 2, "both kinds present"

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy import text as sql
 
 from service.db import session_scope
-from service.domain.articles import Submitter, submit_article
+from service.domain.articles import submit_article
 from service.domain.extraction import store_claims
 from service.domain.similar_claims import (
     CANDIDATES_PER_KEY,
@@ -18,6 +18,7 @@ from service.domain.similar_claims import (
 )
 from service.models import Claim
 from service.ratings import DEFAULT_SCALE
+from tests.factories import desk_submitter
 from workers.extraction.similarity import jaccard, similarity_keys
 
 TARGET = (
@@ -38,7 +39,7 @@ def article_with(sessions, texts: list[str]) -> int:
         claims.append({"text": text, "start": start, "end": start + len(text), "kind": "sentence"})
         start += len(text) + 1
     with session_scope(sessions) as session:
-        article_id = submit_article(session, {"body": body}, Submitter(None, "test")).article["id"]
+        article_id = submit_article(session, {"body": body}, desk_submitter(session)).article["id"]
         store_claims(session, article_id, 1, claims)
     return article_id
 
