@@ -6,7 +6,7 @@ with its previous incarnation, and sends it again at once instead of after the t
 limit.
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
