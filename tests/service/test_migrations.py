@@ -266,7 +266,7 @@ def test_upgrade_refuses_a_key_two_submitters_shared_and_changes_nothing(scratch
 
 
 def test_an_interrupted_upgrade_finishes_when_run_again(scratch_url):
-    upgrade(scratch_url)
+    upgrade(scratch_url, "0013")
     engine = create_engine(psycopg2_url(scratch_url), isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         desk = connection.scalar(text("SELECT id FROM organizations WHERE name = 'desk'"))
@@ -291,7 +291,7 @@ def test_an_interrupted_upgrade_finishes_when_run_again(scratch_url):
                 )
             )
         connection.execute(text("UPDATE alembic_version SET version_num = '0012'"))
-    upgrade(scratch_url)
+    upgrade(scratch_url, "0013")
     with engine.connect() as connection:
         assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0013"
         assert "(organization_id, idempotency_key)" in _index(
