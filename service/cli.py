@@ -261,19 +261,18 @@ def _child_env(settings_env: Mapping[str, str]) -> dict[str, str]:
 
 
 def _gunicorn_command(port: int, workers: int, bind_host: str) -> list[str]:
-    # Four threads per worker. One would cost less CPU on light requests (threads of one
-    # process take turns on the GIL), and the API's requests run as fast with either, but a
-    # single-threaded worker is stalled for seconds by a client that connects and says
-    # nothing, or for minutes by one streaming an export.
+    # gunicorn's asyncio worker, so that idle and slow clients hold no thread (the comparison
+    # with the threaded worker and other servers is in service/server.py).
     return [
         sys.executable, "-m", "gunicorn",
         "--workers", str(workers),
-        "--worker-class", "gthread",
-        "--threads", "4",
+        "--worker-class", "service.server.ApiWorker",
+        "--logger-class", "service.server.RedactingLogger",
+        "--asgi-lifespan", "off",
         "--bind", f"{bind_host}:{port}",
         "--graceful-timeout", "10",
         "--access-logfile", "-",
-        "service.app:create_app()",
+        "service.server:asgi_app()",
     ]  # fmt: skip
 
 
@@ -509,13 +508,16 @@ def beat(home: Path) -> None:
 @click.option("--workers", type=int, default=None, help="Gunicorn workers (default: 2 x cores).")
 def api(port: int, host: str, workers: int | None) -> None:
     """Run the API under gunicorn (configured from the environment)."""
-    Settings.from_env()
+    try:
+        Settings.from_env()
+    except ConfigError as error:
+        fail(str(error))
+    workers = workers or 2 * (os.cpu_count() or 1)
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each gunicorn worker counts its own requests; /metrics adds them up only when the
         # workers share a directory, which must start empty: a new one for every start.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="factcheck-metrics-")
-    command = _gunicorn_command(port, workers or 2 * (os.cpu_count() or 1), host)
-    os.execv(sys.executable, command)  # noqa: S606
+    os.execv(sys.executable, _gunicorn_command(port, workers, host))  # noqa: S606
 
 
 @main.command()

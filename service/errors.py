@@ -64,6 +64,34 @@ class ProblemSchema(ma.Schema):
     )
 
 
+def problem_body(
+    status: int,
+    detail: str | None = None,
+    *,
+    kind: str | None = None,
+    title: str | None = None,
+    errors: Mapping[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """The members of a problem document; the server layer (service/server.py) sends them
+    where no Flask response exists, for requests refused before the app sees them."""
+    phrase = http.HTTPStatus(status).phrase
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + (kind or phrase.lower().replace(" ", "-")),
+        "title": title or phrase,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = dict(errors)
+    return body
+
+
+def body_over_limit(limit: int) -> str:
+    """The detail of a 413, the same from the server layer and from the app."""
+    return f"The request body is over the {limit}-byte limit."
+
+
 def problem(
     status: int,
     detail: str | None = None,
@@ -75,16 +103,7 @@ def problem(
     extensions: Mapping[str, object] | None = None,
 ) -> Response:
     """Build a problem+json response."""
-    phrase = http.HTTPStatus(status).phrase
-    body: dict[str, Any] = {
-        "type": PROBLEM_BASE + (kind or phrase.lower().replace(" ", "-")),
-        "title": title or phrase,
-        "status": status,
-    }
-    if detail:
-        body["detail"] = detail
-    if errors:
-        body["errors"] = dict(errors)
+    body = problem_body(status, detail, kind=kind, title=title, errors=errors)
     body.update(extensions or {})
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     response.headers.update(dict(headers or {}))
