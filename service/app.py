@@ -88,6 +88,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     engine = make_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
         statement_timeout_ms=settings.db_statement_timeout_ms,
     )
     celery = make_celery(settings)
@@ -99,6 +101,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         services.replica_engine = make_engine(
             settings.database_replica_url,
             pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout_seconds,
             statement_timeout_ms=settings.db_statement_timeout_ms,
             read_only=True,
         )

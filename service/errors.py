@@ -14,6 +14,7 @@ from flask_smorest.spec import prepare_response
 from psycopg2.errors import QueryCanceled
 from psycopg2.extensions import TransactionRollbackError
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from service.domain import (
@@ -207,6 +208,18 @@ def register_error_handlers(app: Flask) -> None:
             "The database is unavailable; retry shortly.",
             kind="database-unavailable",
             headers={"Retry-After": "5"},
+        )
+
+    @app.errorhandler(PoolTimeout)
+    def _pool_exhausted(_error: PoolTimeout) -> Response:
+        # Every connection of this process's pool stayed in use for FACTCHECK_DB_POOL_TIMEOUT:
+        # answer now rather than queue more requests behind the ones holding them.
+        log.warning("no database connection came free within the pool timeout")
+        return problem(
+            503,
+            "Every database connection is busy; retry shortly.",
+            kind="database-busy",
+            headers={"Retry-After": "1"},
         )
 
     @app.errorhandler(DBAPIError)
