@@ -217,6 +217,9 @@ class BufferedWsgi:
             while more:
                 message = await receive()
                 if message["type"] == "http.disconnect":
+                    # Gone, or silent past gunicorn's wait for the next piece (--timeout,
+                    # 30 s); only a client still there reads this.
+                    await _send_problem(send, 408, "The request body stopped arriving.")
                     return
                 chunk = message.get("body", b"")
                 size += len(chunk)
@@ -231,10 +234,7 @@ class BufferedWsgi:
             await self.bridge(scope, _replay(body, size, receive), send)  # type: ignore[arg-type]
 
     async def _refuse(self, send: Send, receive: Receive) -> None:
-        body = problem_bytes(413, body_over_limit(self.limit))
-        headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", b"%d" % len(body))]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await _send_problem(send, 413, body_over_limit(self.limit))
         try:
             async with asyncio.timeout(LINGER_SECONDS):
                 while (message := await receive())["type"] != "http.disconnect":
@@ -242,6 +242,13 @@ class BufferedWsgi:
                         break
         except TimeoutError:
             pass  # gunicorn closes a connection whose body was not read to its end
+
+
+async def _send_problem(send: Send, status: int, detail: str) -> None:
+    body = problem_bytes(status, detail)
+    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _with_length(headers: list[tuple[bytes, bytes]], size: int) -> list[tuple[bytes, bytes]]:

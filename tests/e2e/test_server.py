@@ -18,6 +18,7 @@ pytestmark = pytest.mark.e2e
 
 HEADER_TIMEOUT = 10
 BODY_LIMIT = 64 * 1024
+BODY_WAIT = 3
 # The target is 1 s; the bound leaves room for a loaded test machine.
 PLAIN_GET_BOUND = 5.0
 
@@ -31,6 +32,8 @@ def api(settings, tmp_path) -> Iterator[ApiProcess]:
         workers=2,
         FACTCHECK_HEADER_TIMEOUT=str(HEADER_TIMEOUT),
         FACTCHECK_MAX_REQUEST_BYTES=str(BODY_LIMIT),
+        # gunicorn's wait for each next piece of a body (default 30 s).
+        GUNICORN_CMD_ARGS=f"--timeout {BODY_WAIT}",
     )
     yield process
     process.stop()
@@ -136,6 +139,12 @@ def test_requests_the_server_refuses_get_problem_json(api):
 
     declared = post + b"Content-Length: %d\r\n\r\n" % (BODY_LIMIT + 1)
     assert_problem(exchange(api.port, declared + b"x" * (BODY_LIMIT + 1)), 413)
+
+    # A body that stops arriving is given up, and the client told so.
+    stalled = assert_problem(
+        exchange(api.port, post + b"Content-Length: 100\r\n\r\n{", timeout=BODY_WAIT * 4), 408
+    )
+    assert "stopped arriving" in stalled["detail"]
 
     # A chunked body within the limit still reaches the app whole.
     article = json.dumps(article_payload()).encode()
