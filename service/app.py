@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.config import Settings
 from service.db import commit, discard, make_engine, make_session_factory
 from service.domain.outbox import PUBLISHER_KEY
-from service.errors import ProblemApi, problem, register_error_handlers
+from service.errors import ProblemApi, body_over_limit, problem, register_error_handlers
 from service.jsonio import OrjsonProvider
 from service.metrics import install_metrics
 from workers.celery_app import make_celery, send
@@ -88,6 +88,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     engine = make_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
         statement_timeout_ms=settings.db_statement_timeout_ms,
     )
     celery = make_celery(settings)
@@ -99,6 +101,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         services.replica_engine = make_engine(
             settings.database_replica_url,
             pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout_seconds,
             statement_timeout_ms=settings.db_statement_timeout_ms,
             read_only=True,
         )
@@ -179,7 +183,7 @@ def _install_request_guards(app: Flask) -> None:
             return None
         length = request.content_length
         if length is not None and length > limit:
-            return problem(413, f"The request body is over the {limit}-byte limit.")
+            return problem(413, body_over_limit(limit))
         has_body = bool(length) or "chunked" in request.headers.get("Transfer-Encoding", "")
         mimetype = request.mimetype
         if has_body and not (mimetype == "application/json" or mimetype.endswith("+json")):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from service.config import ConfigError, Settings, checkworthy_threshold_from_env
+from service.config import API_THREADS, ConfigError, Settings, checkworthy_threshold_from_env
 
 if TYPE_CHECKING:
     from workers.extraction.engine import Engine
@@ -275,20 +275,65 @@ def _child_env(settings_env: Mapping[str, str]) -> dict[str, str]:
 
 
 def _gunicorn_command(port: int, workers: int, bind_host: str) -> list[str]:
-    # Four threads per worker. One would cost less CPU on light requests (threads of one
-    # process take turns on the GIL), and the API's requests run as fast with either, but a
-    # single-threaded worker is stalled for seconds by a client that connects and says
-    # nothing, or for minutes by one streaming an export.
+    # gunicorn's asyncio worker, so that idle and slow clients hold no thread (the comparison
+    # with the threaded worker and other servers is in service/server.py).
     return [
         sys.executable, "-m", "gunicorn",
         "--workers", str(workers),
-        "--worker-class", "gthread",
-        "--threads", "4",
+        "--worker-class", "service.server.ApiWorker",
+        "--logger-class", "service.server.RedactingLogger",
+        "--asgi-lifespan", "off",
         "--bind", f"{bind_host}:{port}",
         "--graceful-timeout", "10",
         "--access-logfile", "-",
-        "service.app:create_app()",
+        "service.server:asgi_app()",
     ]  # fmt: skip
+
+
+def _size_api_workers(settings: Settings, workers: int, *, explicit: bool) -> int:
+    """As many API workers as asked, if Postgres has a connection for each one's whole pool.
+
+    Otherwise fewer with a warning, or a refusal when the number was asked for explicitly or
+    not even one fits. The formula is README's ("Sizing the API").
+    """
+    from sqlalchemy.exc import OperationalError
+
+    from service.db import connection_limits
+
+    per_worker = settings.db_pool_size + settings.db_max_overflow
+    if per_worker < API_THREADS:
+        click.secho(
+            f"warning: each API worker runs {API_THREADS} requests at once but may open only "
+            f"{per_worker} database connections (FACTCHECK_DB_POOL_SIZE + "
+            "FACTCHECK_DB_MAX_OVERFLOW): requests will wait for one",
+            fg="yellow",
+            err=True,
+        )
+    try:
+        max_connections, reserved = connection_limits(settings.database_url)
+    except OperationalError as error:
+        click.secho(
+            f"warning: could not read the database's max_connections ({error.orig}); "
+            f"starting {workers} API workers unchecked",
+            fg="yellow",
+            err=True,
+        )
+        return workers
+    available = max_connections - reserved - settings.db_other_connections
+    fits = max(available, 0) // per_worker
+    if workers <= fits:
+        return workers
+    need = (
+        f"{workers} API workers x {per_worker} connections (FACTCHECK_DB_POOL_SIZE "
+        f"{settings.db_pool_size} + FACTCHECK_DB_MAX_OVERFLOW {settings.db_max_overflow}) "
+        f"= {workers * per_worker}, but the database leaves them {available}: max_connections "
+        f"{max_connections} - {reserved} reserved - FACTCHECK_DB_OTHER_CONNECTIONS "
+        f"{settings.db_other_connections}"
+    )
+    if explicit or fits < 1:
+        fail(f"{need}. Run fewer workers, lower the pool, or raise max_connections.")
+    click.secho(f"warning: {need}; starting {fits} API workers", fg="yellow", err=True)
+    return fits
 
 
 def _worker_command(concurrency: int, queues: str) -> list[str]:
@@ -363,6 +408,7 @@ def up(port: int, host: str, home: Path, demo: bool, api_workers: int, concurren
         if demo and not os.environ.get("FACTCHECK_ADMIN_TOKEN"):
             demo_token = demo_user_token(settings)
 
+        api_workers = _size_api_workers(settings, api_workers, explicit=False)
         commands = {
             "api": _gunicorn_command(port, api_workers, host),
             "worker": _worker_command(concurrency, "extraction,webhooks,maintenance"),
@@ -520,13 +566,18 @@ def beat(home: Path) -> None:
 @click.option("--workers", type=int, default=None, help="Gunicorn workers (default: 2 x cores).")
 def api(port: int, host: str, workers: int | None) -> None:
     """Run the API under gunicorn (configured from the environment)."""
-    Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        fail(str(error))
+    workers = _size_api_workers(
+        settings, workers or 2 * (os.cpu_count() or 1), explicit=workers is not None
+    )
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each gunicorn worker counts its own requests; /metrics adds them up only when the
         # workers share a directory, which must start empty: a new one for every start.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="factcheck-metrics-")
-    command = _gunicorn_command(port, workers or 2 * (os.cpu_count() or 1), host)
-    os.execv(sys.executable, command)  # noqa: S606
+    os.execv(sys.executable, _gunicorn_command(port, workers, host))  # noqa: S606
 
 
 @main.command()

@@ -13,6 +13,10 @@ from dataclasses import dataclass, fields
 from service.ratings import DEFAULT_SCALE, Rating, ScaleError, parse_scale
 
 MiB = 1024 * 1024
+# Requests each API process runs at once (service/server.py), each on at most one database
+# connection at a time. The app's work is Python holding the GIL, so more threads add no
+# throughput; four keep a slow export from holding up the other requests.
+API_THREADS = 4
 
 
 class ConfigError(RuntimeError):
@@ -113,6 +117,10 @@ class Settings:
     max_request_bytes: int = 12 * MiB
     max_batch_articles: int = 100
     db_pool_size: int = 5
+    db_max_overflow: int = 0
+    db_pool_timeout_seconds: float = 5.0
+    db_other_connections: int = 20
+    header_timeout_seconds: float = 10.0
     db_statement_timeout_ms: int = 30_000
     outbox_redeliver_seconds: int = 120
     outbox_relay_interval_seconds: float = 10.0
@@ -150,6 +158,10 @@ class Settings:
             max_request_bytes=_int(env, "FACTCHECK_MAX_REQUEST_BYTES", 12 * MiB, 1024),
             max_batch_articles=_int(env, "FACTCHECK_MAX_BATCH_ARTICLES", 100, 1),
             db_pool_size=_int(env, "FACTCHECK_DB_POOL_SIZE", 5, 1),
+            db_max_overflow=_int(env, "FACTCHECK_DB_MAX_OVERFLOW", 0),
+            db_pool_timeout_seconds=_float(env, "FACTCHECK_DB_POOL_TIMEOUT", 5.0),
+            db_other_connections=_int(env, "FACTCHECK_DB_OTHER_CONNECTIONS", 20),
+            header_timeout_seconds=_float(env, "FACTCHECK_HEADER_TIMEOUT", 10.0),
             db_statement_timeout_ms=_int(env, "FACTCHECK_DB_STATEMENT_TIMEOUT_MS", 30_000, 0),
             outbox_redeliver_seconds=_int(env, "FACTCHECK_OUTBOX_REDELIVER_SECONDS", 120, 1),
             outbox_relay_interval_seconds=_float(env, "FACTCHECK_OUTBOX_RELAY_INTERVAL", 10.0),
@@ -175,6 +187,12 @@ class Settings:
         )
         if settings.admin_token is not None and len(settings.admin_token) < 24:
             raise ConfigError("FACTCHECK_ADMIN_TOKEN must be at least 24 characters long")
+        for name, seconds in (
+            ("FACTCHECK_DB_POOL_TIMEOUT", settings.db_pool_timeout_seconds),
+            ("FACTCHECK_HEADER_TIMEOUT", settings.header_timeout_seconds),
+        ):
+            if seconds <= 0:
+                raise ConfigError(f"{name} must be a positive number of seconds, got {seconds}")
         if settings.task_time_limit <= settings.task_soft_time_limit:
             raise ConfigError(
                 "FACTCHECK_TASK_TIME_LIMIT must exceed FACTCHECK_TASK_SOFT_TIME_LIMIT"

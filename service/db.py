@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,13 +33,18 @@ def make_engine(
     database_url: str,
     *,
     pool_size: int = 5,
+    max_overflow: int | None = None,
+    pool_timeout: float = 30.0,
     statement_timeout_ms: int = 0,
     read_only: bool = False,
 ) -> Engine:
     """A psycopg2 engine that survives a database restart (pre-ping, recycled connections).
 
-    `read_only` engines (the read replica's) open every transaction READ ONLY, so a write
-    sent there by mistake fails even if the URL points at a primary.
+    It holds at most `pool_size + max_overflow` connections (`max_overflow` None: as many
+    again as `pool_size`); a checkout waits `pool_timeout` seconds for one, then raises
+    sqlalchemy.exc.TimeoutError. `read_only` engines (the read replica's) open every
+    transaction READ ONLY, so a write sent there by mistake fails even if the URL points at
+    a primary.
     """
     url = psycopg2_url(database_url)
     server_settings: dict[str, object] = {}
@@ -51,13 +56,33 @@ def make_engine(
     return create_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size if max_overflow is None else max_overflow,
+        pool_timeout=pool_timeout,
         pool_pre_ping=True,
         pool_recycle=1800,
         json_serializer=jsonio.dumps,
         json_deserializer=jsonio.loads,
         connect_args={"connect_timeout": 5, "options": options, "application_name": "factcheck"},
     )
+
+
+def connection_limits(database_url: str) -> tuple[int, int]:
+    """(max_connections, connections reserved for superusers and for roles granted
+    pg_use_reserved_connections) of the database server, read from its settings."""
+    engine = make_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        with engine.connect() as connection:
+            limit, superuser, reserved = connection.execute(
+                text(
+                    "SELECT current_setting('max_connections')::int,"
+                    " current_setting('superuser_reserved_connections')::int,"
+                    # reserved_connections is new in PostgreSQL 16: missing_ok on 15.
+                    " coalesce(current_setting('reserved_connections', true), '0')::int"
+                )
+            ).one()
+    finally:
+        engine.dispose()
+    return limit, superuser + reserved
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

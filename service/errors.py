@@ -14,6 +14,7 @@ from flask_smorest.spec import prepare_response
 from psycopg2.errors import QueryCanceled
 from psycopg2.extensions import TransactionRollbackError
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from service.domain import (
@@ -64,6 +65,34 @@ class ProblemSchema(ma.Schema):
     )
 
 
+def problem_body(
+    status: int,
+    detail: str | None = None,
+    *,
+    kind: str | None = None,
+    title: str | None = None,
+    errors: Mapping[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """The members of a problem document; the server layer (service/server.py) sends them
+    where no Flask response exists, for requests refused before the app sees them."""
+    phrase = http.HTTPStatus(status).phrase
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + (kind or phrase.lower().replace(" ", "-")),
+        "title": title or phrase,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = dict(errors)
+    return body
+
+
+def body_over_limit(limit: int) -> str:
+    """The detail of a 413, the same from the server layer and from the app."""
+    return f"The request body is over the {limit}-byte limit."
+
+
 def problem(
     status: int,
     detail: str | None = None,
@@ -75,16 +104,7 @@ def problem(
     extensions: Mapping[str, object] | None = None,
 ) -> Response:
     """Build a problem+json response."""
-    phrase = http.HTTPStatus(status).phrase
-    body: dict[str, Any] = {
-        "type": PROBLEM_BASE + (kind or phrase.lower().replace(" ", "-")),
-        "title": title or phrase,
-        "status": status,
-    }
-    if detail:
-        body["detail"] = detail
-    if errors:
-        body["errors"] = dict(errors)
+    body = problem_body(status, detail, kind=kind, title=title, errors=errors)
     body.update(extensions or {})
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     response.headers.update(dict(headers or {}))
@@ -188,6 +208,18 @@ def register_error_handlers(app: Flask) -> None:
             "The database is unavailable; retry shortly.",
             kind="database-unavailable",
             headers={"Retry-After": "5"},
+        )
+
+    @app.errorhandler(PoolTimeout)
+    def _pool_exhausted(_error: PoolTimeout) -> Response:
+        # Every connection of this process's pool stayed in use for FACTCHECK_DB_POOL_TIMEOUT:
+        # answer now rather than queue more requests behind the ones holding them.
+        log.warning("no database connection came free within the pool timeout")
+        return problem(
+            503,
+            "Every database connection is busy; retry shortly.",
+            kind="database-busy",
+            headers={"Retry-After": "1"},
         )
 
     @app.errorhandler(DBAPIError)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -127,3 +129,57 @@ def publish_verdict(client: Any, headers: dict[str, str], verdict_id: int, **ext
     assert verdict.status_code == 200, verdict.get_data(as_text=True)
     mark_reviewed(client, headers, verdict.get_json()["claim_id"])
     return client.post(f"/api/v1/verdicts/{verdict_id}/publish", headers={**headers, **extra})
+
+
+class ApiProcess:
+    """`factcheck api` (the server it runs in production) on a free port, in its own process
+    group, against the test database and broker; its output goes to `log_path`."""
+
+    def __init__(
+        self, settings: Settings, workdir: Path, workers: int = 1, **env_overrides: str
+    ) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = workdir / f"api-{uuid.uuid4().hex[:6]}.log"
+        env = dict(os.environ)
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        env.update(
+            DATABASE_URL=settings.database_url,
+            CELERY_BROKER_URL=settings.broker_url,
+            FACTCHECK_ADMIN_TOKEN=settings.admin_token or "",
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(env_overrides)
+        command = [
+            str(Path(sys.executable).parent / "factcheck"), "api",
+            "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
+        ]  # fmt: skip
+        with self.log_path.open("wb") as log:  # the child keeps its own descriptor
+            self.process = subprocess.Popen(
+                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        try:
+            wait_until(self._healthy, 60, "the API to answer")
+        except BaseException:
+            self.stop()
+            raise
+
+    def _healthy(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"the API exited:\n{self.log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:  # noqa: S310
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import os
 import re
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ import pytest
 from service.client import ApiError, FactcheckClient
 from tests.conftest import ADMIN_TOKEN
 from tests.e2e.test_up import free_port
-from tests.factories import wait_until
+from tests.factories import ApiProcess, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -34,42 +33,10 @@ BODY = (
 
 @pytest.fixture
 def api_url(settings, tmp_path) -> Iterator[str]:
-    """`factcheck api` (gunicorn, one worker) on a free port against the test database."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "CELERY_BROKER_URL": settings.broker_url,
-        "FACTCHECK_ADMIN_TOKEN": ADMIN_TOKEN,
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    log_path = tmp_path / "api.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(FACTCHECK), "api", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(f"the API exited:\n{log_path.read_text()[-3000:]}")
-        try:
-            return FactcheckClient(url, ADMIN_TOKEN, timeout=2).get_article(1) is not None
-        except ApiError as error:
-            return error.status == 404
-
-    try:
-        wait_until(healthy, 60, "the API to answer")
-        yield url
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
+    """`factcheck api` (one worker) on a free port against the test database."""
+    api = ApiProcess(settings, tmp_path)
+    yield api.url
+    api.stop()
 
 
 def factcheck(*args: str, token: str, url: str) -> subprocess.CompletedProcess[str]:

@@ -280,6 +280,60 @@ def test_demo_token_belongs_to_a_stored_admin_who_can_take_claims(settings, clie
     assert me.status_code == 200
 
 
+def started_api_workers(monkeypatch, args: list[str]) -> tuple[int | None, str]:
+    """Run `factcheck api ARGS` up to its exec: (the gunicorn workers it started, output)."""
+    started: list[list[str]] = []
+    monkeypatch.setattr(os, "execv", lambda _path, argv: started.append(argv))
+    result = CliRunner().invoke(main, ["api", *args])
+    if not started:
+        assert result.exit_code == 1, result.output
+        return None, result.output
+    argv = started[0]
+    assert argv[argv.index("--worker-class") + 1] == "service.server.ApiWorker"
+    return int(argv[argv.index("--workers") + 1]), result.output
+
+
+def test_api_sizes_its_workers_against_max_connections(database_url, broker_url, monkeypatch):
+    """Workers x (pool + overflow) must fit in what Postgres leaves (it has 100 here)."""
+    with create_engine(psycopg2_url(database_url)).connect() as connection:
+        limit = int(connection.execute(text("SHOW max_connections")).scalar_one())
+        reserved = int(connection.execute(text("SHOW superuser_reserved_connections")).scalar_one())
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("CELERY_BROKER_URL", broker_url)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "/tmp")
+    monkeypatch.setenv("FACTCHECK_DB_OTHER_CONNECTIONS", "20")
+    available = limit - reserved - 20
+    monkeypatch.setenv("FACTCHECK_DB_POOL_SIZE", "5")
+    monkeypatch.setenv("FACTCHECK_DB_MAX_OVERFLOW", "5")
+
+    assert started_api_workers(monkeypatch, ["--workers", "2"])[0] == 2
+    # Asked for more than fit: refused, saying why.
+    workers, output = started_api_workers(monkeypatch, ["--workers", str(available // 10 + 1)])
+    assert workers is None
+    assert f"max_connections {limit}" in output
+    assert "FACTCHECK_DB_POOL_SIZE 5 + FACTCHECK_DB_MAX_OVERFLOW 5" in output
+    # The default (2 x cores) is cut to what fits, with a warning.
+    monkeypatch.setenv("FACTCHECK_DB_POOL_SIZE", str(available))
+    monkeypatch.setenv("FACTCHECK_DB_MAX_OVERFLOW", "0")
+    workers, output = started_api_workers(monkeypatch, [])
+    assert workers == 1
+    assert "warning" in output
+    assert "starting 1 API workers" in output
+    # Not even one fits: refused.
+    monkeypatch.setenv("FACTCHECK_DB_OTHER_CONNECTIONS", str(available))
+    assert started_api_workers(monkeypatch, [])[0] is None
+
+
+def test_api_warns_when_its_pool_is_smaller_than_its_threads(database_url, broker_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("CELERY_BROKER_URL", broker_url)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "/tmp")
+    monkeypatch.setenv("FACTCHECK_DB_POOL_SIZE", "2")
+    workers, output = started_api_workers(monkeypatch, ["--workers", "1"])
+    assert workers == 1
+    assert "requests will wait for one" in output
+
+
 def test_api_gives_its_gunicorn_workers_a_new_shared_metrics_folder(
     database_url, broker_url, monkeypatch
 ):

@@ -37,6 +37,9 @@ def test_missing_required_setting_names_the_variable(missing):
         ("FACTCHECK_CLAIMREVIEW_URL", "https://checks.example.org/reviews", "containing"),
         ("FACTCHECK_CLAIMREVIEW_URL", "ftp://checks.example.org/{id}", "http"),
         ("FACTCHECK_CLAIMREVIEW_URL", "https://checks.example.org/{id}/{slug}", "only the"),
+        ("FACTCHECK_DB_MAX_OVERFLOW", "-1", "must be >= 0"),
+        ("FACTCHECK_DB_POOL_TIMEOUT", "0", "positive number of seconds"),
+        ("FACTCHECK_HEADER_TIMEOUT", "-5", "positive number of seconds"),
     ],
 )
 def test_malformed_settings_are_refused(name, value, message):
