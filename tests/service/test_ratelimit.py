@@ -206,3 +206,14 @@ def test_the_api_keeps_serving_while_the_limit_storage_is_down(limited, make_tok
     assert time.monotonic() - started < 5, "no request waits out the missing Redis"
     # Meanwhile each process counts on its own, so the limit still holds.
     assert_too_many(client.get(ARTICLES, headers=headers))
+
+
+def test_the_contract_documents_429_on_every_limited_operation(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    without = [
+        f"{method.upper()} {path}"
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if isinstance(operation, dict) and "429" not in operation["responses"]
+    ]
+    assert without == ["GET /healthz", "GET /readyz"]
