@@ -56,6 +56,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bench.ingest import (
+    BENCH_RATE_PER_TOKEN,
     CLOCK_TICKS,
     FIRST_NAMES,
     HEADLINES,
@@ -969,7 +970,12 @@ def profile_requests(
     if not operations:
         return []
     app = create_app(
-        Settings(database_url=infra.database_url, broker_url=infra.broker_url, log_level="WARNING")
+        Settings(
+            database_url=infra.database_url,
+            broker_url=infra.broker_url,
+            log_level="WARNING",
+            rate_limit_per_token=BENCH_RATE_PER_TOKEN,  # as the measured API's
+        )
     )
     client = app.test_client()
     lines = []

@@ -11,6 +11,7 @@ from celery import Celery
 from flask import Flask, Response, g, request, send_from_directory
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.config import Settings
 from service.db import commit, discard, make_engine, make_session_factory
@@ -18,6 +19,7 @@ from service.domain.outbox import PUBLISHER_KEY
 from service.errors import ProblemApi, body_over_limit, problem, register_error_handlers
 from service.jsonio import OrjsonProvider
 from service.metrics import install_metrics
+from service.ratelimit import SubmissionQuota, install_rate_limits
 from workers.celery_app import make_celery, send
 from workers.extraction.engine import Engine as Extractor
 
@@ -43,6 +45,8 @@ class Services:
     # The read replica's engine and sessions, when DATABASE_REPLICA_URL is set.
     replica_engine: Engine | None = None
     replica_sessions: sessionmaker[Session] | None = None
+    # Articles per token per period (FACTCHECK_SUBMIT_QUOTA); None: no quota.
+    submit_quota: SubmissionQuota | None = None
 
     def session(self) -> Session:
         """The request's session, opened on first use and closed at teardown."""
@@ -109,7 +113,17 @@ def create_app(settings: Settings | None = None) -> Flask:
         services.replica_sessions = make_session_factory(services.replica_engine)
     app.extensions["factcheck"] = services
 
+    if settings.trusted_proxies:
+        # The client address (rate limits) is the one the trusted proxies saw, and only
+        # theirs: a client's own X-Forwarded-For entries are not believed.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies
+        )
     install_metrics(app)
+    # Before the body guards, so that refused requests count too.
+    limiter = install_rate_limits(app, settings)
+    if settings.submit_quota:
+        services.submit_quota = SubmissionQuota(limiter.storage, settings.submit_quota)
     _install_docs_assets(app)
     _install_request_guards(app)
     _install_transactions(app)

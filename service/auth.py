@@ -114,6 +114,33 @@ def _bearer_token() -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
+# Per request, not on `g`: a test (or a CLI command) holding an app context would share `g`
+# between the requests it makes.
+_CALLER = "factcheck.caller"
+
+
+def caller() -> Principal | None:
+    """Whom the request's bearer token belongs to (None without a valid token), looked up
+    once per request: the rate limiter keys on it before the view checks its permission."""
+    environ = request.environ
+    if _CALLER not in environ:
+        token = _bearer_token()
+        services = current_app.extensions["factcheck"]
+        environ[_CALLER] = (
+            None
+            if token is None
+            else authenticate(services.session(), token, services.settings.admin_token)
+        )
+    principal: Principal | None = environ[_CALLER]
+    return principal
+
+
+def token_key() -> str:
+    """The request's token as a rate-limit key: a prefix of its digest, never the token."""
+    token = _bearer_token()
+    return hash_token(token)[:32] if token else ""
+
+
 def require(permission: str) -> Callable[[F], F]:
     """Refuse the view unless the caller's token grants `permission` (401, then 403)."""
     if permission not in PERMISSIONS:
@@ -123,14 +150,7 @@ def require(permission: str) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            token = _bearer_token()
-            principal = None
-            if token is not None:
-                principal = authenticate(
-                    current_app.extensions["factcheck"].session(),
-                    token,
-                    current_app.extensions["factcheck"].settings.admin_token,
-                )
+            principal = caller()
             if principal is None:
                 abort(
                     401,

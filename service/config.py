@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from urllib.parse import urlsplit
+
+import limits
 
 from service.ratings import DEFAULT_SCALE, Rating, ScaleError, parse_scale
 
@@ -98,6 +101,50 @@ def _url_template(env: Mapping[str, str], name: str) -> str | None:
     return raw
 
 
+# Off switch of a rate limit or quota; unset or empty keeps the default, as for every setting.
+RATE_OFF = frozenset({"0", "off"})
+# Rate-limit storages whose client is installed (Redis comes with celery[redis]).
+RATE_STORAGE_SCHEMES = ("redis", "rediss", "redis+unix", "memory")
+
+
+def _rate(env: Mapping[str, str], name: str, default: str, *, single: bool = False) -> str | None:
+    """A rate in Flask-Limiter's notation ("1200/minute", "100 per hour;10/second"), or None
+    when set to 0 or off (no limit)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if raw.lower() in RATE_OFF:
+        return None
+    hint = "a rate such as 1200/minute or 2000 per hour, or 0 for none"
+    try:
+        items = limits.parse_many(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be {hint} (got {raw!r})") from None
+    if single and len(items) > 1:
+        raise ConfigError(f"{name} takes one rate, not several (got {raw!r})")
+    if any(item.amount < 1 for item in items):
+        raise ConfigError(f"{name}: a rate of 0 refuses everything; set {name}=0 for no limit")
+    return raw
+
+
+def _rate_storage(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if raw and urlsplit(raw).scheme not in RATE_STORAGE_SCHEMES:
+        schemes = ", ".join(f"{scheme}://" for scheme in RATE_STORAGE_SCHEMES)
+        raise ConfigError(f"{name} must be a {schemes} URL (got {redact_url(raw)!r})")
+    return raw or None
+
+
+def rate_storage_for_broker(broker_url: str) -> str:
+    """Where rate-limit counts go by default: the broker's Redis, else each process's memory."""
+    scheme, _, rest = broker_url.partition("://")
+    if scheme in ("redis", "rediss"):
+        return broker_url
+    if scheme == "redis+socket":  # kombu's name for a Unix socket (the embedded Redis)
+        return f"redis+unix://{rest}"
+    return "memory://"
+
+
 def _required(env: Mapping[str, str], name: str, hint: str) -> str:
     value = env.get(name, "").strip()
     if not value:
@@ -145,6 +192,16 @@ class Settings:
     webhook_retry_base_seconds: float = 10.0
     webhook_retry_max_seconds: float = 3600.0
     webhook_disable_after: int = 10
+    # Requests per token, and per client address for requests without a valid token
+    # (Flask-Limiter notation; None: no limit). See "Rate limits" in README.md.
+    rate_limit_per_token: str | None = "1200/minute"  # noqa: S105 (a rate, not a secret)
+    rate_limit_per_address: str | None = "300/minute"
+    # Articles (a batch counts each item, a revision counts one) one token may submit.
+    submit_quota: str | None = "2000/hour"
+    # None: the broker's Redis when the broker is Redis, else per-process memory.
+    rate_limit_storage_url: str | None = None
+    # Reverse proxies in front of the API that append to X-Forwarded-For (0: trust none).
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -184,6 +241,11 @@ class Settings:
             webhook_retry_base_seconds=_float(env, "FACTCHECK_WEBHOOK_RETRY_BASE", 10.0),
             webhook_retry_max_seconds=_float(env, "FACTCHECK_WEBHOOK_RETRY_MAX", 3600.0),
             webhook_disable_after=_int(env, "FACTCHECK_WEBHOOK_DISABLE_AFTER", 10, 1),
+            rate_limit_per_token=_rate(env, "FACTCHECK_RATELIMIT_PER_TOKEN", "1200/minute"),
+            rate_limit_per_address=_rate(env, "FACTCHECK_RATELIMIT_PER_ADDRESS", "300/minute"),
+            submit_quota=_rate(env, "FACTCHECK_SUBMIT_QUOTA", "2000/hour", single=True),
+            rate_limit_storage_url=_rate_storage(env, "FACTCHECK_RATELIMIT_STORAGE_URL"),
+            trusted_proxies=_int(env, "FACTCHECK_TRUSTED_PROXIES", 0, 0),
         )
         if settings.admin_token is not None and len(settings.admin_token) < 24:
             raise ConfigError("FACTCHECK_ADMIN_TOKEN must be at least 24 characters long")
@@ -198,6 +260,11 @@ class Settings:
                 "FACTCHECK_TASK_TIME_LIMIT must exceed FACTCHECK_TASK_SOFT_TIME_LIMIT"
             )
         return settings
+
+    @property
+    def rate_storage_url(self) -> str:
+        """The rate-limit storage: FACTCHECK_RATELIMIT_STORAGE_URL, else from the broker's URL."""
+        return self.rate_limit_storage_url or rate_storage_for_broker(self.broker_url)
 
     def redacted(self) -> dict[str, object]:
         """The settings with secrets and credentials masked, for logs and diagnostics."""

@@ -9,6 +9,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, Response, json
+from flask_limiter import RateLimitExceeded
 from flask_smorest import Api
 from flask_smorest.spec import prepare_response
 from psycopg2.errors import QueryCanceled
@@ -26,6 +27,7 @@ from service.domain import (
     PreconditionFailed,
     Unprocessable,
 )
+from service.ratelimit import QuotaExceeded
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +185,32 @@ def register_error_handlers(app: Flask) -> None:
     def _domain_error(error: DomainError) -> Response:
         status = _DOMAIN_STATUS.get(type(error), 400)
         return problem(status, error.detail, title=error.title, extensions=error.extra)
+
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(error: RateLimitExceeded) -> Response:
+        # Retry-After and the X-RateLimit headers are added with every limited response.
+        return problem(
+            429,
+            f"Over the rate limit of {error.limit.limit} {error.description}; retry after "
+            "the seconds in Retry-After.",
+            kind="too-many-requests",
+            extensions={"limit": str(error.limit.limit)},
+        )
+
+    @app.errorhandler(QuotaExceeded)
+    def _over_quota(error: QuotaExceeded) -> Response:
+        return problem(
+            429,
+            error.detail,
+            kind="quota-exceeded",
+            title="Submission quota exceeded",
+            headers={"Retry-After": str(error.retry_after)},
+            extensions={
+                "quota": error.quota,
+                "remaining": error.remaining,
+                "resets_at": error.resets_at.isoformat(),
+            },
+        )
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(error: OperationalError) -> Response:

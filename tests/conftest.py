@@ -17,6 +17,7 @@ import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
+from limits.storage import Storage, storage_from_string
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import Engine
 
@@ -105,6 +106,11 @@ def settings(database_url: str, broker_url: str) -> Settings:
         outbox_redeliver_seconds=2,
         outbox_relay_interval_seconds=1.0,
         publish_timeout_seconds=1.0,
+        # schemathesis sends over a thousand requests a minute with the admin token, and
+        # every case again with no token and a wrong one: far past the defaults.
+        # tests/service/test_ratelimit.py tests the limits on apps of its own.
+        rate_limit_per_token="100000/minute",
+        rate_limit_per_address="100000/minute",
     )
 
 
@@ -133,6 +139,21 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         connection.execute(
             text("DELETE FROM organizations WHERE name <> :desk"), {"desk": DESK_ORGANIZATION}
         )
+
+
+@pytest.fixture(scope="session")
+def rate_limit_storage(settings: Settings) -> Storage:
+    """Where the apps under test count requests (the test Redis)."""
+    return storage_from_string(settings.rate_storage_url)
+
+
+@pytest.fixture(autouse=True)
+def _reset_rate_limits(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts with no requests counted against any rate limit or quota: the suite
+    sends far more than a minute's worth with one admin token."""
+    yield
+    if "settings" in request.fixturenames:
+        request.getfixturevalue("rate_limit_storage").reset()  # only the limiter's keys
 
 
 @pytest.fixture(scope="session")

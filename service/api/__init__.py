@@ -66,6 +66,7 @@ _STATUS_NAMES = {
     413: "REQUEST_ENTITY_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
     422: "UNPROCESSABLE_ENTITY",
+    429: "TOO_MANY_REQUESTS",
     503: "SERVICE_UNAVAILABLE",
 }
 
@@ -91,10 +92,11 @@ class Blueprint(flask_smorest.Blueprint):
 
 
 def documented_errors(blp: Blueprint, *statuses: int) -> Callable[[Any], Any]:
-    """Document 401 and 403 (every authenticated view) plus these problem+json responses."""
+    """Document 401, 403 and 429 (every authenticated view) plus these problem+json
+    responses."""
 
     def decorate(view: Any) -> Any:
-        for status in (401, 403, *statuses):
+        for status in (401, 403, 429, *statuses):
             view = blp.alt_response(status, response=_STATUS_NAMES[status])(view)
         return view
 

@@ -33,6 +33,7 @@ from service.api import (
 from service.auth import current_principal, require
 from service.domain import articles as domain
 from service.models import Article
+from service.ratelimit import charge_submissions
 
 blp = Blueprint("articles", __name__, description="Articles submitted for fact-checking")
 
@@ -64,8 +65,10 @@ def submit(data: dict[str, Any], headers: dict[str, Any]) -> tuple[dict[str, Any
     Answers with the article's summary (not its body, which the caller has). Idempotent on
     (source, external_id) and on the `Idempotency-Key` header, both within the caller's
     organisation: a repeat returns the existing article with 200; the same key with a
-    different body is 409. Another organisation's ids and keys are its own.
+    different body is 409. Another organisation's ids and keys are its own. Counts one
+    article against the token's submission quota (429 when it is used up).
     """
+    charge_submissions(1)
     key = headers.get("idempotency_key")
     result = domain.submit_article(db(), data, _submitter(), idempotency_key=key)
     return result.article, 202 if result.created else 200
@@ -79,12 +82,14 @@ def submit(data: dict[str, Any], headers: dict[str, Any]) -> tuple[dict[str, Any
 def submit_batch(data: dict[str, Any]) -> dict[str, Any]:
     """Submit many articles in one transaction; each result says accepted, existing or conflict.
 
-    Each item may carry its own `idempotency_key`.
+    Each item may carry its own `idempotency_key`. Every item counts against the token's
+    submission quota: a batch with no room for all of them is refused whole (429).
     """
     items = data["articles"]
     limit = services().settings.max_batch_articles
     if len(items) > limit:
         abort(422, errors={"articles": [f"At most {limit} articles per batch."]})
+    charge_submissions(len(items))
     pairs = [(item, item.get("idempotency_key")) for item in items]
     results = []
     for index, outcome in enumerate(domain.submit_articles(db(), pairs, _submitter())):
@@ -143,8 +148,10 @@ def revise(data: dict[str, Any], article_id: int) -> tuple[dict[str, Any], int]:
 
     The same text again changes nothing (200), except on an article whose extraction
     failed, which is queued again (202). A newsroom token revises its own organisation's
-    articles (another's is 404, as a missing one); editors and admins revise any.
+    articles (another's is 404, as a missing one); editors and admins revise any. A
+    revision counts one article against the token's submission quota.
     """
+    charge_submissions(1)
     principal = current_principal()
     result = domain.revise_article(db(), article_id, data, _submitter(), principal.scope)
     return result.article, 202 if result.created else 200

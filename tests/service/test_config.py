@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.config import ConfigError, Settings, redact_url
+from service.config import ConfigError, Settings, rate_storage_for_broker, redact_url
 
 BASE = {"DATABASE_URL": "postgresql://u:pw@db/factcheck", "CELERY_BROKER_URL": "redis://r/0"}
 
@@ -40,6 +40,12 @@ def test_missing_required_setting_names_the_variable(missing):
         ("FACTCHECK_DB_MAX_OVERFLOW", "-1", "must be >= 0"),
         ("FACTCHECK_DB_POOL_TIMEOUT", "0", "positive number of seconds"),
         ("FACTCHECK_HEADER_TIMEOUT", "-5", "positive number of seconds"),
+        ("FACTCHECK_RATELIMIT_PER_TOKEN", "lots", "must be a rate such as 1200/minute"),
+        ("FACTCHECK_RATELIMIT_PER_TOKEN", "100/fortnight", "must be a rate"),
+        ("FACTCHECK_RATELIMIT_PER_ADDRESS", "0/minute", "refuses everything"),
+        ("FACTCHECK_SUBMIT_QUOTA", "2000/hour;10000/day", "one rate, not several"),
+        ("FACTCHECK_RATELIMIT_STORAGE_URL", "memcached://cache:11211", "must be a redis://"),
+        ("FACTCHECK_TRUSTED_PROXIES", "-1", "must be >= 0"),
     ],
 )
 def test_malformed_settings_are_refused(name, value, message):
@@ -89,3 +95,42 @@ def test_publisher_settings():
     assert settings.organization_name == "Example Checks"
     assert settings.organization_url is None
     assert settings.claimreview_url_template == "https://checks.example.org/reviews/{id}"
+
+
+def test_rate_limits_have_generous_defaults_and_switch_off_with_zero():
+    settings = Settings.from_env(BASE)
+    assert settings.rate_limit_per_token == "1200/minute"
+    assert settings.rate_limit_per_address == "300/minute"
+    assert settings.submit_quota == "2000/hour"
+    assert settings.trusted_proxies == 0
+    switched_off = Settings.from_env(
+        {
+            **BASE,
+            "FACTCHECK_RATELIMIT_PER_TOKEN": "0",
+            "FACTCHECK_RATELIMIT_PER_ADDRESS": "off",
+            "FACTCHECK_SUBMIT_QUOTA": " 0 ",
+        }
+    )
+    assert switched_off.rate_limit_per_token is None
+    assert switched_off.rate_limit_per_address is None
+    assert switched_off.submit_quota is None
+    several = Settings.from_env({**BASE, "FACTCHECK_RATELIMIT_PER_TOKEN": "10/second;600/hour"})
+    assert several.rate_limit_per_token == "10/second;600/hour"
+
+
+@pytest.mark.parametrize(
+    ("broker", "storage"),
+    [
+        ("redis://r:6379/0", "redis://r:6379/0"),
+        ("rediss://:pw@r:6380/2", "rediss://:pw@r:6380/2"),
+        ("redis+socket:///tmp/fc/redis.sock", "redis+unix:///tmp/fc/redis.sock"),
+        ("amqp://guest@rabbit//", "memory://"),
+    ],
+)
+def test_rate_limits_are_counted_in_the_brokers_redis_unless_told_otherwise(broker, storage):
+    assert rate_storage_for_broker(broker) == storage
+    settings = Settings.from_env({**BASE, "CELERY_BROKER_URL": broker})
+    assert settings.rate_storage_url == storage
+    own = {**BASE, "FACTCHECK_RATELIMIT_STORAGE_URL": "redis://:pw@limits:6379/3"}
+    assert Settings.from_env(own).rate_storage_url == "redis://:pw@limits:6379/3"
+    assert ":pw@" not in repr(Settings.from_env(own).redacted())
