@@ -25,6 +25,7 @@ from service.domain import (
     PreconditionFailed,
     Unprocessable,
 )
+from service.jsonio import MAX_DEPTH, LoneSurrogate, NestedTooDeep
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +164,24 @@ def register_error_handlers(app: Flask) -> None:
     def _domain_error(error: DomainError) -> Response:
         status = _DOMAIN_STATUS.get(type(error), 400)
         return problem(status, error.detail, title=error.title, extensions=error.extra)
+
+    @app.errorhandler(LoneSurrogate)
+    def _lone_surrogate(error: LoneSurrogate) -> Response:
+        where = "This key" if error.in_key else "This text"
+        message = (
+            f"{where} holds {error.escape}, half of a UTF-16 surrogate pair without the other "
+            "half, which is no character: send the character itself, or its whole pair."
+        )
+        return problem(
+            422,
+            "The JSON body holds text that is not Unicode: see `errors`.",
+            kind="validation",
+            errors={error.path or "_schema": [message]},
+        )
+
+    @app.errorhandler(NestedTooDeep)
+    def _nested_too_deep(_error: NestedTooDeep) -> Response:
+        return problem(400, f"The JSON body nests arrays or objects over {MAX_DEPTH} levels deep.")
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(error: OperationalError) -> Response:
