@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -11,6 +15,32 @@ import marshmallow as ma
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """What one request may hold, as the deployment configures it (see README)."""
+
+    max_article_chars: int
+    max_batch_articles: int
+
+
+# Set around every request's parsing by the API (service.api); unset, nothing is limited.
+_LIMITS: ContextVar[InputLimits | None] = ContextVar("input_limits", default=None)
+
+
+@contextmanager
+def input_limits(limits: InputLimits) -> Iterator[None]:
+    """Schemas loaded inside enforce `limits`."""
+    token = _LIMITS.set(limits)
+    try:
+        yield
+    finally:
+        _LIMITS.reset(token)
+
+
+def current_limits() -> InputLimits | None:
+    return _LIMITS.get()
 
 
 # An http(s) URL with a DNS-style host: the same pattern validates and is documented, so the
@@ -65,14 +95,15 @@ def text(min_length: int | None = None, max_length: int | None = None, **kwargs:
     )
 
 
-def nonblank_text(max_length: int | None = None, **kwargs: Any) -> Any:
-    """A string with at least one visible character and no NUL."""
+def nonblank_text(max_length: int | None = None, *, also: Any = (), **kwargs: Any) -> Any:
+    """A string with at least one visible character and no NUL; `also`: more validators."""
     return ma.fields.String(
         validate=[
             ma.validate.Length(min=1, max=max_length),
             Pattern(
                 NOT_BLANK_PATTERN, error="Must contain text, not only whitespace (and no NUL)."
             ),
+            *also,
         ],
         **kwargs,
     )

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from schemas.common import encode_cursor
+from schemas.common import InputLimits, encode_cursor, input_limits
 from service.app import Services
 from service.auth import current_principal
 from service.domain import PreconditionFailed
@@ -75,7 +75,8 @@ _STATUS_NAMES = {
 
 
 class ArgumentsParser(FlaskParser):
-    """webargs' parser, decoding a JSON body as `request.get_json` does.
+    """webargs' parser, decoding a JSON body as `request.get_json` does, and with the
+    configured input limits in force while the schemas load.
 
     webargs alone decodes with the standard library's json; here, as in Flask's JSON
     provider, `service.jsonio.loads_request` does, which refuses what nothing downstream can
@@ -87,6 +88,12 @@ class ArgumentsParser(FlaskParser):
         if not is_json_request(req):
             return core.missing
         return loads_request(req.get_data(cache=True))
+
+    def parse(self, *args: Any, **kwargs: Any) -> Any:
+        settings = services().settings
+        limits = InputLimits(settings.max_article_chars, settings.max_batch_articles)
+        with input_limits(limits):
+            return super().parse(*args, **kwargs)
 
 
 class Blueprint(flask_smorest.Blueprint):

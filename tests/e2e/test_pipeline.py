@@ -90,23 +90,30 @@ def test_seed_articles_are_processed_and_every_claim_anchors(
         assert any(c["speaker"] for c in claims)
 
 
-def test_five_megabyte_article_is_processed(client, admin_headers, start_worker, engine):
+def test_an_article_as_long_as_the_limit_is_processed(
+    client, admin_headers, start_worker, engine, settings
+):
     start_worker()
     sentence = "Exports rose 7% to $3bn in March, the ministry said on Tuesday. "
-    repeats = 5_000_000 // len(sentence)
+    repeats = settings.max_article_chars // len(sentence)
     body = sentence * repeats
     article = client.post(URL, json=article_payload(body=body), headers=admin_headers).get_json()
     wait_until(lambda: status_of(engine, article["id"]) == "processed", 120, "processing")
-    # One claim per sentence (checked on a short run of it): extracting all 5 MB here again
+    # One claim per sentence (checked on a short run of it): extracting it all here again
     # would only double the test's time.
     assert len(extract(sentence * 3)) == 3
     assert len(spans(engine, article["id"])) == repeats
 
 
-def test_worker_killed_mid_task_processes_exactly_once(client, admin_headers, start_worker, engine):
-    worker = start_worker(FACTCHECK_BROKER_VISIBILITY_TIMEOUT="5")
+def test_worker_killed_mid_task_processes_exactly_once(
+    settings, admin_headers, start_worker, engine
+):
+    # Long enough (several seconds of work) for the kill to land mid-task: over the default
+    # limits, raised for this test.
+    client = create_app(replace(settings, max_article_chars=2_000_000)).test_client()
+    raised = {"FACTCHECK_BROKER_VISIBILITY_TIMEOUT": "5", "FACTCHECK_MAX_ARTICLE_CLAIMS": "100000"}
+    worker = start_worker(**raised)
     sentence = "Unemployment fell to 4.1% in May, down from 4.4% a year earlier. "
-    # Long enough (several seconds of work) for the kill to land mid-task.
     body = sentence * (1_500_000 // len(sentence))
     article = client.post(URL, json=article_payload(body=body), headers=admin_headers).get_json()
 
@@ -114,7 +121,7 @@ def test_worker_killed_mid_task_processes_exactly_once(client, admin_headers, st
     worker.kill()
     assert status_of(engine, article["id"]) == "processing", "the kill must land mid-task"
 
-    start_worker(FACTCHECK_BROKER_VISIBILITY_TIMEOUT="5")
+    start_worker(**raised)
     wait_until(lambda: status_of(engine, article["id"]) == "processed", 120, "reprocessing")
     # Let the broker hand back the unacknowledged message too: it must change nothing.
     time.sleep(12)
