@@ -26,6 +26,7 @@ from service.domain import (
     Unprocessable,
 )
 from service.jsonio import MAX_DEPTH, LoneSurrogate, NestedTooDeep
+from workers.extraction.engine import TooManyCandidates
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +183,14 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(NestedTooDeep)
     def _nested_too_deep(_error: NestedTooDeep) -> Response:
         return problem(400, f"The JSON body nests arrays or objects over {MAX_DEPTH} levels deep.")
+
+    @app.errorhandler(TooManyCandidates)
+    def _too_many_candidates(error: TooManyCandidates) -> Response:
+        return problem(
+            422,
+            f"The text has {error} (sentences and clauses), the most "
+            "FACTCHECK_MAX_ARTICLE_CLAIMS allows: send it in parts.",
+        )
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(error: OperationalError) -> Response:

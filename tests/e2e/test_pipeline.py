@@ -105,6 +105,36 @@ def test_an_article_as_long_as_the_limit_is_processed(
     assert len(spans(engine, article["id"])) == repeats
 
 
+def test_a_revision_out_of_time_while_its_claims_are_stored_fails_with_the_reason(
+    client, admin_headers, start_worker, engine
+):
+    """The soft time limit caught anywhere in the task, not only around the engine."""
+    start_worker(FACTCHECK_TASK_SOFT_TIME_LIMIT="5", FACTCHECK_TASK_TIME_LIMIT="60")
+    with engine.connect() as locker:
+        # Storing the claims waits on this lock until the time is up (extraction does not
+        # touch the table), as a slow store of a huge article did.
+        locker.execute(text("LOCK TABLE claims IN SHARE MODE"))
+        article = client.post(URL, json=article_payload(), headers=admin_headers).get_json()
+        wait_until(lambda: status_of(engine, article["id"]) == "processing", 60, "the start")
+        time.sleep(6.5)
+        locker.commit()
+    wait_until(lambda: status_of(engine, article["id"]) != "processing", 90, "the outcome")
+    got = client.get(f"{URL}/{article['id']}", headers=admin_headers).get_json()
+    assert got["status"] == "failed"
+    assert got["failure_reason"] == (
+        "processing took longer than 5 s (FACTCHECK_TASK_SOFT_TIME_LIMIT)"
+    )
+    time.sleep(3)  # the relay runs every second: nothing may be sent again
+    with engine.connect() as connection:
+        pending = connection.scalar(text("SELECT count(*) FROM outbox WHERE completed_at IS NULL"))
+        failures = connection.scalar(
+            text("SELECT count(*) FROM audit_log WHERE action = 'article.failed'")
+        )
+    assert (pending, failures) == (0, 1)
+    assert spans(engine, article["id"]) == []
+    assert status_of(engine, article["id"]) == "failed"
+
+
 def test_worker_killed_mid_task_processes_exactly_once(
     settings, admin_headers, start_worker, engine
 ):
