@@ -7,6 +7,9 @@ from typing import Any
 import marshmallow as ma
 
 from schemas.common import (
+    FLAG_PART,
+    ID_PART,
+    OFFSET_PART,
     Cursor,
     FastDumpSchema,
     PageQuerySchema,
@@ -99,7 +102,9 @@ class ClaimPageSchema(PageSchema):
 
 
 class ArticleClaimsQuerySchema(PageQuerySchema):
-    cursor = Cursor(arity=2, metadata={"description": "`next_cursor` from the previous page"})
+    cursor = Cursor(  # the last claim's start and id
+        OFFSET_PART, ID_PART, metadata={"description": "`next_cursor` from the previous page"}
+    )
     checkworthy = ma.fields.Boolean()
     orphaned = ma.fields.Boolean(
         load_default=False,
@@ -127,8 +132,11 @@ class ReviewClaimPageSchema(PageSchema):
 
 
 class QueueQuerySchema(PageQuerySchema):
-    cursor = Cursor(
-        arity=3, metadata={"description": "`next_cursor` from the previous page (same sort)"}
+    cursor = Cursor(  # whether the last claim was scored (0 or 1), its score x 10^4, its id
+        FLAG_PART,
+        ID_PART,
+        ID_PART,
+        metadata={"description": "`next_cursor` from the previous page (same sort)"},
     )
     status = ma.fields.String(validate=ma.validate.OneOf(CLAIM_STATUSES))
     checkworthy = ma.fields.Boolean(

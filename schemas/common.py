@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -11,6 +15,32 @@ import marshmallow as ma
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """What one request may hold, as the deployment configures it (see README)."""
+
+    max_article_chars: int
+    max_batch_articles: int
+
+
+# Set around every request's parsing by the API (service.api); unset, nothing is limited.
+_LIMITS: ContextVar[InputLimits | None] = ContextVar("input_limits", default=None)
+
+
+@contextmanager
+def input_limits(limits: InputLimits) -> Iterator[None]:
+    """Schemas loaded inside enforce `limits`."""
+    token = _LIMITS.set(limits)
+    try:
+        yield
+    finally:
+        _LIMITS.reset(token)
+
+
+def current_limits() -> InputLimits | None:
+    return _LIMITS.get()
 
 
 # An http(s) URL with a DNS-style host: the same pattern validates and is documented, so the
@@ -65,14 +95,15 @@ def text(min_length: int | None = None, max_length: int | None = None, **kwargs:
     )
 
 
-def nonblank_text(max_length: int | None = None, **kwargs: Any) -> Any:
-    """A string with at least one visible character and no NUL."""
+def nonblank_text(max_length: int | None = None, *, also: Any = (), **kwargs: Any) -> Any:
+    """A string with at least one visible character and no NUL; `also`: more validators."""
     return ma.fields.String(
         validate=[
             ma.validate.Length(min=1, max=max_length),
             Pattern(
                 NOT_BLANK_PATTERN, error="Must contain text, not only whitespace (and no NUL)."
             ),
+            *also,
         ],
         **kwargs,
     )
@@ -88,6 +119,8 @@ TIMESTAMP_PATTERN = (
 class Timestamp(ma.fields.AwareDateTime):
     """An RFC 3339 timestamp with an explicit offset, returned in UTC."""
 
+    default_error_messages = {"range": "Out of range: in UTC it falls after the year 9999."}
+
     def __init__(self, **kwargs: Any) -> None:
         metadata = {"pattern": TIMESTAMP_PATTERN, **kwargs.pop("metadata", {})}
         super().__init__(format="iso", metadata=metadata, **kwargs)
@@ -96,7 +129,10 @@ class Timestamp(ma.fields.AwareDateTime):
         if not isinstance(value, str) or not re.fullmatch(TIMESTAMP_PATTERN, value):
             raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
         parsed: datetime = super()._deserialize(value, attr, data, **kwargs)
-        return parsed.astimezone(UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:59:59-15:00 is in the year 10000 in UTC
+            raise self.make_error("range") from None
 
 
 # Fields whose dump of a value of exactly this type, or of None, is the value itself.
@@ -242,13 +278,26 @@ def encode_cursor(*values: int) -> str:
     return ".".join(str(v) for v in values)
 
 
+# What each part of a cursor may be, as patterns, so that the documented pattern is the whole
+# check: an id (bigint: 18 digits always fit), a claim's start or end (code points into a
+# body, which is far shorter than 10^9), a flag.
+ID_PART = "[0-9]{1,18}"
+OFFSET_PART = "[0-9]{1,9}"
+FLAG_PART = "[01]"
+
+
 class Cursor(ma.fields.String):
-    """A keyset cursor: deserialises to a tuple of `arity` integers, or fails validation."""
+    """A keyset cursor: deserialises to a tuple of integers, one per part pattern given (by
+    default one id), or fails validation.
+
+    A part its pattern refuses was never issued, and may not fit what it is turned back into
+    (a time in microseconds past the year 9999 was a 500).
+    """
 
     default_error_messages = {"invalid": "Not a valid cursor; pass back `next_cursor` as given."}
 
-    def __init__(self, arity: int = 1, **kwargs: Any) -> None:
-        self.pattern = r"^[0-9]{1,18}" + r"\.[0-9]{1,18}" * (arity - 1) + "$"
+    def __init__(self, *parts: str, **kwargs: Any) -> None:
+        self.pattern = "^" + r"\.".join(parts or (ID_PART,)) + "$"
         metadata = {"pattern": self.pattern, **kwargs.pop("metadata", {})}
         super().__init__(metadata=metadata, **kwargs)
 

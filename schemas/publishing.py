@@ -10,9 +10,20 @@ from typing import Any
 
 import marshmallow as ma
 
-from schemas.common import MAX_LIMIT, Cursor, PageQuerySchema, PageSchema, Timestamp
+from schemas.common import (
+    ID_PART,
+    MAX_LIMIT,
+    OFFSET_PART,
+    Cursor,
+    PageQuerySchema,
+    PageSchema,
+    Timestamp,
+)
 
 MAX_ANNOTATION_TEXT = 100_000
+# A feed cursor starts with a publication time in microseconds since 1970 (UTC): 17 digits
+# reach the year 5138, where 18 could pass the last time a datetime holds (in the year 9999).
+PUBLISHED_MICROSECONDS_PART = "[0-9]{1,17}"
 
 
 def ld_type(value: str) -> ma.fields.String:
@@ -85,7 +96,11 @@ class ClaimReviewPageSchema(PageSchema):
 
 
 class ClaimReviewQuerySchema(PageQuerySchema):
-    cursor = Cursor(arity=2, metadata={"description": "`next_cursor` from the previous page"})
+    cursor = Cursor(
+        PUBLISHED_MICROSECONDS_PART,
+        ID_PART,
+        metadata={"description": "`next_cursor` from the previous page"},
+    )
     published_after = Timestamp(metadata={"description": "Published at or after"})
     published_before = Timestamp(metadata={"description": "Published before"})
 
@@ -244,4 +259,9 @@ class AnnotationQuerySchema(ma.Schema):
         validate=ma.validate.Range(min=1, max=MAX_LIMIT),
         metadata={"description": f"Claims per page (each with its verdict), at most {MAX_LIMIT}"},
     )
-    cursor = Cursor(arity=3, metadata={"description": "From a page's `next` link: that page alone"})
+    cursor = Cursor(  # the last claim's start, end and id
+        OFFSET_PART,
+        OFFSET_PART,
+        ID_PART,
+        metadata={"description": "From a page's `next` link: that page alone"},
+    )

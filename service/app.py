@@ -99,7 +99,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     celery = make_celery(settings)
     sessions = make_session_factory(engine)
     sessions.configure(info={PUBLISHER_KEY: partial(send, celery)})
-    extractor = Extractor(threshold=settings.checkworthy_threshold)
+    extractor = Extractor(
+        threshold=settings.checkworthy_threshold, max_candidates=settings.max_article_claims
+    )
     services = Services(settings, engine, sessions, celery, extractor)
     if settings.database_replica_url:
         services.replica_engine = make_engine(

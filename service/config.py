@@ -163,6 +163,10 @@ class Settings:
     database_replica_url: str | None = None
     max_request_bytes: int = 12 * MiB
     max_batch_articles: int = 100
+    # The work per article (README, "Limits per article"): at these defaults the worst article
+    # took 1.7 s to extract and 5 s to store 10,000 claims, peak RSS 159 MB.
+    max_article_chars: int = 200_000
+    max_article_claims: int = 10_000
     db_pool_size: int = 5
     db_max_overflow: int = 0
     db_pool_timeout_seconds: float = 5.0
@@ -214,6 +218,8 @@ class Settings:
             database_replica_url=env.get("DATABASE_REPLICA_URL", "").strip() or None,
             max_request_bytes=_int(env, "FACTCHECK_MAX_REQUEST_BYTES", 12 * MiB, 1024),
             max_batch_articles=_int(env, "FACTCHECK_MAX_BATCH_ARTICLES", 100, 1),
+            max_article_chars=_int(env, "FACTCHECK_MAX_ARTICLE_CHARS", 200_000, 1),
+            max_article_claims=_int(env, "FACTCHECK_MAX_ARTICLE_CLAIMS", 10_000, 1),
             db_pool_size=_int(env, "FACTCHECK_DB_POOL_SIZE", 5, 1),
             db_max_overflow=_int(env, "FACTCHECK_DB_MAX_OVERFLOW", 0),
             db_pool_timeout_seconds=_float(env, "FACTCHECK_DB_POOL_TIMEOUT", 5.0),

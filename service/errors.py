@@ -27,7 +27,9 @@ from service.domain import (
     PreconditionFailed,
     Unprocessable,
 )
+from service.jsonio import MAX_DEPTH, LoneSurrogate, NestedTooDeep
 from service.ratelimit import QuotaExceeded
+from workers.extraction.engine import TooManyCandidates
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +212,32 @@ def register_error_handlers(app: Flask) -> None:
                 "remaining": error.remaining,
                 "resets_at": error.resets_at.isoformat(),
             },
+        )
+
+    @app.errorhandler(LoneSurrogate)
+    def _lone_surrogate(error: LoneSurrogate) -> Response:
+        where = "This key" if error.in_key else "This text"
+        message = (
+            f"{where} holds {error.escape}, half of a UTF-16 surrogate pair without the other "
+            "half, which is no character: send the character itself, or its whole pair."
+        )
+        return problem(
+            422,
+            "The JSON body holds text that is not Unicode: see `errors`.",
+            kind="validation",
+            errors={error.path or "_schema": [message]},
+        )
+
+    @app.errorhandler(NestedTooDeep)
+    def _nested_too_deep(_error: NestedTooDeep) -> Response:
+        return problem(400, f"The JSON body nests arrays or objects over {MAX_DEPTH} levels deep.")
+
+    @app.errorhandler(TooManyCandidates)
+    def _too_many_candidates(error: TooManyCandidates) -> Response:
+        return problem(
+            422,
+            f"The text has {error} (sentences and clauses), the most "
+            "FACTCHECK_MAX_ARTICLE_CLAIMS allows: send it in parts.",
         )
 
     @app.errorhandler(OperationalError)

@@ -37,7 +37,7 @@ from service.domain.outbox import (
 )
 from service.domain.webhooks import DELIVER_TASK, overdue_deliveries, settle_delivery
 from workers.celery_app import broker_lost_its_tasks, send
-from workers.extraction.engine import Engine
+from workers.extraction.engine import Engine, TooManyCandidates
 from workers.webhooks import deliver
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,10 @@ def resources(task: Task) -> _Resources:
         )
         sessions = make_session_factory(database)
         sessions.configure(info={PUBLISHER_KEY: partial(send, task.app)})
-        extractor = Engine(threshold=settings.checkworthy_threshold)
+        extractor = Engine(
+            threshold=settings.checkworthy_threshold,
+            max_candidates=settings.max_article_claims,
+        )
         _resources = _Resources(os.getpid(), settings, sessions, extractor)
     return _resources
 
@@ -95,11 +98,28 @@ def resources(task: Task) -> _Resources:
     max_retries=8,
 )
 def extract_claims(self: Task, article_id: int, revision: int, outbox_id: int | None = None) -> str:
-    """Extract and store the claims of one article revision; safe to run any number of times."""
+    """Extract and store the claims of one article revision; safe to run any number of times.
+
+    Out of time anywhere (the engine, storing the claims), the revision fails with the reason
+    and its outbox row is completed, rather than being left for the relay to send again.
+    """
     res = resources(self)
+    try:
+        return _extract_claims(res, article_id, revision, outbox_id, self.request.hostname)
+    except SoftTimeLimitExceeded:
+        # What was being written is rolled back; the hard limit leaves time to record this.
+        log.warning("article %s revision %s ran out of time", article_id, revision)
+        limit = self.app.conf.task_soft_time_limit
+        reason = f"processing took longer than {limit} s (FACTCHECK_TASK_SOFT_TIME_LIMIT)"
+        return _fail(res.sessions, article_id, revision, reason, outbox_id)
+
+
+def _extract_claims(
+    res: _Resources, article_id: int, revision: int, outbox_id: int | None, worker: str
+) -> str:
     sessions = res.sessions
     with session_scope(sessions) as session:
-        mark_started(session, outbox_id, self.request.hostname)
+        mark_started(session, outbox_id, worker)
         started = start_extraction(session, article_id, revision)
         if started is None:
             complete(session, outbox_id)
@@ -108,7 +128,12 @@ def extract_claims(self: Task, article_id: int, revision: int, outbox_id: int | 
     try:
         claims = res.extractor.extract(body, language)
     except SoftTimeLimitExceeded:
-        reason = f"extraction took longer than {self.app.conf.task_soft_time_limit} s"
+        raise
+    except TooManyCandidates as error:
+        reason = (
+            f"the article has {error}, the most FACTCHECK_MAX_ARTICLE_CLAIMS allows: "
+            "submit it in smaller parts"
+        )
         return _fail(sessions, article_id, revision, reason, outbox_id)
     except Exception as error:
         log.exception("extraction failed for article %s revision %s", article_id, revision)

@@ -6,16 +6,20 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import flask
 import flask_smorest
 from flask import current_app, request
 from flask_smorest import abort
 from sqlalchemy.orm import Session
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 
-from schemas.common import encode_cursor
+from schemas.common import InputLimits, encode_cursor, input_limits
 from service.app import Services
 from service.auth import current_principal
 from service.domain import PreconditionFailed
 from service.domain.claims import Actor
+from service.jsonio import loads_request
 
 
 def services() -> Services:
@@ -71,12 +75,36 @@ _STATUS_NAMES = {
 }
 
 
+class ArgumentsParser(FlaskParser):
+    """webargs' parser, decoding a JSON body as `request.get_json` does, and with the
+    configured input limits in force while the schemas load.
+
+    webargs alone decodes with the standard library's json; here, as in Flask's JSON
+    provider, `service.jsonio.loads_request` does, which refuses what nothing downstream can
+    handle (lone surrogates, deep nesting; see service.errors). Malformed JSON is still
+    webargs' 400, and an empty body still reads as no fields.
+    """
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        return loads_request(req.get_data(cache=True))
+
+    def parse(self, *args: Any, **kwargs: Any) -> Any:
+        settings = services().settings
+        limits = InputLimits(settings.max_article_chars, settings.max_batch_articles)
+        with input_limits(limits):
+            return super().parse(*args, **kwargs)
+
+
 class Blueprint(flask_smorest.Blueprint):
     """A Blueprint that refuses to register a view declaring no permission.
 
     Every view must carry `@require(permission)` or, for health checks, `@public`, so a new
     endpoint cannot be exposed by forgetting authentication.
     """
+
+    ARGUMENTS_PARSER = ArgumentsParser()
 
     def route(self, rule: str, **options: Any) -> Callable[[Any], Any]:
         register = super().route(rule, **options)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask_smorest import abort
 
 from schemas import examples
 from schemas.articles import (
@@ -28,7 +27,6 @@ from service.api import (
     documented_errors,
     id_page,
     read_db,
-    services,
 )
 from service.auth import current_principal, require
 from service.domain import articles as domain
@@ -86,9 +84,6 @@ def submit_batch(data: dict[str, Any]) -> dict[str, Any]:
     submission quota: a batch with no room for all of them is refused whole (429).
     """
     items = data["articles"]
-    limit = services().settings.max_batch_articles
-    if len(items) > limit:
-        abort(422, errors={"articles": [f"At most {limit} articles per batch."]})
     charge_submissions(len(items))
     pairs = [(item, item.get("idempotency_key")) for item in items]
     results = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -42,7 +43,19 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, list):
         value = ";".join(str(item) for item in value)
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if _runs_as_formula(text) else text
+
+
+def _runs_as_formula(text: str) -> bool:
+    """Whether a spreadsheet may run the cell: it starts with a formula sign, or has one
+    after nothing but whitespace (spaces, NBSP ...) and invisible format characters (a BOM,
+    zero-width spaces, direction marks), which spreadsheets skip."""
+    if text.startswith(FORMULA_STARTS):
+        return True
+    for char in text:
+        if not (char.isspace() or unicodedata.category(char) == "Cf"):
+            return char in FORMULA_STARTS
+    return False
 
 
 def csv_chunks(pages: Iterable[list[dict[str, Any]]], columns: tuple[str, ...]) -> Iterator[str]:

@@ -91,23 +91,60 @@ def test_seed_articles_are_processed_and_every_claim_anchors(
         assert any(c["speaker"] for c in claims)
 
 
-def test_five_megabyte_article_is_processed(client, admin_headers, start_worker, engine):
+def test_an_article_as_long_as_the_limit_is_processed(
+    client, admin_headers, start_worker, engine, settings
+):
     start_worker()
     sentence = "Exports rose 7% to $3bn in March, the ministry said on Tuesday. "
-    repeats = 5_000_000 // len(sentence)
+    repeats = settings.max_article_chars // len(sentence)
     body = sentence * repeats
     article = client.post(URL, json=article_payload(body=body), headers=admin_headers).get_json()
     wait_until(lambda: status_of(engine, article["id"]) == "processed", 120, "processing")
-    # One claim per sentence (checked on a short run of it): extracting all 5 MB here again
+    # One claim per sentence (checked on a short run of it): extracting it all here again
     # would only double the test's time.
     assert len(extract(sentence * 3)) == 3
     assert len(spans(engine, article["id"])) == repeats
 
 
-def test_worker_killed_mid_task_processes_exactly_once(client, admin_headers, start_worker, engine):
-    worker = start_worker(FACTCHECK_BROKER_VISIBILITY_TIMEOUT="5")
+def test_a_revision_out_of_time_while_its_claims_are_stored_fails_with_the_reason(
+    client, admin_headers, start_worker, engine
+):
+    """The soft time limit caught anywhere in the task, not only around the engine."""
+    start_worker(FACTCHECK_TASK_SOFT_TIME_LIMIT="5", FACTCHECK_TASK_TIME_LIMIT="60")
+    with engine.connect() as locker:
+        # Storing the claims waits on this lock until the time is up (extraction does not
+        # touch the table), as a slow store of a huge article did.
+        locker.execute(text("LOCK TABLE claims IN SHARE MODE"))
+        article = client.post(URL, json=article_payload(), headers=admin_headers).get_json()
+        wait_until(lambda: status_of(engine, article["id"]) == "processing", 60, "the start")
+        time.sleep(6.5)
+        locker.commit()
+    wait_until(lambda: status_of(engine, article["id"]) != "processing", 90, "the outcome")
+    got = client.get(f"{URL}/{article['id']}", headers=admin_headers).get_json()
+    assert got["status"] == "failed"
+    assert got["failure_reason"] == (
+        "processing took longer than 5 s (FACTCHECK_TASK_SOFT_TIME_LIMIT)"
+    )
+    time.sleep(3)  # the relay runs every second: nothing may be sent again
+    with engine.connect() as connection:
+        pending = connection.scalar(text("SELECT count(*) FROM outbox WHERE completed_at IS NULL"))
+        failures = connection.scalar(
+            text("SELECT count(*) FROM audit_log WHERE action = 'article.failed'")
+        )
+    assert (pending, failures) == (0, 1)
+    assert spans(engine, article["id"]) == []
+    assert status_of(engine, article["id"]) == "failed"
+
+
+def test_worker_killed_mid_task_processes_exactly_once(
+    settings, admin_headers, start_worker, engine
+):
+    # Long enough (several seconds of work) for the kill to land mid-task: over the default
+    # limits, raised for this test.
+    client = create_app(replace(settings, max_article_chars=2_000_000)).test_client()
+    raised = {"FACTCHECK_BROKER_VISIBILITY_TIMEOUT": "5", "FACTCHECK_MAX_ARTICLE_CLAIMS": "100000"}
+    worker = start_worker(**raised)
     sentence = "Unemployment fell to 4.1% in May, down from 4.4% a year earlier. "
-    # Long enough (several seconds of work) for the kill to land mid-task.
     body = sentence * (1_500_000 // len(sentence))
     article = client.post(URL, json=article_payload(body=body), headers=admin_headers).get_json()
 
@@ -115,7 +152,7 @@ def test_worker_killed_mid_task_processes_exactly_once(client, admin_headers, st
     worker.kill()
     assert status_of(engine, article["id"]) == "processing", "the kill must land mid-task"
 
-    start_worker(FACTCHECK_BROKER_VISIBILITY_TIMEOUT="5")
+    start_worker(**raised)
     wait_until(lambda: status_of(engine, article["id"]) == "processed", 120, "reprocessing")
     # Let the broker hand back the unacknowledged message too: it must change nothing.
     time.sleep(12)

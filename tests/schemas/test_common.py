@@ -4,7 +4,9 @@ dumps, for objects and for mappings, and whatever it cannot shortcut takes that 
 from __future__ import annotations
 
 import importlib
+import re
 from collections import UserDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -13,7 +15,7 @@ from typing import Any
 import marshmallow as ma
 import pytest
 
-from schemas.common import FastDumpSchema, PageSchema
+from schemas.common import FastDumpSchema, PageSchema, Timestamp
 
 MOMENT = datetime(2026, 3, 2, 8, 30, 15, 120, tzinfo=UTC)
 LATER_EAST = MOMENT.astimezone(timezone(timedelta(hours=2)))
@@ -171,3 +173,102 @@ def test_patterns_match_the_whole_value_not_up_to_a_final_newline(schema, field,
     patterns = [v.regex.pattern for v in loaded.fields[field].validators if hasattr(v, "regex")]
     assert patterns
     assert all(p.endswith("$") for p in patterns)
+
+
+def query_operations(client: Any, parameter: Callable[[dict[str, Any]], bool]) -> list[Any]:
+    """(path with ids filled in, parameter name, its pattern) of every GET query parameter
+    the OpenAPI document lists for which `parameter` holds."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    return [
+        (re.sub(r"\{\w+\}", "1", path), param["name"], param["schema"].get("pattern"))
+        for path, operations in spec["paths"].items()
+        for param in operations.get("get", {}).get("parameters", [])
+        if param["in"] == "query" and parameter(param["schema"])
+    ]
+
+
+def is_timestamp(schema: dict[str, Any]) -> bool:
+    return schema.get("format") == "date-time"
+
+
+def test_every_timestamp_filter_is_swept(client):
+    names = {(path, name) for path, name, _ in query_operations(client, is_timestamp)}
+    assert {
+        ("/api/v1/claims", "created_after"),
+        ("/api/v1/claimreviews", "published_before"),
+    } <= names
+    assert len(names) >= 8
+
+
+def test_a_timestamp_past_the_year_9999_in_utc_is_422_everywhere(client, admin_headers):
+    overflow = "9999-12-31T23:59:59-15:00"  # 10000-01-01T14:59:59 in UTC
+    for path, name, _ in query_operations(client, is_timestamp):
+        response = client.get(path, query_string={name: overflow}, headers=admin_headers)
+        assert response.status_code == 422, (path, name, response.get_data(as_text=True))
+        assert "after the year 9999" in response.get_json()["errors"][name][0]
+    for path, body in [
+        ("/api/v1/articles", {"body": "Rents rose 4%.", "published_at": overflow}),
+        ("/api/v1/articles/batch", {"articles": [{"body": "Ok.", "published_at": overflow}]}),
+    ]:
+        response = client.post(path, json=body, headers=admin_headers)
+        assert response.status_code == 422, response.get_data(as_text=True)
+        (field,) = response.get_json()["errors"]
+        assert field.endswith("published_at")
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59Z", "1000-01-01T00:00:00+15:00"])
+def test_the_first_and_last_times_a_timestamp_holds_are_read(client, admin_headers, moment):
+    for path, name, _ in query_operations(client, is_timestamp):
+        response = client.get(path, query_string={name: moment}, headers=admin_headers)
+        body = response.get_data(as_text=True)  # read to the end: an export streams its rows
+        assert response.status_code in (200, 404), (path, name, body)
+    response = client.post(
+        "/api/v1/articles", json={"body": "Rents rose 4%.", "published_at": moment},
+        headers=admin_headers,
+    )  # fmt: skip
+    assert response.status_code == 202, response.get_data(as_text=True)
+
+
+def cursor_operations(client: Any) -> list[tuple[str, int]]:
+    """(path, number of parts) of every list that takes a cursor."""
+    return [
+        (path, pattern.count("\\.") + 1)
+        for path, name, pattern in query_operations(client, lambda schema: True)
+        if name == "cursor"
+    ]
+
+
+def test_every_cursor_list_is_swept(client):
+    lists = dict(cursor_operations(client))
+    assert lists["/api/v1/claimreviews"] == 2
+    assert lists["/api/v1/claims"] == 3
+    assert len(lists) >= 9
+
+
+def test_a_cursor_the_server_never_issued_is_422_on_every_list(client, admin_headers):
+    for path, parts in cursor_operations(client):
+        garbage = ["1.5e3", "-1", "abc", "", "0x10", "1 ", ".".join(["1"] * (parts + 1))]
+        garbage.append(".".join(["9" * 19] * parts))  # beyond any integer column
+        if parts > 1:  # beyond a time, a text offset or a flag: "999999999999999999.1"
+            garbage.append(".".join(["9" * 18] + ["1"] * (parts - 1)))
+        else:
+            garbage.append("1.5")
+        for cursor in garbage:
+            response = client.get(path, query_string={"cursor": cursor}, headers=admin_headers)
+            assert response.status_code == 422, (path, cursor, response.get_data(as_text=True))
+            assert "cursor" in response.get_json()["errors"], (path, cursor)
+
+
+def test_issued_cursors_still_page(client, admin_headers):
+    for path, parts in cursor_operations(client):
+        response = client.get(path, query_string={"cursor": ".".join(["1"] * parts)},
+                              headers=admin_headers)  # fmt: skip
+        assert response.status_code in (200, 404), (path, response.get_data(as_text=True))
+
+
+def test_timestamps_out_of_range_fail_validation_not_the_request():
+    schema = ma.Schema.from_dict({"at": Timestamp()})()
+    with pytest.raises(ma.ValidationError) as refused:
+        schema.load({"at": "9999-12-31T20:00:00-04:00"})
+    assert refused.value.messages == {"at": ["Out of range: in UTC it falls after the year 9999."]}
+    assert schema.load({"at": "9999-12-31T20:00:00-03:59"})["at"].year == 9999

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import select
 
 from service.db import session_scope
@@ -33,5 +35,33 @@ def test_claims_the_database_refuses_fail_the_article_at_once(settings, sessions
         article = session.get_one(Article, article_id)
         assert article.status == "failed"
         assert "could not be stored: CheckViolation" in (article.failure_reason or "")
+        assert session.get_one(OutboxMessage, outbox_id).completed_at is not None
+        assert session.scalars(select(Claim.id)).all() == []
+
+
+def test_an_article_with_more_candidates_than_allowed_fails_with_the_reason(
+    settings, sessions, monkeypatch
+):
+    """However high the API's limit is set, one article cannot fill the queue."""
+    import workers.tasks
+
+    monkeypatch.setattr(workers.tasks, "_resources", None)  # built again with these settings
+    celery = make_celery(replace(settings, max_article_claims=10))
+    body = "Rents rose 4% in May. " * 11
+    with session_scope(sessions) as session:
+        article_id = submit_article(session, {"body": body}, desk_submitter(session)).article["id"]
+        outbox_id = session.scalars(select(OutboxMessage.id)).one()
+
+    result = celery.tasks["factcheck.extract_claims"].apply(
+        kwargs={"article_id": article_id, "revision": 1, "outbox_id": outbox_id}
+    )
+    assert result.get() == "failed"
+    with session_scope(sessions) as session:
+        article = session.get_one(Article, article_id)
+        assert article.status == "failed"
+        assert article.failure_reason == (
+            "the article has more than 10 candidate claims, the most "
+            "FACTCHECK_MAX_ARTICLE_CLAIMS allows: submit it in smaller parts"
+        )
         assert session.get_one(OutboxMessage, outbox_id).completed_at is not None
         assert session.scalars(select(Claim.id)).all() == []

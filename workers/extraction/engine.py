@@ -40,6 +40,14 @@ DEFAULT_LANGUAGE = "en"
 NON_CLAIM_KINDS = frozenset({"byline", "metadata", "dateline", "caption", "credit"})
 
 
+class TooManyCandidates(ValueError):
+    """The text holds more candidate claims than the engine was allowed to produce."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit} candidate claims")
+        self.limit = limit
+
+
 def _detect(text: str) -> str:
     found = detect_language(text)
     return DEFAULT_LANGUAGE if found == "und" else found
@@ -53,18 +61,29 @@ def _shift(items: list[dict[str, Any]], offset: int) -> list[dict[str, Any]]:
 
 
 class Engine:
-    """The extraction engine with its model and threshold loaded once."""
+    """The extraction engine with its model and threshold loaded once.
+
+    `max_candidates` bounds the work of one `extract`: past it, TooManyCandidates is raised,
+    as soon as segmenting shows it or the clauses pass it, before the rest is annotated.
+    """
 
     def __init__(
-        self, model: CheckworthinessModel | None = None, threshold: float | None = None
+        self,
+        model: CheckworthinessModel | None = None,
+        threshold: float | None = None,
+        max_candidates: int | None = None,
     ) -> None:
         self.model = model or load_model()
         self.threshold = self.model.threshold if threshold is None else threshold
+        self.max_candidates = max_candidates
 
     def extract(self, body: str, language: str | None = None) -> list[dict[str, Any]]:
         """Every candidate claim of `body`, in text order (clauses after their sentence)."""
         language = language or _detect(body)
         segments = split_sentences(body)
+        most = self.max_candidates
+        if most is not None and len(segments) > most:
+            raise TooManyCandidates(most)
         speakers = attribute_speakers(body, segments)
         claims = []
         for segment, speaker in zip(segments, speakers, strict=True):
@@ -76,6 +95,8 @@ class Engine:
                     end += segment.start
                     clause = Segment(start, end, body[start:end], "clause")
                     claims.append(self._annotate_clause(body, clause, sentence))
+            if most is not None and len(claims) > most:
+                raise TooManyCandidates(most)
         self._score(claims, in_document=True)
         return claims
 

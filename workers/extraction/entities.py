@@ -18,6 +18,7 @@ verbs, appositives and earlier person mentions -> PERSON, otherwise OTHER.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -477,7 +478,24 @@ def _keep_sentence_initial(text: str, word: str) -> bool:
         return True
     if word.endswith(("ing", "ly", "ed")):
         return False
-    return re.search(rf"\b{re.escape(word.lower())}\b", text) is None
+    lower = word.lower()
+    if _WORD_RE.fullmatch(lower):
+        return lower not in _words_of(text)
+    return re.search(rf"\b{re.escape(lower)}\b", text) is None
+
+
+_WORD_RE = re.compile(r"\w+")
+
+
+@functools.lru_cache(maxsize=1)
+def _words_of(text: str) -> frozenset[str]:
+    """Every maximal run of word characters in ``text``, found once per text.
+
+    A word of word characters occurs in the text between word boundaries exactly when it is
+    one of these runs. Searching the whole text again for each sentence-initial word made a
+    long text without full stops quadratic.
+    """
+    return frozenset(_WORD_RE.findall(text))
 
 
 def find_entities(text: str) -> list[dict[str, Any]]:

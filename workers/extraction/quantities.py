@@ -23,6 +23,7 @@ numbers glued to words (``"COVID-19"``).  A lone ``"one"`` is not counted (``"on
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from typing import Any
 
 from workers.extraction.dates import date_spans
@@ -433,6 +434,7 @@ def _is_bare_word_one(match: re.Match[str]) -> bool:
 def find_quantities(text: str) -> list[dict[str, Any]]:
     """Numbers with their units and qualifiers (see the module docstring)."""
     spans: list[tuple[int, int]] | None = None
+    date_ends: list[int] = []
     found: list[dict[str, Any]] = []
     for match in _quantity_matches(text):
         if _is_bare_word_one(match):
@@ -445,7 +447,13 @@ def find_quantities(text: str) -> list[dict[str, Any]]:
         if num_start >= 0 and text[num_start].isdigit():
             if spans is None:
                 spans = date_spans(text)
-            if any(s < match.end("num") and num_start < e for s, e in spans):
+                date_ends = [e for _, e in spans]
+            # The dates are in text order and do not overlap: the first ending after the
+            # number is the only one that can hold it. Scanning all of them for each number
+            # made a long sentence quadratic (200,000 characters without a full stop took
+            # 13.6 s to extract, with the lookup in entities._keep_sentence_initial; 0.56 s).
+            i = bisect_right(date_ends, num_start)
+            if i < len(spans) and spans[i][0] < match.end("num"):
                 continue
         value, unit, takes_noun = _describe(match)
         if takes_noun:

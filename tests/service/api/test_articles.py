@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -130,14 +131,61 @@ class TestSubmit:
         )
         assert "Secret draft" not in json.dumps(event.after)
 
-    def test_five_megabyte_article_is_accepted(self, client, admin_headers):
-        sentence = "The port handled 1.2 million containers in 2025, up 4% on the year. "
-        body = sentence * (5_000_000 // len(sentence))
-        assert len(body.encode()) > 4_900_000
+    def test_an_article_as_long_as_the_limit_is_accepted(self, client, admin_headers, settings):
+        sentence = "The port handled 1.2 million containers in 2025, up 4% \u2013 a record. "
+        body = (sentence * (settings.max_article_chars // len(sentence) + 1))[
+            : settings.max_article_chars
+        ]
+        assert len(body) == settings.max_article_chars == 200_000
         response = submit(client, admin_headers, body=body)
         assert response.status_code == 202
         got = client.get(f"{URL}/{response.get_json()['id']}", headers=admin_headers).get_json()
         assert got["body"] == body
+
+
+class TestArticleLimit:
+    """FACTCHECK_MAX_ARTICLE_CHARS: a body longer than it is refused up front, everywhere."""
+
+    LIMIT = 1_000
+
+    @pytest.fixture
+    def limited(self, settings):
+        return create_app(replace(settings, max_article_chars=self.LIMIT)).test_client()
+
+    def assert_refused(self, response, field="body"):
+        problem = assert_problem(response, 422)
+        (message,) = problem["errors"][field]
+        assert f"limit of {self.LIMIT} characters per article" in message
+        assert f"this body has {self.LIMIT + 1}" in message
+
+    def test_submit_over_the_limit_is_422_and_stores_nothing(self, limited, admin_headers, engine):
+        self.assert_refused(submit(limited, admin_headers, body="é" * (self.LIMIT + 1)))
+        # Characters (code points), not bytes: 1,000 two-byte characters are within it.
+        assert submit(limited, admin_headers, body="é" * self.LIMIT).status_code == 202
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT count(*) FROM articles")) == 1
+
+    def test_a_revision_over_the_limit_is_422(self, limited, admin_headers):
+        article = submit(limited, admin_headers).get_json()
+        response = limited.put(
+            f"{URL}/{article['id']}", json={"body": "x" * (self.LIMIT + 1)}, headers=admin_headers
+        )
+        self.assert_refused(response)
+        got = limited.get(f"{URL}/{article['id']}", headers=admin_headers).get_json()
+        assert got["revision"] == 1
+
+    def test_a_batch_item_over_the_limit_refuses_the_batch(self, limited, admin_headers, engine):
+        items = [article_payload(), article_payload(body="x" * (self.LIMIT + 1))]
+        response = limited.post(f"{URL}/batch", json={"articles": items}, headers=admin_headers)
+        self.assert_refused(response, "articles.1.body")
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT count(*) FROM articles")) == 0
+
+    def test_the_default_limit_refuses_a_five_megabyte_article(self, client, admin_headers):
+        sentence = "The port handled 1.2 million containers in 2025, up 4% on the year. "
+        response = submit(client, admin_headers, body=sentence * (5_000_000 // len(sentence)))
+        (message,) = assert_problem(response, 422)["errors"]["body"]
+        assert "limit of 200000 characters per article" in message
 
 
 class TestBadInput:
@@ -253,7 +301,32 @@ class TestBatch:
     def test_batch_over_the_limit_is_422(self, client, admin_headers, settings):
         items = [article_payload() for _ in range(settings.max_batch_articles + 1)]
         response = client.post(f"{URL}/batch", json={"articles": items}, headers=admin_headers)
-        assert "articles" in assert_problem(response, 422)["errors"]
+        assert assert_problem(response, 422)["errors"] == {
+            "articles": ["At most 100 articles per batch (this one has 101)."]
+        }
+
+    def test_a_huge_batch_is_counted_before_any_item_is_read(self, client, admin_headers, engine):
+        # 100,000 items, each of which would fail validation on its own: refused from the
+        # count alone, with no item's errors (none was built).
+        data = b'{"articles": [' + b",".join([b'{"x": 1}'] * 100_000) + b"]}"
+        response = client.post(
+            f"{URL}/batch", data=data, content_type="application/json", headers=admin_headers
+        )
+        assert assert_problem(response, 422)["errors"] == {
+            "articles": ["At most 100 articles per batch (this one has 100000)."]
+        }
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT count(*) FROM articles")) == 0
+
+    def test_the_configured_batch_limit_holds(self, settings, admin_headers):
+        small = create_app(replace(settings, max_batch_articles=3)).test_client()
+        items = [article_payload(external_id=f"b{i}") for i in range(4)]
+        response = small.post(f"{URL}/batch", json={"articles": items}, headers=admin_headers)
+        assert assert_problem(response, 422)["errors"] == {
+            "articles": ["At most 3 articles per batch (this one has 4)."]
+        }
+        response = small.post(f"{URL}/batch", json={"articles": items[:3]}, headers=admin_headers)
+        assert response.status_code == 202
 
     def test_empty_batch_is_422(self, client, admin_headers):
         assert_problem(

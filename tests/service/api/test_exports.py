@@ -135,12 +135,16 @@ def test_formula_cells_are_defused_and_csv_specials_round_trip(
     )
     add_verdict(client, claim, admin_headers, summary='+1 more, then "quoted"\nand a 2nd line')
     add_verdict(client, claim, admin_headers, summary="-2 on the year", rationale="\tindented")
+    add_verdict(client, claim, admin_headers, summary=" \u00a0=cmd|' /C calc'!A0")
+    add_verdict(client, claim, admin_headers, summary="\ufeff=1+1", rationale=" Not a formula")
     rows = export(client, admin_headers)
     assert rows[0]["claim_text"] == '\'=HYPERLINK("http://evil.example","x")'
     assert rows[0]["speaker"] == "'@mayor"
     assert rows[0]["summary"] == '\'+1 more, then "quoted"\nand a 2nd line'
     assert rows[1]["summary"] == "'-2 on the year"
     assert rows[1]["rationale"] == "'\tindented"
+    assert rows[2]["summary"] == "' \u00a0=cmd|' /C calc'!A0"
+    assert (rows[3]["summary"], rows[3]["rationale"]) == ("'\ufeff=1+1", " Not a formula")
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row.values())
 
 
@@ -154,10 +158,38 @@ def test_formula_cells_are_defused_and_csv_specials_round_trip(
         ("=1+1", "'=1+1"),
         ("\rline", "'\rline"),
         (0.25, "0.25"),
+        (" hello", " hello"),
+        ("\u00a0 \ufeffword = sum", "\u00a0 \ufeffword = sum"),
+        ("", ""),
+        (" \t ", " \t "),  # only whitespace: nothing to run
     ],
 )
 def test_csv_cell(value, cell):
     assert csv_cell(value) == cell
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        " ",  # space
+        "   ",
+        "\u00a0",  # no-break space
+        "\ufeff",  # byte order mark
+        "\t",
+        "\u200b",  # zero-width space
+        "\u2060",  # word joiner
+        "\u200e",  # left-to-right mark
+        "\u3000",  # ideographic space
+        "\n",
+        " \u00a0\ufeff",
+        "\ufeff \u00a0\t\u200b ",
+    ],
+)
+@pytest.mark.parametrize(
+    "formula", ["=1+1", '=HYPERLINK("http://evil.example")', "+1", "-2", "@SUM(A1)"]
+)
+def test_a_formula_after_whitespace_or_invisible_characters_is_defused(before, formula):
+    assert csv_cell(before + formula) == "'" + before + formula
 
 
 def test_queue_filters_select_the_rows(client, engine, admin_headers, article_id):

@@ -90,3 +90,15 @@ def test_too_many_or_blank_sentences_are_422(client, admin_headers):
     for sentences in (["x"] * 1001, ["  "], []):
         response = client.post(URL, json={"sentences": sentences}, headers=admin_headers)
         assert response.status_code == 422
+
+
+def test_text_with_more_candidates_than_allowed_is_422(settings, admin_headers):
+    bounded = create_app(dataclasses.replace(settings, max_article_claims=5)).test_client()
+    sentence = "Rents rose 4% in May. "
+    assert bounded.post(URL, json={"text": sentence * 5}, headers=admin_headers).status_code == 200
+    response = bounded.post(URL, json={"text": sentence * 6}, headers=admin_headers)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    detail = response.get_json()["detail"]
+    assert "more than 5 candidate claims" in detail
+    assert "FACTCHECK_MAX_ARTICLE_CLAIMS" in detail

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import shared_articles
-from workers.extraction.engine import CONTEXT_CHARS, Engine, default_engine, extract
+from workers.extraction.engine import (
+    CONTEXT_CHARS,
+    Engine,
+    TooManyCandidates,
+    default_engine,
+    extract,
+)
 
 FIELDS = {
     "text", "start", "end", "kind", "checkworthiness", "checkworthy", "scored", "types",
@@ -98,3 +104,21 @@ def test_standalone_sentences_score_like_document_sentences():
     assert claim["start"] == 0
     assert claim["scored"] is True
     assert "quantity" in claim["types"]
+
+
+def test_max_candidates_stops_an_article_with_more_claims_than_it_allows():
+    sentence = "Rents rose 4% in May. "
+    bounded = Engine(model=default_engine().model, max_candidates=5)
+    assert len(bounded.extract(sentence * 5)) == 5
+    with pytest.raises(TooManyCandidates, match="more than 5 candidate claims"):
+        bounded.extract(sentence * 6)
+    # Clauses count too: a compound sentence is three candidates.
+    compound = "Exports rose 12% to $4bn last year, but imports fell 3% over the same period. "
+    assert len(Engine(model=default_engine().model, max_candidates=3).extract(compound)) == 3
+    with pytest.raises(TooManyCandidates):
+        Engine(model=default_engine().model, max_candidates=5).extract(compound * 2)
+
+
+def test_an_unbounded_engine_extracts_everything():
+    assert default_engine().max_candidates is None
+    assert len(extract("Rents rose 4% in May. " * 300)) == 300

@@ -107,3 +107,13 @@ def test_chain_words_after_punctuation_and_inside_words():
         ("Meridian Capital", "ORG"),
         ("McDonald-Smith", "OTHER"),  # "Donald" inside a word starts no mention
     ]
+
+
+def test_a_sentence_initial_word_is_a_name_unless_it_also_appears_in_lower_case():
+    # One long text without full stops, where the clauses after semicolons start sentences:
+    # each word is looked up among the text's words, found once for the whole text.
+    text = "Rain fell hard; rain is common here; Smith left; Storms came and storms went"
+    assert [e["text"] for e in find_entities(text)] == ["Smith"]
+    long_text = "; ".join(f"Smith{i} left and rain{i} fell; Rain{i} came" for i in range(300))
+    found = {e["text"] for e in find_entities(long_text)}
+    assert found == {f"Smith{i}" for i in range(300)}  # "rainN" is in lower case too
