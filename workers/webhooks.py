@@ -24,16 +24,18 @@ from service.db import session_scope
 from service.domain import Unprocessable
 from service.domain.outbox import complete
 from service.domain.webhooks import (
-    DELIVERY_HEADER,
-    EVENT_HEADER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
     AttemptResult,
     PendingDelivery,
     Policy,
     lock_pending,
     record_attempt,
     resolve_target,
+)
+from service.webhook_signing import (
+    DELIVERY_HEADER,
+    EVENT_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
     signature,
 )
 
@@ -152,7 +154,7 @@ def deliver(
     The delivery row is locked from before the request until its outcome is committed, so
     two runs for the same delivery never both send, and a delivery that succeeded is never
     sent again. If the outcome cannot be committed (the database went away) the attempt is
-    repeated later: receivers must deduplicate on the delivery id (at-least-once).
+    repeated later: receivers must deduplicate on the body's `id` (at-least-once).
     """
     with session_scope(sessions) as session:
         complete(session, outbox_id)

@@ -13,8 +13,6 @@ that resolved to a public address at subscription time may not later point insid
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
 import random
 import secrets
@@ -42,10 +40,6 @@ from service.models import (
 
 DELIVER_TASK = "factcheck.deliver_webhook"
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a marker, not a secret)
-SIGNATURE_HEADER = "X-Factcheck-Signature"
-TIMESTAMP_HEADER = "X-Factcheck-Timestamp"
-EVENT_HEADER = "X-Factcheck-Event"
-DELIVERY_HEADER = "X-Factcheck-Delivery"
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # How early a retry may run: its delayed task is timed by the worker's clock, the wait it
 # keeps by the database's, and the two may disagree by this much.
@@ -135,12 +129,6 @@ def _refused(message: str) -> Unprocessable:
 
 def new_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
-
-
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    """`sha256=` and the hex HMAC-SHA256 of `{timestamp}.{body}` keyed with the secret."""
-    digest = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return "sha256=" + digest.hexdigest()
 
 
 def retry_delay(

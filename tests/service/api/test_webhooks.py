@@ -7,8 +7,6 @@ through a real worker.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
 import json
 import random
@@ -20,6 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from service.app import create_app
+from service.client import WebhookRejected, verify_webhook
 from service.db import session_scope
 from service.domain.extraction import fail_extraction, start_extraction, store_claims
 from service.domain.webhooks import (
@@ -105,12 +104,11 @@ def add_verdict(client, headers, claim_id):
 
 
 def verify(secret, received):
-    """What a receiver does (the README's snippet): recompute and compare in constant time."""
-    timestamp = received.headers["X-Factcheck-Timestamp"]
-    expected = hmac.new(
-        secret.encode(), timestamp.encode() + b"." + received.body, hashlib.sha256
-    ).hexdigest()
-    return hmac.compare_digest("sha256=" + expected, received.headers["X-Factcheck-Signature"])
+    """What a receiver does (the README's example): the event, or None for a forgery."""
+    try:
+        return verify_webhook(secret, received.headers, received.body)
+    except WebhookRejected:
+        return None
 
 
 # ---- subscriptions ------------------------------------------------------------------------
@@ -365,6 +363,36 @@ def test_delivery_is_signed_and_sent_once(
     # A re-delivered or repeated task finds it done and sends nothing.
     assert deliver(sessions, local_settings, delivery_id).outcome == "skipped"
     assert len(receiver.requests) == 1
+
+
+def test_receivers_trust_the_signed_body_so_replays_cannot_pass_as_new(
+    local, admin_headers, sessions, local_settings, receiver, pending_delivery
+):
+    """Every attempt of one delivery verifies to the same body `id`; a captured request
+    replayed late, with its body altered, or with another delivery header is refused. A
+    receiver deduplicating on the verified `id`, as the README says, acts once."""
+    created, delivery_id = pending_delivery
+    receiver.script.append(500)
+    while deliver(sessions, local_settings, delivery_id).retry_in is not None:
+        pass
+    first, second = receiver.requests
+    secret = created["secret"]
+    events = [verify(secret, first), verify(secret, second)]
+    expected = (str(delivery_id), "claim.verdict_added")
+    assert [(event["id"], event["event"]) for event in events] == [expected, expected]
+
+    sent_at = int(first.headers["X-Factcheck-Timestamp"])
+    with pytest.raises(WebhookRejected, match="timestamp"):
+        verify_webhook(secret, first.headers, first.body, now=sent_at + 301)
+    other_id = first.body.replace(f'"id":"{delivery_id}"'.encode(), b'"id":"999999"')
+    assert other_id != first.body
+    with pytest.raises(WebhookRejected, match="signature"):
+        verify_webhook(secret, first.headers, other_id)
+    relabelled = {**first.headers, "X-Factcheck-Delivery": "999999"}
+    with pytest.raises(WebhookRejected, match="X-Factcheck-Delivery"):
+        verify_webhook(secret, relabelled, first.body)
+    # Replayed as it was, within the tolerance: genuine, and the same id as before.
+    assert verify(secret, first)["id"] == str(delivery_id)
 
 
 def test_5xx_and_429_are_retried_with_growing_delays(
