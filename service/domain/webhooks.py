@@ -14,6 +14,7 @@ that resolved to a public address at subscription time may not later point insid
 from __future__ import annotations
 
 import ipaddress
+import logging
 import random
 import secrets
 import socket
@@ -38,8 +39,16 @@ from service.models import (
     WebhookSubscription,
 )
 
+log = logging.getLogger(__name__)
+
 DELIVER_TASK = "factcheck.deliver_webhook"
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a marker, not a secret)
+# One refusal for a host that does not resolve and for one that resolves inside: which it is,
+# and what an internal name resolves to, is the service's network map, not an editor's.
+NOT_PUBLIC = (
+    "The URL's host is not a public host: it does not resolve, or resolves to a private, "
+    "loopback, link-local, multicast or reserved address; webhooks only reach public hosts."
+)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # How early a retry may run: its delayed task is timed by the worker's clock, the wait it
 # keeps by the database's, and the two may disagree by this much.
@@ -110,10 +119,8 @@ def resolve_target(url: str, *, allow_private: bool) -> Target:
     if not allow_private:
         refused = [str(a) for a in addresses if is_internal(a)]
         if refused:
-            raise _refused(
-                f"{host} resolves to {', '.join(refused)}, a private, loopback, link-local, "
-                "multicast or reserved address; webhooks only reach public hosts."
-            )
+            log.info("webhook URL refused: %s resolves to %s", host, ", ".join(refused))
+            raise _refused(NOT_PUBLIC)
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
@@ -160,7 +167,8 @@ def create_subscription(
     try:
         resolve_target(data["url"], allow_private=allow_private)
     except OSError as error:
-        raise _refused(f"The host of {data['url']!r} does not resolve ({error}).") from None
+        log.info("webhook URL refused: %s does not resolve (%s)", data["url"], error)
+        raise _refused(NOT_PUBLIC) from None
     events = [event for event in WEBHOOK_EVENTS if event in set(data["events"])]
     secret = new_secret()
     subscription = WebhookSubscription(

@@ -22,6 +22,7 @@ from service.client import WebhookRejected, verify_webhook
 from service.db import session_scope
 from service.domain.extraction import fail_extraction, start_extraction, store_claims
 from service.domain.webhooks import (
+    NOT_PUBLIC,
     AttemptResult,
     Policy,
     is_internal,
@@ -170,6 +171,22 @@ def test_internal_targets_are_refused_unless_allowed(client, admin_headers, url)
     assert response.mimetype == "application/problem+json"
     assert "public hosts" in response.get_json()["errors"]["url"][0]
     assert client.get(URL, headers=admin_headers).get_json()["items"] == []
+
+
+def test_a_refusal_does_not_say_what_a_name_resolves_to(client, admin_headers):
+    """An editor learns neither an internal name's addresses nor whether it exists."""
+    refusals = {}
+    for url in ("http://localhost:8080/hook", "https://no-such-host.invalid/hook"):
+        response = client.post(
+            URL, json={"url": url, "events": ["article.failed"]}, headers=admin_headers
+        )
+        assert response.status_code == 422
+        refusals[url] = response.get_data(as_text=True)
+        assert "127.0.0.1" not in refusals[url]
+        assert "::1" not in refusals[url]
+    internal, unresolvable = refusals.values()
+    assert internal == unresolvable
+    assert NOT_PUBLIC in internal
 
 
 def test_local_targets_are_accepted_when_the_setting_allows_them(local, admin_headers):
@@ -492,7 +509,22 @@ def test_private_targets_are_rechecked_when_sending(
     assert receiver.requests == []
     [logged] = deliveries(local, admin_headers, created["id"])
     assert logged["status"] == "failed"
-    assert "127.0.0.1" in logged["last_error"]
+    assert logged["last_error"] == f"not sent: {NOT_PUBLIC}"
+
+
+def test_the_delivery_log_does_not_say_what_a_name_resolves_to(
+    local, admin_headers, sessions, settings, receiver, claim_id
+):
+    """A name that resolves inside when sending is refused without naming its addresses."""
+    named = receiver.url.replace("127.0.0.1", "localhost")
+    created = subscribe(local, admin_headers, named, ["claim.verdict_added"])
+    add_verdict(local, admin_headers, claim_id)
+    [pending] = deliveries(local, admin_headers, created["id"])
+    assert deliver(sessions, settings, pending["id"]).outcome == "failed"
+    assert receiver.requests == []
+    [logged] = deliveries(local, admin_headers, created["id"])
+    assert logged["last_error"] == f"not sent: {NOT_PUBLIC}"
+    assert "127.0.0.1" not in logged["last_error"]
 
 
 def test_a_delivery_being_sent_elsewhere_is_skipped(
