@@ -24,17 +24,16 @@ from service.domain.extraction import fail_extraction, start_extraction, store_c
 from service.domain.webhooks import (
     NOT_PUBLIC,
     AttemptResult,
-    Policy,
+    claim_delivery,
     is_internal,
-    lock_pending,
     overdue_deliveries,
     record_attempt,
     retry_delay,
 )
 from service.models import WebhookDelivery
-from tests.factories import article_payload, publish_verdict
-from tests.webhook_receiver import Receiver
-from workers.webhooks import deliver
+from tests.factories import article_payload, publish_verdict, wait_until
+from tests.webhook_receiver import DripReceiver, Receiver
+from workers.webhooks import deliver, policy
 
 URL = "/api/v1/webhooks"
 PUBLIC = "https://93.184.215.14/hook"  # a public address as a literal: no DNS needed
@@ -559,33 +558,145 @@ def test_a_second_message_does_not_cut_a_backoff_short(
     assert len(receiver.requests) == 2
 
 
-def test_deleting_a_subscription_waits_for_an_attempt_in_flight(
-    local, admin_headers, sessions, receiver, pending_delivery
+def test_an_attempt_ends_at_its_deadline_however_slowly_the_receiver_answers(
+    local, admin_headers, sessions, local_settings, claim_id
 ):
-    """The worker holds the delivery, then takes the subscription: the delete must not take
-    them the other way round (a deadlock answered 503, and the attempt sent again)."""
-    created, delivery_id = pending_delivery
-    in_flight, outcome = threading.Event(), {}
+    """A receiver answering `200 OK` and then a header line every 0.1 s (no read ever waits
+    the 0.5 s timeout) is cut off at the deadline; the attempt is recorded as a failure and
+    retried, like any other timeout."""
+    drip = DripReceiver(interval=0.1, lines=90)  # a complete answer after 9 s
+    try:
+        created = subscribe(local, admin_headers, drip.url, ["claim.verdict_added"])
+        add_verdict(local, admin_headers, claim_id)
+        [pending] = deliveries(local, admin_headers, created["id"])
+        started = time.monotonic()
+        attempted = deliver(sessions, local_settings, pending["id"])
+        took = time.monotonic() - started
+    finally:
+        drip.stop()
+    assert attempted.outcome == "retrying"
+    assert took < 5, took
+    assert len(drip.requests) == 1
+    [logged] = deliveries(local, admin_headers, created["id"])
+    assert (logged["status"], logged["attempts"]) == ("pending", 1)
+    assert logged["last_error"] == "timed out: no complete answer within 0.5 s"
+    assert logged["last_status_code"] is None
+    assert logged["next_attempt_at"] is not None
+    assert logged["sending_until"] is None
 
-    def attempt() -> None:
-        with session_scope(sessions) as session:
-            pending = lock_pending(session, delivery_id)
-            in_flight.set()
-            time.sleep(1.0)  # the HTTP request
-            failed = AttemptResult(503, "HTTP 503", retryable=True)
-            outcome["retry_in"] = record_attempt(
-                session, pending, failed, Policy(8, 10.0, 3600.0, 10)
-            )
 
-    worker = threading.Thread(target=attempt)
-    worker.start()
-    in_flight.wait(5)
-    response = local.delete(f"{URL}/{created['id']}", headers=admin_headers)
-    worker.join(10)
+def test_deleting_a_subscription_does_not_wait_for_an_attempt_in_flight(
+    local, admin_headers, sessions, local_settings, claim_id
+):
+    """No lock is held while a receiver takes its time: the delete answers at once, and
+    the outcome of the attempt, when it comes, is dropped."""
+    drip = DripReceiver(interval=0.2)  # never finishes its answer
+    patient = replace(local_settings, webhook_timeout_seconds=30)
+    created = subscribe(local, admin_headers, drip.url, ["claim.verdict_added"])
+    add_verdict(local, admin_headers, claim_id)
+    [pending] = deliveries(local, admin_headers, created["id"])
+    outcome = {}
+    sender = threading.Thread(
+        target=lambda: outcome.update(attempted=deliver(sessions, patient, pending["id"]))
+    )
+    sender.start()
+    try:
+        wait_until(lambda: drip.held, 10, "the attempt to reach the receiver")
+        started = time.monotonic()
+        response = local.delete(f"{URL}/{created['id']}", headers=admin_headers)
+        took = time.monotonic() - started
+        still_sending = drip.held
+    finally:
+        drip.stop()
+        sender.join(40)
     assert response.status_code == 204, response.get_json()
-    assert outcome["retry_in"] is not None
+    assert still_sending == 1
+    assert took < 10, took  # it used to wait for the attempt: its whole 30 s here
+    assert outcome["attempted"].outcome == "dropped"
     with session_scope(sessions) as session:
-        assert session.get(WebhookDelivery, delivery_id) is None
+        assert session.get(WebhookDelivery, pending["id"]) is None
+
+
+def test_a_cut_off_attempt_counts_and_is_sent_again_once_its_lease_lapses(
+    local, admin_headers, engine, sessions, local_settings, receiver, pending_delivery
+):
+    """A worker killed mid-attempt leaves its claim: the attempt is counted, other runs skip
+    the delivery while the lease lasts, and the sweeper sends it again once it lapsed."""
+    created, delivery_id = pending_delivery
+    with session_scope(sessions) as session:  # claimed, then the worker dies
+        claimed = claim_delivery(
+            session, delivery_id, lease_seconds=600, policy=policy(local_settings)
+        )
+    assert claimed is not None
+    assert claimed.attempt == 1
+    [logged] = deliveries(local, admin_headers, created["id"])
+    assert (logged["status"], logged["attempts"]) == ("pending", 1)
+    assert logged["sending_until"] is not None
+
+    # The task delivered again (acks_late) finds the lease live and sends nothing.
+    assert deliver(sessions, local_settings, delivery_id).outcome == "skipped"
+    with session_scope(sessions) as session:
+        assert overdue_deliveries(session, grace_seconds=60) == []
+    assert receiver.requests == []
+
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE webhook_deliveries SET sending_until = now() - interval '1 second' "
+                "WHERE id = :id"
+            ),
+            {"id": delivery_id},
+        )
+    with session_scope(sessions) as session:
+        assert overdue_deliveries(session, grace_seconds=60) == [delivery_id]
+    assert deliver(sessions, local_settings, delivery_id).outcome == "succeeded"
+    assert len(receiver.requests) == 1
+    [logged] = deliveries(local, admin_headers, created["id"])
+    assert (logged["status"], logged["attempts"]) == ("succeeded", 2)
+    assert logged["sending_until"] is None
+    with session_scope(sessions) as session:
+        assert overdue_deliveries(session, grace_seconds=0) == []
+
+
+def test_a_late_outcome_is_not_stored_over_a_later_attempt(
+    local, admin_headers, engine, sessions, local_settings, receiver, pending_delivery
+):
+    """An attempt that outlived its lease (another run took over) does not overwrite what
+    came after it."""
+    created, delivery_id = pending_delivery
+    with session_scope(sessions) as session:
+        late = claim_delivery(session, delivery_id, lease_seconds=0, policy=policy(local_settings))
+    assert deliver(sessions, local_settings, delivery_id).outcome == "succeeded"
+    with session_scope(sessions) as session:
+        failed = AttemptResult(503, "HTTP 503", retryable=True)
+        assert record_attempt(session, late, failed, policy(local_settings)).outcome == "dropped"
+    [logged] = deliveries(local, admin_headers, created["id"])
+    assert (logged["status"], logged["attempts"]) == ("succeeded", 2)
+    assert logged["last_status_code"] == 200
+
+
+def test_a_delivery_whose_last_attempt_was_cut_off_fails(
+    local, admin_headers, engine, sessions, local_settings, receiver, pending_delivery
+):
+    created, delivery_id = pending_delivery
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE webhook_deliveries SET attempts = :n, "
+                "sending_until = now() - interval '1 second' WHERE id = :id"
+            ),
+            {"n": local_settings.webhook_max_attempts, "id": delivery_id},
+        )
+    assert deliver(sessions, local_settings, delivery_id).outcome == "skipped"
+    assert receiver.requests == []
+    [logged] = deliveries(local, admin_headers, created["id"])
+    assert logged["status"] == "failed"
+    assert logged["last_error"] == (
+        f"attempt {local_settings.webhook_max_attempts} was cut off before its outcome was "
+        "recorded (its worker stopped)"
+    )
+    shown = local.get(f"{URL}/{created['id']}", headers=admin_headers).get_json()
+    assert shown["consecutive_failures"] == 1
 
 
 def test_consecutive_failures_disable_the_subscription(
