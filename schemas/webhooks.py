@@ -91,6 +91,10 @@ class DeliverySchema(ma.Schema):
     created_at = ma.fields.DateTime(required=True)
     last_attempt_at = ma.fields.DateTime(allow_none=True)
     next_attempt_at = ma.fields.DateTime(allow_none=True)
+    sending_until = ma.fields.DateTime(
+        allow_none=True,
+        metadata={"description": "Set while an attempt is in flight: its worker's lease"},
+    )
     delivered_at = ma.fields.DateTime(allow_none=True)
 
 

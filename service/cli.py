@@ -336,11 +336,14 @@ def _size_api_workers(settings: Settings, workers: int, *, explicit: bool) -> in
     return fits
 
 
-def _worker_command(concurrency: int, queues: str) -> list[str]:
+def _worker_command(concurrency: int, queues: str, name: str | None = None) -> list[str]:
+    # Workers sharing a machine need names of their own: a worker starting under a name
+    # re-sends what that name left unfinished (workers.tasks.resend_cut_off_work).
+    named = ["--hostname", f"{name}@%h"] if name else []
     return [
         sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
         "--queues", queues, "--concurrency", str(concurrency), "--loglevel", "INFO",
-        "--without-gossip", "--without-mingle",
+        "--without-gossip", "--without-mingle", *named,
     ]  # fmt: skip
 
 
@@ -357,11 +360,28 @@ def _beat_command(home: Path) -> list[str]:
 @home_option
 @click.option("--demo", is_flag=True, help="Submit the sample articles in examples/.")
 @click.option("--api-workers", type=int, default=2, show_default=True)
-@click.option("--concurrency", type=int, default=2, show_default=True, help="Worker processes.")
-def up(port: int, host: str, home: Path, demo: bool, api_workers: int, concurrency: int) -> None:
-    """Run the API, a worker and beat; embedded Postgres and Redis unless configured.
+@click.option(
+    "--concurrency", type=int, default=2, show_default=True,
+    help="Extraction worker processes.",
+)  # fmt: skip
+@click.option(
+    "--webhook-concurrency", type=int, default=2, show_default=True,
+    help="Webhook delivery worker processes, apart from extraction's.",
+)  # fmt: skip
+def up(
+    port: int,
+    host: str,
+    home: Path,
+    demo: bool,
+    api_workers: int,
+    concurrency: int,
+    webhook_concurrency: int,
+) -> None:
+    """Run the API, the workers and beat; embedded Postgres and Redis unless configured.
 
-    A process that dies is restarted; one that keeps dying stops everything.
+    Webhooks are delivered by a worker of their own (as in docker-compose.yml): a slow
+    receiver can hold its processes, never extraction's. A process that dies is restarted;
+    one that keeps dying stops everything.
     """
     from service.embedded import start_postgres, start_redis, stop_postgres
     from service.supervisor import CrashLoop, Supervisor
@@ -411,7 +431,10 @@ def up(port: int, host: str, home: Path, demo: bool, api_workers: int, concurren
         api_workers = _size_api_workers(settings, api_workers, explicit=False)
         commands = {
             "api": _gunicorn_command(port, api_workers, host),
-            "worker": _worker_command(concurrency, "extraction,webhooks,maintenance"),
+            # Separate pools, not only separate queues: a pool process busy with a slow
+            # receiver takes no extraction task, whatever queue it reads.
+            "worker": _worker_command(concurrency, "extraction,maintenance", "extraction"),
+            "webhook-worker": _worker_command(webhook_concurrency, "webhooks", "webhooks"),
             "beat": _beat_command(home),
         }
         supervisor = Supervisor(

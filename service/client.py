@@ -10,6 +10,9 @@ extra dependencies::
 Every non-2xx answer raises `ApiError` carrying the problem+json `status`, `title`, `detail`
 and `errors`. Updates read the entity's ETag and send it as If-Match; a 412 means someone
 changed it meanwhile and is raised, never retried over their change.
+
+For webhook receivers, `verify_webhook(secret, headers, body)` checks a delivery's signature
+and freshness and returns its event (raising `WebhookRejected`); see `service.webhook_signing`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+# Re-exported for webhook receivers (the explicit `as` form marks them public).
+from service.webhook_signing import WebhookRejected as WebhookRejected
+from service.webhook_signing import verify_webhook as verify_webhook
 
 API_PATH = "/api/v1"
 DEFAULT_CONTEXT = 160

@@ -191,6 +191,7 @@ class Settings:
     claimreview_url_template: str | None = None
     log_level: str = "INFO"
     webhook_allow_private: bool = False
+    # The whole of one attempt: connect, TLS, request, status line, headers and body.
     webhook_timeout_seconds: float = 5.0
     webhook_max_attempts: int = 8
     webhook_retry_base_seconds: float = 10.0
@@ -264,6 +265,13 @@ class Settings:
         if settings.task_time_limit <= settings.task_soft_time_limit:
             raise ConfigError(
                 "FACTCHECK_TASK_TIME_LIMIT must exceed FACTCHECK_TASK_SOFT_TIME_LIMIT"
+            )
+        # An attempt must end, and its outcome be stored, long before its task is stopped.
+        if not 0 < settings.webhook_timeout_seconds <= settings.task_soft_time_limit / 2:
+            raise ConfigError(
+                "FACTCHECK_WEBHOOK_TIMEOUT must be above 0 and at most half of "
+                f"FACTCHECK_TASK_SOFT_TIME_LIMIT ({settings.task_soft_time_limit} s), got "
+                f"{settings.webhook_timeout_seconds:g}"
             )
         return settings
 

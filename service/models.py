@@ -404,6 +404,8 @@ class WebhookDelivery(Base):
     created_at: Mapped[datetime] = _now()
     last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set while an attempt is in flight: the worker that claimed it has it until then.
+    sending_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (

@@ -55,7 +55,7 @@ DURABLE_TASK: dict[str, Any] = {
     "retry_backoff_max": 300,
     "retry_jitter": True,
 }
-# A retry this late has lost its delayed task; one still in flight holds the row's lock.
+# A retry this late has lost its delayed task (an attempt in flight holds a lease instead).
 WEBHOOK_RETRY_GRACE_SECONDS = 120.0
 # Messages the relay claims and sends per transaction.
 RELAY_BATCH = 500
@@ -183,7 +183,8 @@ def deliver_webhook(self: Task, delivery_id: int, outbox_id: int | None = None) 
 
 @shared_task(name="factcheck.resume_webhooks", bind=True, acks_late=False)
 def resume_webhooks(self: Task) -> int:
-    """Re-send webhook deliveries whose retry never ran (its delayed message was lost)."""
+    """Re-send webhook deliveries whose retry never ran (its delayed message was lost) or
+    whose attempt was cut off (its lease lapsed)."""
     res = resources(self)
     with session_scope(res.sessions) as session:
         overdue = overdue_deliveries(session, grace_seconds=WEBHOOK_RETRY_GRACE_SECONDS)

@@ -2,8 +2,11 @@
 
 An event is recorded in the transaction of the change it reports: one delivery row per active
 subscription to it, and one outbox message per delivery, so nothing is sent before the commit
-and nothing is lost if the broker is down. Sending (`workers.webhooks`) locks the delivery
-row, so a delivery that succeeded is never sent again.
+and nothing is lost if the broker is down. Sending (`workers.webhooks`) claims the delivery
+for one attempt with a lease (`claim_delivery`, committed before the receiver is contacted)
+and stores the outcome afterwards (`record_attempt`), so a delivery that succeeded or is
+being sent is never sent again, and no transaction stays open while a receiver takes its
+time.
 
 Targets must be public http(s) hosts unless `FACTCHECK_WEBHOOK_ALLOW_PRIVATE` is set: a
 subscription to a private, loopback or otherwise internal address is refused, and every send
@@ -13,9 +16,8 @@ that resolved to a public address at subscription time may not later point insid
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
+import logging
 import random
 import secrets
 import socket
@@ -40,12 +42,16 @@ from service.models import (
     WebhookSubscription,
 )
 
+log = logging.getLogger(__name__)
+
 DELIVER_TASK = "factcheck.deliver_webhook"
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a marker, not a secret)
-SIGNATURE_HEADER = "X-Factcheck-Signature"
-TIMESTAMP_HEADER = "X-Factcheck-Timestamp"
-EVENT_HEADER = "X-Factcheck-Event"
-DELIVERY_HEADER = "X-Factcheck-Delivery"
+# One refusal for a host that does not resolve and for one that resolves inside: which it is,
+# and what an internal name resolves to, is the service's network map, not an editor's.
+NOT_PUBLIC = (
+    "The URL's host is not a public host: it does not resolve, or resolves to a private, "
+    "loopback, link-local, multicast or reserved address; webhooks only reach public hosts."
+)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # How early a retry may run: its delayed task is timed by the worker's clock, the wait it
 # keeps by the database's, and the two may disagree by this much.
@@ -116,10 +122,8 @@ def resolve_target(url: str, *, allow_private: bool) -> Target:
     if not allow_private:
         refused = [str(a) for a in addresses if is_internal(a)]
         if refused:
-            raise _refused(
-                f"{host} resolves to {', '.join(refused)}, a private, loopback, link-local, "
-                "multicast or reserved address; webhooks only reach public hosts."
-            )
+            log.info("webhook URL refused: %s resolves to %s", host, ", ".join(refused))
+            raise _refused(NOT_PUBLIC)
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
@@ -135,12 +139,6 @@ def _refused(message: str) -> Unprocessable:
 
 def new_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
-
-
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    """`sha256=` and the hex HMAC-SHA256 of `{timestamp}.{body}` keyed with the secret."""
-    digest = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return "sha256=" + digest.hexdigest()
 
 
 def retry_delay(
@@ -172,7 +170,8 @@ def create_subscription(
     try:
         resolve_target(data["url"], allow_private=allow_private)
     except OSError as error:
-        raise _refused(f"The host of {data['url']!r} does not resolve ({error}).") from None
+        log.info("webhook URL refused: %s does not resolve (%s)", data["url"], error)
+        raise _refused(NOT_PUBLIC) from None
     events = [event for event in WEBHOOK_EVENTS if event in set(data["events"])]
     secret = new_secret()
     subscription = WebhookSubscription(
@@ -208,9 +207,10 @@ def list_subscriptions(
 def delete_subscription(session: Session, webhook_id: int, *, actor: str) -> None:
     """Remove a subscription and its delivery log; deliveries still queued are not sent.
 
-    Its deliveries are locked before the subscription, the order a worker sending one of
-    them takes (delivery, then subscription): the delete waits for an attempt in flight to
-    be recorded instead of deadlocking with it.
+    No lock is held while an attempt is in flight (see `claim_delivery`), so this never
+    waits for a receiver: the attempt runs out and its outcome is dropped. Deliveries are
+    locked before the subscription, the order a worker recording an outcome takes
+    (delivery, then subscription), so the two never deadlock.
     """
     session.execute(
         select(WebhookDelivery.id)
@@ -350,7 +350,7 @@ def _iso(value: datetime | None) -> str | None:
 
 @dataclass(frozen=True)
 class PendingDelivery:
-    """A delivery locked for sending, with what sending needs."""
+    """A delivery claimed for one attempt, with what sending needs."""
 
     delivery_id: int
     webhook_id: int
@@ -361,16 +361,29 @@ class PendingDelivery:
     attempt: int
 
 
-def lock_pending(session: Session, delivery_id: int) -> PendingDelivery | None:
-    """Lock a pending delivery for one attempt; None if it is done, gone, being sent, or
-    its next attempt is not due yet.
+@dataclass(frozen=True)
+class Policy:
+    max_attempts: int
+    retry_base_seconds: float
+    retry_max_seconds: float
+    disable_after: int
 
-    The row stays locked (SKIP LOCKED for everyone else) until the caller's transaction
-    ends, i.e. until the outcome of this attempt is recorded: a re-delivered task can never
-    send it a second time meanwhile, and finds it `succeeded` afterwards. A second message
-    for a delivery that is waiting out its backoff (the sweeper's copy of a retry that was
-    only late, not lost) is dropped: the retry that scheduled the wait still comes, and
-    the receiver is not hit again early.
+
+def claim_delivery(
+    session: Session, delivery_id: int, *, lease_seconds: float, policy: Policy
+) -> PendingDelivery | None:
+    """Claim a pending delivery for one attempt, counted now; None if it is done, gone,
+    being sent, or its next attempt is not due yet.
+
+    The claim is a lease: `sending_until` is set `lease_seconds` ahead and the caller
+    commits before contacting the receiver, so no transaction or lock is held however long
+    the receiver takes. Until the outcome is recorded or the lease lapses, any other run
+    for the delivery (a re-delivered task, the sweeper's copy) skips it; a delivery that
+    succeeded is found `succeeded`. The lease must outlast any attempt (the task's hard time
+    limit does): one that lapses was cut off (its worker killed), and the sweeper sends the
+    delivery again, as the next attempt. A second message for a delivery waiting out its
+    backoff (the sweeper's copy of a retry that was only late, not lost) is dropped: the
+    retry that scheduled the wait still comes, and the receiver is not hit again early.
     """
     due = func.now() + timedelta(seconds=EARLY_ATTEMPT_TOLERANCE_SECONDS)
     delivery = session.scalars(
@@ -379,20 +392,41 @@ def lock_pending(session: Session, delivery_id: int) -> PendingDelivery | None:
             WebhookDelivery.id == delivery_id,
             WebhookDelivery.status == "pending",
             or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= due),
+            or_(
+                WebhookDelivery.sending_until.is_(None),
+                WebhookDelivery.sending_until < func.now(),
+            ),
         )
+        # Only ever held for a claim or a record, never while a receiver is contacted.
         .with_for_update(skip_locked=True)
     ).first()
     if delivery is None:
         return None
-    subscription = session.get(WebhookSubscription, delivery.webhook_id)
+    subscription = _lock_subscription(session, delivery.webhook_id)
     if subscription is None:
         return None
     if subscription.disabled_at is not None:
         delivery.status = "failed"
         delivery.last_error = "not sent: the subscription is disabled"
-        delivery.next_attempt_at = None
+        delivery.next_attempt_at = delivery.sending_until = None
         session.flush()
         return None
+    if delivery.attempts >= policy.max_attempts:
+        # Only an attempt cut off before its outcome was stored leaves a delivery pending
+        # with its attempts used up (or a lower FACTCHECK_WEBHOOK_MAX_ATTEMPTS).
+        if delivery.sending_until is not None:
+            delivery.last_error = (
+                f"attempt {delivery.attempts} was cut off before its outcome was recorded "
+                "(its worker stopped)"
+            )
+        _fail_for_good(session, delivery, subscription, policy)
+        session.flush()
+        return None
+    delivery.attempts += 1
+    delivery.last_attempt_at = func.now()
+    delivery.next_attempt_at = None
+    delivery.sending_until = func.now() + func.make_interval(0, 0, 0, 0, 0, 0, lease_seconds)
+    session.flush()
     return PendingDelivery(
         delivery_id=delivery.id,
         webhook_id=subscription.id,
@@ -400,7 +434,7 @@ def lock_pending(session: Session, delivery_id: int) -> PendingDelivery | None:
         payload=delivery.payload,
         url=subscription.url,
         secret=subscription.secret,
-        attempt=delivery.attempts + 1,
+        attempt=delivery.attempts,
     )
 
 
@@ -418,45 +452,77 @@ class AttemptResult:
 
 
 @dataclass(frozen=True)
-class Policy:
-    max_attempts: int
-    retry_base_seconds: float
-    retry_max_seconds: float
-    disable_after: int
+class Attempted:
+    """What one run of the delivery task did: `skipped` (not claimed), `succeeded`,
+    `retrying` (in `retry_in` seconds), `failed`, or `dropped` (the outcome came too late:
+    the subscription was deleted meanwhile, or the lease lapsed and another run took over).
+    """
+
+    outcome: str
+    retry_in: float | None = None
 
 
 def record_attempt(
     session: Session, pending: PendingDelivery, result: AttemptResult, policy: Policy
-) -> float | None:
-    """Store an attempt's outcome; the seconds to wait before the next one, or None if final.
+) -> Attempted:
+    """Store the outcome of the attempt `pending` claimed, and say what comes next.
 
-    A delivery fails for good on a permanent error or when its attempts are used up; the
-    subscription counts consecutive failed deliveries and is disabled at `disable_after`.
+    Fenced on the attempt number: an outcome is stored only while the delivery is still
+    pending at that attempt, and dropped quietly otherwise. A delivery fails for good on a
+    permanent error or when its attempts are used up; the subscription counts consecutive
+    failed deliveries and is disabled at `disable_after`.
     """
-    delivery = session.get(WebhookDelivery, pending.delivery_id)
-    # Locked and re-read: deliveries to one subscription may finish at the same time.
-    subscription = session.get(
-        WebhookSubscription, pending.webhook_id, with_for_update=True, populate_existing=True
+    delivery = session.get(
+        WebhookDelivery, pending.delivery_id, with_for_update=True, populate_existing=True
     )
-    if delivery is None or subscription is None:
-        raise NotFound(f"Webhook delivery {pending.delivery_id} no longer exists.")
-    delivery.attempts = pending.attempt
-    delivery.last_attempt_at = func.now()
+    if delivery is None or delivery.status != "pending" or delivery.attempts != pending.attempt:
+        return Attempted("dropped")
+    subscription = _lock_subscription(session, pending.webhook_id)
+    if subscription is None:
+        return Attempted("dropped")
+    delivery.sending_until = None
     delivery.last_status_code = result.status_code
     delivery.last_error = result.error
-    delivery.next_attempt_at = None
     if result.succeeded:
         delivery.status = "succeeded"
         delivery.delivered_at = func.now()
         subscription.consecutive_failures = 0
-        return None
+        return Attempted("succeeded")
     if result.retryable and pending.attempt < policy.max_attempts:
         delay = retry_delay(
             pending.attempt, base=policy.retry_base_seconds, cap=policy.retry_max_seconds
         )
         delivery.next_attempt_at = func.now() + func.make_interval(0, 0, 0, 0, 0, 0, delay)
-        return delay
+        return Attempted("retrying", delay)
+    _fail_for_good(session, delivery, subscription, policy)
+    return Attempted("failed")
+
+
+def _lock_subscription(session: Session, webhook_id: int) -> WebhookSubscription | None:
+    """The subscription, locked and re-read: deliveries to one subscription may finish at
+    the same time, and each may change its count of failures.
+
+    FOR NO KEY UPDATE: events still add deliveries to it meanwhile (their foreign key check
+    only needs the key share this leaves free), while a delete waits.
+    """
+    return session.get(
+        WebhookSubscription,
+        webhook_id,
+        with_for_update={"key_share": True},
+        populate_existing=True,
+    )
+
+
+def _fail_for_good(
+    session: Session,
+    delivery: WebhookDelivery,
+    subscription: WebhookSubscription,
+    policy: Policy,
+) -> None:
+    """Fail a delivery (no more attempts); disable its subscription at `disable_after` failed
+    deliveries in a row. The subscription row must be locked."""
     delivery.status = "failed"
+    delivery.next_attempt_at = delivery.sending_until = None
     subscription.consecutive_failures += 1
     if (
         subscription.disabled_at is None
@@ -470,7 +536,6 @@ def record_attempt(
             session, "system", "webhook.disabled", "webhook", subscription.id,
             after={"consecutive_failures": subscription.consecutive_failures},
         )  # fmt: skip
-    return None
 
 
 def settle_delivery(
@@ -484,24 +549,31 @@ def settle_delivery(
     if delivery is not None and delivery.status == "pending":
         delivery.status = "failed"
         delivery.last_error = reason
-        delivery.next_attempt_at = None
+        delivery.next_attempt_at = delivery.sending_until = None
     complete(session, outbox_id)
 
 
 def overdue_deliveries(session: Session, *, grace_seconds: float, limit: int = 1_000) -> list[int]:
-    """Pending deliveries whose retry is more than `grace_seconds` overdue.
+    """Pending deliveries nothing will send unless the sweeper does: a retry more than
+    `grace_seconds` overdue, or an attempt whose lease lapsed.
 
     A retry waits in the broker as a delayed task; if that message is lost (a broker restart
-    without persistence, a worker killed mid-attempt after its soft time limit) nothing else
-    would ever send the delivery. The sweeper re-sends these; `lock_pending` makes a late
-    duplicate harmless.
+    without persistence) nothing else would ever send the delivery. An attempt whose lease
+    lapsed was cut off with its worker before its outcome was stored. The sweeper re-sends
+    both; `claim_delivery` makes a late duplicate harmless.
     """
     cutoff = func.now() - timedelta(seconds=grace_seconds)
     return list(
         session.scalars(
             select(WebhookDelivery.id)
-            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at < cutoff)
-            .order_by(WebhookDelivery.next_attempt_at)
+            .where(
+                WebhookDelivery.status == "pending",
+                or_(
+                    WebhookDelivery.next_attempt_at < cutoff,
+                    WebhookDelivery.sending_until < func.now(),
+                ),
+            )
+            .order_by(WebhookDelivery.id)
             .limit(limit)
         )
     )

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ADMIN_TOKEN
-from tests.factories import wait_until
+from tests.factories import article_payload, wait_until
+from tests.webhook_receiver import DripReceiver
 
 pytestmark = pytest.mark.e2e
 
@@ -32,6 +33,16 @@ def get_json(url: str) -> object:
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     request = urllib.request.Request(url, headers=headers)  # noqa: S310 (local test URL)
     with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+        return json.load(response)
+
+
+def post_json(url: str, payload: object) -> dict:
+    request = urllib.request.Request(  # noqa: S310 (local test URL)
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
         return json.load(response)
 
 
@@ -173,4 +184,44 @@ def test_up_restarts_a_killed_worker_and_keeps_serving(tmp_path, settings):
         )
         assert "the worker process exited (code -9); restarting it" in log.read_text()
     finally:
+        stop(process)
+
+
+def test_up_delivers_webhooks_apart_from_extraction(tmp_path, settings):
+    """Slow receivers holding every webhook process leave extraction free: an unrelated
+    article is processed while both deliveries are still being dripped to."""
+    home, port = tmp_path / "home", free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "up.log"
+    drip = DripReceiver(interval=1.0)  # one header line a second, never the end
+    env = dict(
+        os.environ,
+        DATABASE_URL=settings.database_url,
+        CELERY_BROKER_URL=settings.broker_url,
+        FACTCHECK_ADMIN_TOKEN=ADMIN_TOKEN,
+        FACTCHECK_WEBHOOK_ALLOW_PRIVATE="1",
+        # Longer than this test waits: the receivers hold their attempts throughout.
+        FACTCHECK_WEBHOOK_TIMEOUT="60",
+    )
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [str(FACTCHECK), "up", "--port", str(port), "--home", str(home)],
+            env=env, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        wait_until(lambda: b"Press Ctrl-C" in log.read_bytes(), 90, "factcheck up to start")
+        for _ in range(2):  # as many as `up` has webhook processes
+            post_json(f"{base}/api/v1/webhooks", {"url": drip.url, "events": ["article.processed"]})
+        post_json(f"{base}/api/v1/articles", article_payload())
+        wait_until(lambda: drip.held == 2, 60, "both deliveries to be held by the slow receiver")
+
+        unrelated = post_json(f"{base}/api/v1/articles", article_payload())
+        wait_until(
+            lambda: get_json(f"{base}/api/v1/articles/{unrelated['id']}")["status"] == "processed",
+            30,
+            "the unrelated article to be processed while the receiver holds its deliveries",
+        )
+        assert drip.held == 2, "both attempts were still in flight"
+    finally:
+        drip.stop()
         stop(process)

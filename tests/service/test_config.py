@@ -34,6 +34,8 @@ def test_missing_required_setting_names_the_variable(missing):
         ("FACTCHECK_CHECKWORTHY_THRESHOLD", "-0.1", "between 0 and 1"),
         ("FACTCHECK_ADMIN_TOKEN", "short", "at least 24"),
         ("FACTCHECK_TASK_TIME_LIMIT", "60", "must exceed"),
+        ("FACTCHECK_WEBHOOK_TIMEOUT", "0", "above 0"),
+        ("FACTCHECK_WEBHOOK_TIMEOUT", "61", "at most half of FACTCHECK_TASK_SOFT_TIME_LIMIT"),
         ("FACTCHECK_CLAIMREVIEW_URL", "https://checks.example.org/reviews", "containing"),
         ("FACTCHECK_CLAIMREVIEW_URL", "ftp://checks.example.org/{id}", "http"),
         ("FACTCHECK_CLAIMREVIEW_URL", "https://checks.example.org/{id}/{slug}", "only the"),

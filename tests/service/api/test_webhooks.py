@@ -7,8 +7,6 @@ through a real worker.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
 import json
 import random
@@ -20,21 +18,22 @@ import pytest
 from sqlalchemy import text
 
 from service.app import create_app
+from service.client import WebhookRejected, verify_webhook
 from service.db import session_scope
 from service.domain.extraction import fail_extraction, start_extraction, store_claims
 from service.domain.webhooks import (
+    NOT_PUBLIC,
     AttemptResult,
-    Policy,
+    claim_delivery,
     is_internal,
-    lock_pending,
     overdue_deliveries,
     record_attempt,
     retry_delay,
 )
 from service.models import WebhookDelivery
-from tests.factories import article_payload, publish_verdict
-from tests.webhook_receiver import Receiver
-from workers.webhooks import deliver
+from tests.factories import article_payload, publish_verdict, wait_until
+from tests.webhook_receiver import DripReceiver, Receiver
+from workers.webhooks import deliver, policy
 
 URL = "/api/v1/webhooks"
 PUBLIC = "https://93.184.215.14/hook"  # a public address as a literal: no DNS needed
@@ -105,12 +104,11 @@ def add_verdict(client, headers, claim_id):
 
 
 def verify(secret, received):
-    """What a receiver does (the README's snippet): recompute and compare in constant time."""
-    timestamp = received.headers["X-Factcheck-Timestamp"]
-    expected = hmac.new(
-        secret.encode(), timestamp.encode() + b"." + received.body, hashlib.sha256
-    ).hexdigest()
-    return hmac.compare_digest("sha256=" + expected, received.headers["X-Factcheck-Signature"])
+    """What a receiver does (the README's example): the event, or None for a forgery."""
+    try:
+        return verify_webhook(secret, received.headers, received.body)
+    except WebhookRejected:
+        return None
 
 
 # ---- subscriptions ------------------------------------------------------------------------
@@ -172,6 +170,22 @@ def test_internal_targets_are_refused_unless_allowed(client, admin_headers, url)
     assert response.mimetype == "application/problem+json"
     assert "public hosts" in response.get_json()["errors"]["url"][0]
     assert client.get(URL, headers=admin_headers).get_json()["items"] == []
+
+
+def test_a_refusal_does_not_say_what_a_name_resolves_to(client, admin_headers):
+    """An editor learns neither an internal name's addresses nor whether it exists."""
+    refusals = {}
+    for url in ("http://localhost:8080/hook", "https://no-such-host.invalid/hook"):
+        response = client.post(
+            URL, json={"url": url, "events": ["article.failed"]}, headers=admin_headers
+        )
+        assert response.status_code == 422
+        refusals[url] = response.get_data(as_text=True)
+        assert "127.0.0.1" not in refusals[url]
+        assert "::1" not in refusals[url]
+    internal, unresolvable = refusals.values()
+    assert internal == unresolvable
+    assert NOT_PUBLIC in internal
 
 
 def test_local_targets_are_accepted_when_the_setting_allows_them(local, admin_headers):
@@ -367,6 +381,36 @@ def test_delivery_is_signed_and_sent_once(
     assert len(receiver.requests) == 1
 
 
+def test_receivers_trust_the_signed_body_so_replays_cannot_pass_as_new(
+    local, admin_headers, sessions, local_settings, receiver, pending_delivery
+):
+    """Every attempt of one delivery verifies to the same body `id`; a captured request
+    replayed late, with its body altered, or with another delivery header is refused. A
+    receiver deduplicating on the verified `id`, as the README says, acts once."""
+    created, delivery_id = pending_delivery
+    receiver.script.append(500)
+    while deliver(sessions, local_settings, delivery_id).retry_in is not None:
+        pass
+    first, second = receiver.requests
+    secret = created["secret"]
+    events = [verify(secret, first), verify(secret, second)]
+    expected = (str(delivery_id), "claim.verdict_added")
+    assert [(event["id"], event["event"]) for event in events] == [expected, expected]
+
+    sent_at = int(first.headers["X-Factcheck-Timestamp"])
+    with pytest.raises(WebhookRejected, match="timestamp"):
+        verify_webhook(secret, first.headers, first.body, now=sent_at + 301)
+    other_id = first.body.replace(f'"id":"{delivery_id}"'.encode(), b'"id":"999999"')
+    assert other_id != first.body
+    with pytest.raises(WebhookRejected, match="signature"):
+        verify_webhook(secret, first.headers, other_id)
+    relabelled = {**first.headers, "X-Factcheck-Delivery": "999999"}
+    with pytest.raises(WebhookRejected, match="X-Factcheck-Delivery"):
+        verify_webhook(secret, relabelled, first.body)
+    # Replayed as it was, within the tolerance: genuine, and the same id as before.
+    assert verify(secret, first)["id"] == str(delivery_id)
+
+
 def test_5xx_and_429_are_retried_with_growing_delays(
     local, admin_headers, sessions, local_settings, receiver, pending_delivery
 ):
@@ -464,7 +508,22 @@ def test_private_targets_are_rechecked_when_sending(
     assert receiver.requests == []
     [logged] = deliveries(local, admin_headers, created["id"])
     assert logged["status"] == "failed"
-    assert "127.0.0.1" in logged["last_error"]
+    assert logged["last_error"] == f"not sent: {NOT_PUBLIC}"
+
+
+def test_the_delivery_log_does_not_say_what_a_name_resolves_to(
+    local, admin_headers, sessions, settings, receiver, claim_id
+):
+    """A name that resolves inside when sending is refused without naming its addresses."""
+    named = receiver.url.replace("127.0.0.1", "localhost")
+    created = subscribe(local, admin_headers, named, ["claim.verdict_added"])
+    add_verdict(local, admin_headers, claim_id)
+    [pending] = deliveries(local, admin_headers, created["id"])
+    assert deliver(sessions, settings, pending["id"]).outcome == "failed"
+    assert receiver.requests == []
+    [logged] = deliveries(local, admin_headers, created["id"])
+    assert logged["last_error"] == f"not sent: {NOT_PUBLIC}"
+    assert "127.0.0.1" not in logged["last_error"]
 
 
 def test_a_delivery_being_sent_elsewhere_is_skipped(
@@ -499,33 +558,145 @@ def test_a_second_message_does_not_cut_a_backoff_short(
     assert len(receiver.requests) == 2
 
 
-def test_deleting_a_subscription_waits_for_an_attempt_in_flight(
-    local, admin_headers, sessions, receiver, pending_delivery
+def test_an_attempt_ends_at_its_deadline_however_slowly_the_receiver_answers(
+    local, admin_headers, sessions, local_settings, claim_id
 ):
-    """The worker holds the delivery, then takes the subscription: the delete must not take
-    them the other way round (a deadlock answered 503, and the attempt sent again)."""
-    created, delivery_id = pending_delivery
-    in_flight, outcome = threading.Event(), {}
+    """A receiver answering `200 OK` and then a header line every 0.1 s (no read ever waits
+    the 0.5 s timeout) is cut off at the deadline; the attempt is recorded as a failure and
+    retried, like any other timeout."""
+    drip = DripReceiver(interval=0.1, lines=90)  # a complete answer after 9 s
+    try:
+        created = subscribe(local, admin_headers, drip.url, ["claim.verdict_added"])
+        add_verdict(local, admin_headers, claim_id)
+        [pending] = deliveries(local, admin_headers, created["id"])
+        started = time.monotonic()
+        attempted = deliver(sessions, local_settings, pending["id"])
+        took = time.monotonic() - started
+    finally:
+        drip.stop()
+    assert attempted.outcome == "retrying"
+    assert took < 5, took
+    assert len(drip.requests) == 1
+    [logged] = deliveries(local, admin_headers, created["id"])
+    assert (logged["status"], logged["attempts"]) == ("pending", 1)
+    assert logged["last_error"] == "timed out: no complete answer within 0.5 s"
+    assert logged["last_status_code"] is None
+    assert logged["next_attempt_at"] is not None
+    assert logged["sending_until"] is None
 
-    def attempt() -> None:
-        with session_scope(sessions) as session:
-            pending = lock_pending(session, delivery_id)
-            in_flight.set()
-            time.sleep(1.0)  # the HTTP request
-            failed = AttemptResult(503, "HTTP 503", retryable=True)
-            outcome["retry_in"] = record_attempt(
-                session, pending, failed, Policy(8, 10.0, 3600.0, 10)
-            )
 
-    worker = threading.Thread(target=attempt)
-    worker.start()
-    in_flight.wait(5)
-    response = local.delete(f"{URL}/{created['id']}", headers=admin_headers)
-    worker.join(10)
+def test_deleting_a_subscription_does_not_wait_for_an_attempt_in_flight(
+    local, admin_headers, sessions, local_settings, claim_id
+):
+    """No lock is held while a receiver takes its time: the delete answers at once, and
+    the outcome of the attempt, when it comes, is dropped."""
+    drip = DripReceiver(interval=0.2)  # never finishes its answer
+    patient = replace(local_settings, webhook_timeout_seconds=30)
+    created = subscribe(local, admin_headers, drip.url, ["claim.verdict_added"])
+    add_verdict(local, admin_headers, claim_id)
+    [pending] = deliveries(local, admin_headers, created["id"])
+    outcome = {}
+    sender = threading.Thread(
+        target=lambda: outcome.update(attempted=deliver(sessions, patient, pending["id"]))
+    )
+    sender.start()
+    try:
+        wait_until(lambda: drip.held, 10, "the attempt to reach the receiver")
+        started = time.monotonic()
+        response = local.delete(f"{URL}/{created['id']}", headers=admin_headers)
+        took = time.monotonic() - started
+        still_sending = drip.held
+    finally:
+        drip.stop()
+        sender.join(40)
     assert response.status_code == 204, response.get_json()
-    assert outcome["retry_in"] is not None
+    assert still_sending == 1
+    assert took < 10, took  # it used to wait for the attempt: its whole 30 s here
+    assert outcome["attempted"].outcome == "dropped"
     with session_scope(sessions) as session:
-        assert session.get(WebhookDelivery, delivery_id) is None
+        assert session.get(WebhookDelivery, pending["id"]) is None
+
+
+def test_a_cut_off_attempt_counts_and_is_sent_again_once_its_lease_lapses(
+    local, admin_headers, engine, sessions, local_settings, receiver, pending_delivery
+):
+    """A worker killed mid-attempt leaves its claim: the attempt is counted, other runs skip
+    the delivery while the lease lasts, and the sweeper sends it again once it lapsed."""
+    created, delivery_id = pending_delivery
+    with session_scope(sessions) as session:  # claimed, then the worker dies
+        claimed = claim_delivery(
+            session, delivery_id, lease_seconds=600, policy=policy(local_settings)
+        )
+    assert claimed is not None
+    assert claimed.attempt == 1
+    [logged] = deliveries(local, admin_headers, created["id"])
+    assert (logged["status"], logged["attempts"]) == ("pending", 1)
+    assert logged["sending_until"] is not None
+
+    # The task delivered again (acks_late) finds the lease live and sends nothing.
+    assert deliver(sessions, local_settings, delivery_id).outcome == "skipped"
+    with session_scope(sessions) as session:
+        assert overdue_deliveries(session, grace_seconds=60) == []
+    assert receiver.requests == []
+
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE webhook_deliveries SET sending_until = now() - interval '1 second' "
+                "WHERE id = :id"
+            ),
+            {"id": delivery_id},
+        )
+    with session_scope(sessions) as session:
+        assert overdue_deliveries(session, grace_seconds=60) == [delivery_id]
+    assert deliver(sessions, local_settings, delivery_id).outcome == "succeeded"
+    assert len(receiver.requests) == 1
+    [logged] = deliveries(local, admin_headers, created["id"])
+    assert (logged["status"], logged["attempts"]) == ("succeeded", 2)
+    assert logged["sending_until"] is None
+    with session_scope(sessions) as session:
+        assert overdue_deliveries(session, grace_seconds=0) == []
+
+
+def test_a_late_outcome_is_not_stored_over_a_later_attempt(
+    local, admin_headers, engine, sessions, local_settings, receiver, pending_delivery
+):
+    """An attempt that outlived its lease (another run took over) does not overwrite what
+    came after it."""
+    created, delivery_id = pending_delivery
+    with session_scope(sessions) as session:
+        late = claim_delivery(session, delivery_id, lease_seconds=0, policy=policy(local_settings))
+    assert deliver(sessions, local_settings, delivery_id).outcome == "succeeded"
+    with session_scope(sessions) as session:
+        failed = AttemptResult(503, "HTTP 503", retryable=True)
+        assert record_attempt(session, late, failed, policy(local_settings)).outcome == "dropped"
+    [logged] = deliveries(local, admin_headers, created["id"])
+    assert (logged["status"], logged["attempts"]) == ("succeeded", 2)
+    assert logged["last_status_code"] == 200
+
+
+def test_a_delivery_whose_last_attempt_was_cut_off_fails(
+    local, admin_headers, engine, sessions, local_settings, receiver, pending_delivery
+):
+    created, delivery_id = pending_delivery
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE webhook_deliveries SET attempts = :n, "
+                "sending_until = now() - interval '1 second' WHERE id = :id"
+            ),
+            {"n": local_settings.webhook_max_attempts, "id": delivery_id},
+        )
+    assert deliver(sessions, local_settings, delivery_id).outcome == "skipped"
+    assert receiver.requests == []
+    [logged] = deliveries(local, admin_headers, created["id"])
+    assert logged["status"] == "failed"
+    assert logged["last_error"] == (
+        f"attempt {local_settings.webhook_max_attempts} was cut off before its outcome was "
+        "recorded (its worker stopped)"
+    )
+    shown = local.get(f"{URL}/{created['id']}", headers=admin_headers).get_json()
+    assert shown["consecutive_failures"] == 1
 
 
 def test_consecutive_failures_disable_the_subscription(

@@ -5,7 +5,7 @@ container's restart) knows that whatever that name started and did not complete 
 with its previous incarnation, and sends it again at once instead of after the task's time
 limit.
 
-Revision ID: 0015
+Revision ID: 0014
 Revises: 0013
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
+revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None
