@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from service.config import ConfigError, Settings, checkworthy_threshold_from_env
+from service.config import (
+    AppRole,
+    ConfigError,
+    Settings,
+    app_role_from_env,
+    checkworthy_threshold_from_env,
+)
 
 if TYPE_CHECKING:
     from workers.extraction.engine import Engine
@@ -56,12 +62,15 @@ def refuse_without_embedded(error: ModuleNotFoundError, variable: str) -> NoRetu
     )
 
 
-def migrate(url: str) -> None:
-    """Apply pending migrations; a migration's refusal is shown as its message."""
+def migrate(url: str, app_role: AppRole | None = None) -> bool:
+    """Apply pending migrations, then set up `app_role` if given (True if it was created); a
+    refusal is shown as its message."""
     from service.migrations import MigrationRefused, upgrade
+    from service.migrations.app_role import grant_app_role
 
     try:
         upgrade(url)
+        return app_role is not None and grant_app_role(url, app_role)
     except MigrationRefused as refused:
         fail(str(refused))
 
@@ -107,10 +116,24 @@ def db() -> None:
 @db.command("upgrade")
 @home_option
 def db_upgrade(home: Path) -> None:
-    """Apply every pending migration (embedded Postgres under --home if DATABASE_URL is unset)."""
+    """Apply every pending migration (embedded Postgres under --home if DATABASE_URL is unset).
+
+    With FACTCHECK_DB_APP_ROLE set, then create that role if it is missing (with the password
+    in FACTCHECK_DB_APP_PASSWORD) and grant it what the service needs, and no more: run this
+    as the owner of the tables, and the service as that role.
+    """
+    try:
+        app_role = app_role_from_env()
+    except ConfigError as error:
+        fail(str(error))
     with resolved_database(home) as url:
-        migrate(url)
+        created = migrate(url, app_role)
     click.echo("database is at the latest revision")
+    if app_role is not None:
+        click.echo(
+            f"role {app_role.name} {'created' if created else 'exists'}; granted the service's "
+            "privileges (rows only: no ALTER, DROP or TRUNCATE, and the audit log append-only)"
+        )
 
 
 USERS_PAGE = 500
