@@ -180,10 +180,17 @@ def ok(response: Any, status: int = 200) -> Any:
     return response.get_json()
 
 
-def test_the_api_and_the_worker_do_their_work_as_the_role(role_url, as_role, broker_url):
+def test_the_api_and_the_worker_do_their_work_as_the_role(
+    role_url, as_role, broker_url, monkeypatch
+):
     """Every table written the way the service writes it: users and tokens, organisations,
     articles and revisions, claims (and their similarity rows, by trigger), verdicts and
     evidence, webhooks and deliveries, the outbox and the audit log."""
+    import workers.tasks
+
+    # The tasks keep one engine per process, made from the first settings they see: these
+    # tasks get one of their own, and the tests after this one get theirs back.
+    monkeypatch.setattr(workers.tasks, "_resources", None)
     settings = Settings(
         database_url=role_url,
         broker_url=broker_url,
@@ -193,8 +200,6 @@ def test_the_api_and_the_worker_do_their_work_as_the_role(role_url, as_role, bro
     )
     client = create_app(settings).test_client()
     celery = make_celery(settings)
-    import workers.tasks  # noqa: F401 (registers the tasks with every app)
-
     extract = celery.tasks["factcheck.extract_claims"]
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
