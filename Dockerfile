@@ -1,5 +1,9 @@
 # One image for every role: `api`, `worker`, `beat` or `migrate` (see docker/entrypoint.sh).
-FROM python:3.11-slim
+#
+# No HEALTHCHECK here: every role would inherit it, and a check of the API's port marks the
+# workers, beat and migrate unhealthy. Each service declares its own in docker-compose.yml
+# (`factcheck healthcheck api|worker|beat`).
+FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -9,16 +13,19 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN useradd --create-home --uid 10001 factcheck
 
+# The dependencies at the versions constraints.txt pins (`make constraints` makes it), in a
+# layer of their own that a change of the code does not rebuild.
+COPY constraints.txt ./
+RUN pip install --requirement constraints.txt
+
 COPY pyproject.toml setup.cfg README.md ./
 COPY service ./service
 COPY workers ./workers
 COPY schemas ./schemas
-RUN pip install .
+RUN pip install --constraint constraints.txt .
 
 COPY docker/entrypoint.sh /usr/local/bin/factcheck-entrypoint
 USER factcheck
 EXPOSE 8000
-HEALTHCHECK --interval=15s --timeout=3s --start-period=20s \
-  CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)" || exit 1
 ENTRYPOINT ["factcheck-entrypoint"]
 CMD ["api"]

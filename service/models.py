@@ -330,7 +330,8 @@ class Evidence(Base):
 
 
 class AuditEvent(Base):
-    """Append-only: a trigger refuses UPDATE and DELETE on this table."""
+    """Append-only: triggers refuse UPDATE, DELETE and TRUNCATE on this table, and the
+    service's database role may only read and insert (`service.migrations.app_role`)."""
 
     __tablename__ = "audit_log"
 
@@ -343,7 +344,10 @@ class AuditEvent(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     at: Mapped[datetime] = _now()
 
-    __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id", "id"),)
+    __table_args__ = (
+        Index("ix_audit_log_entity", "entity_type", "entity_id", "id"),
+        {"info": {"append_only": True}},
+    )
 
 
 WEBHOOK_EVENTS = (

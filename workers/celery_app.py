@@ -68,22 +68,28 @@ def make_celery(settings: Settings) -> Celery:
         worker_max_memory_per_child=400_000,  # KiB: recycle a child that grew past 400 MB
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
-        beat_schedule={
-            "relay-outbox": {
-                "task": "factcheck.relay_outbox",
-                "schedule": settings.outbox_relay_interval_seconds,
-                "options": {"expires": max(settings.outbox_relay_interval_seconds, 1.0)},
-            },
-            "resume-webhooks": {
-                "task": "factcheck.resume_webhooks",
-                "schedule": WEBHOOK_SWEEP_SECONDS,
-                "options": {"expires": WEBHOOK_SWEEP_SECONDS},
-            },
-        },
+        beat_schedule=beat_schedule(settings),
+        beat_scheduler="workers.beat:HeartbeatScheduler",
         factcheck_settings=settings,
     )
     app.autodiscover_tasks(["workers"], related_name="tasks", force=True)
     return app
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    """What beat sends, and how often (seconds)."""
+    return {
+        "relay-outbox": {
+            "task": "factcheck.relay_outbox",
+            "schedule": settings.outbox_relay_interval_seconds,
+            "options": {"expires": max(settings.outbox_relay_interval_seconds, 1.0)},
+        },
+        "resume-webhooks": {
+            "task": "factcheck.resume_webhooks",
+            "schedule": WEBHOOK_SWEEP_SECONDS,
+            "options": {"expires": WEBHOOK_SWEEP_SECONDS},
+        },
+    }
 
 
 def send(app: Celery, task: str, payload: Mapping[str, Any], outbox_id: int) -> None:
@@ -114,6 +120,19 @@ def broker_is_reachable(app: Celery) -> bool:
     except Exception:
         return False
     return True
+
+
+def worker_answers(app: Celery, node: str, timeout: float) -> bool:
+    """Whether the worker named `node` answers a ping through the broker within `timeout` s.
+
+    Its main process answers, so a worker whose pool is busy with long tasks still does; one
+    that hangs, or has lost the broker, does not.
+    """
+    try:
+        replies = app.control.ping(destination=[node], timeout=timeout)
+    except Exception:
+        return False
+    return any(node in reply for reply in replies)
 
 
 _app: Celery | None = None

@@ -8,6 +8,9 @@ from alembic import command
 from alembic.config import Config
 
 HERE = Path(__file__).resolve().parent
+# Held while the schema or the service role's grants change, so two processes never do it at
+# once. Any constant works; it only has to be the same for every process migrating this database.
+MIGRATION_LOCK_ID = 0x46_43_4B_4D
 
 
 class MigrationRefused(RuntimeError):

@@ -6,10 +6,8 @@ from alembic import context
 from sqlalchemy import text
 
 from service.db import make_engine
+from service.migrations import MIGRATION_LOCK_ID
 from service.models import Base
-
-# Any constant works; it only has to be the same for every process migrating this database.
-MIGRATION_LOCK_ID = 0x46_43_4B_4D
 
 
 def run_migrations_online() -> None:

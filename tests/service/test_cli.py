@@ -7,12 +7,16 @@ import os
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
+from service.app import create_app
 from service.cli import demo_user_token, main, read_example
 from service.db import psycopg2_url, session_scope
 from service.domain.extraction import store_claims
@@ -201,16 +205,44 @@ def test_reviewer_commands_need_a_token(monkeypatch):
     assert "--token" in result.output
 
 
-@pytest.fixture
-def live_api(app) -> Iterator[str]:
-    """The test app served over real HTTP on a free port, for commands that call the API."""
+@contextmanager
+def served(app) -> Iterator[str]:
+    """`app` served over real HTTP on a free port of 127.0.0.1, for the block."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
+@pytest.fixture
+def live_api(app) -> Iterator[str]:
+    """The test app served over real HTTP, for commands that call the API."""
+    with served(app) as url:
+        yield url
+
+
+def test_healthcheck_api_passes_once_the_api_is_ready_and_fails_saying_why(settings):
+    def check(url: str) -> Any:
+        return CliRunner().invoke(main, ["healthcheck", "api", "--port", url.rsplit(":", 1)[1]])
+
+    with served(create_app(settings)) as url:
+        ready = check(url)
+    assert ready.exit_code == 0, ready.output
+    assert "ready" in ready.output
+    no_broker = replace(settings, broker_url="redis://127.0.0.1:1/0", publish_timeout_seconds=0.5)
+    with served(create_app(no_broker)) as url:
+        unready = check(url)
+    assert unready.exit_code == 1
+    assert "answered 503" in unready.output
+    assert "Not ready: broker unavailable" in unready.output
+    gone = check(url)  # nothing listens there any more
+    assert gone.exit_code == 1
+    assert "did not answer" in gone.output
 
 
 def test_submit_again_returns_the_same_articles_with_languages_left_to_detection(

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from service.config import ConfigError, Settings, rate_storage_for_broker, redact_url
+from service.config import (
+    AppRole,
+    ConfigError,
+    Settings,
+    app_role_from_env,
+    rate_storage_for_broker,
+    redact_url,
+)
 
 BASE = {"DATABASE_URL": "postgresql://u:pw@db/factcheck", "CELERY_BROKER_URL": "redis://r/0"}
 
@@ -136,3 +143,28 @@ def test_rate_limits_are_counted_in_the_brokers_redis_unless_told_otherwise(brok
     own = {**BASE, "FACTCHECK_RATELIMIT_STORAGE_URL": "redis://:pw@limits:6379/3"}
     assert Settings.from_env(own).rate_storage_url == "redis://:pw@limits:6379/3"
     assert ":pw@" not in repr(Settings.from_env(own).redacted())
+
+
+def test_the_service_role_for_db_upgrade_is_optional_and_its_password_never_shown():
+    assert app_role_from_env({}) is None
+    role = app_role_from_env(
+        {"FACTCHECK_DB_APP_ROLE": "factcheck_app", "FACTCHECK_DB_APP_PASSWORD": "p" * 16}
+    )
+    assert role == AppRole("factcheck_app", "p" * 16)
+    assert "p" * 16 not in repr(role)
+    assert app_role_from_env({"FACTCHECK_DB_APP_ROLE": "factcheck_app"}) == AppRole("factcheck_app")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"FACTCHECK_DB_APP_PASSWORD": "p" * 16}, "FACTCHECK_DB_APP_ROLE is not"),
+        ({"FACTCHECK_DB_APP_ROLE": "Factcheck"}, "lower-case Postgres name"),
+        ({"FACTCHECK_DB_APP_ROLE": 'app"; DROP TABLE x; --'}, "lower-case Postgres name"),
+        ({"FACTCHECK_DB_APP_ROLE": "a" * 64}, "at most 63"),
+        ({"FACTCHECK_DB_APP_ROLE": "app", "FACTCHECK_DB_APP_PASSWORD": "short"}, "16 characters"),
+    ],
+)
+def test_malformed_service_role_settings_are_refused(env, message):
+    with pytest.raises(ConfigError, match=message):
+        app_role_from_env(env)
