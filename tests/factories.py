@@ -88,6 +88,7 @@ class WorkerProcess:
 
     def _ready(self) -> bool:
         if self.process.poll() is not None:
+            self.log.close()  # or the next test fails on the unclosed file, not this one
             raise AssertionError(f"worker exited:\n{self.log_path.read_text()[-3000:]}")
         return b" ready." in self.log_path.read_bytes()
 

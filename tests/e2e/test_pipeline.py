@@ -110,7 +110,11 @@ def test_a_revision_out_of_time_while_its_claims_are_stored_fails_with_the_reaso
     client, admin_headers, start_worker, engine
 ):
     """The soft time limit caught anywhere in the task, not only around the engine."""
-    start_worker(FACTCHECK_TASK_SOFT_TIME_LIMIT="5", FACTCHECK_TASK_TIME_LIMIT="60")
+    start_worker(
+        FACTCHECK_TASK_SOFT_TIME_LIMIT="5",
+        FACTCHECK_TASK_TIME_LIMIT="60",
+        FACTCHECK_WEBHOOK_TIMEOUT="2",  # at most half the soft limit
+    )
     with engine.connect() as locker:
         # Storing the claims waits on this lock until the time is up (extraction does not
         # touch the table), as a slow store of a huge article did.
@@ -194,9 +198,9 @@ def test_worker_rides_out_a_broker_outage_under_load(
     client = create_app(broker).test_client()
     worker = start_worker(broker)
     sentence = "Imports fell 3% to $2bn in April, the statistics office said. "
-    # About a second of work each: both pool processes are busy and more tasks are reserved
-    # (unacknowledged) when the broker goes.
-    body = sentence * (300_000 // len(sentence))
+    # As long as an article may be (most of a second of work each): both pool processes are
+    # busy and their tasks unacknowledged when the broker goes.
+    body = sentence * (settings.max_article_chars // len(sentence))
     ids = [
         client.post(URL, json=article_payload(body=body), headers=admin_headers).get_json()["id"]
         for _ in range(6)
@@ -229,11 +233,16 @@ def test_worker_rides_out_a_broker_outage_under_load(
 
 
 def test_a_killed_worker_restarted_under_its_name_resumes_its_work_at_once(
-    client, admin_headers, start_worker, engine
+    settings, admin_headers, start_worker, engine
 ):
     # The broker would hand the unacknowledged task back only after 10 minutes, and the relay
     # leaves started work alone for the task's time limit (150 s): neither is waited for.
-    slow_return = {"FACTCHECK_BROKER_VISIBILITY_TIMEOUT": "600"}
+    # (Long enough for the kill to land mid-task: over the default limits, raised here.)
+    client = create_app(replace(settings, max_article_chars=2_000_000)).test_client()
+    slow_return = {
+        "FACTCHECK_BROKER_VISIBILITY_TIMEOUT": "600",
+        "FACTCHECK_MAX_ARTICLE_CLAIMS": "100000",
+    }
     worker = start_worker(**slow_return)
     sentence = "Unemployment fell to 4.1% in May, down from 4.4% a year earlier. "
     body = sentence * (1_500_000 // len(sentence))
