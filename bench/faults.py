@@ -40,18 +40,15 @@ import os
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +65,8 @@ from bench.ingest import (
     sql,
     wait_http_ok,
 )
+from tests.factories import wait_until
+from tests.webhook_receiver import DripReceiver, Receiver
 
 ADMIN_TOKEN = "fct_faults_admin_" + uuid.uuid4().hex
 SOURCE = "faults"
@@ -85,93 +84,13 @@ POSTGRES_DOWN_SECONDS = 3.0
 # --------------------------------------------------------------------------------------------
 
 
-class PromptReceiver:
-    """Answers every delivery 200 at once and counts the delivery ids it was sent."""
-
-    def __init__(self) -> None:
-        self.ids: Counter[str] = Counter()
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with receiver.lock:
-                    receiver.ids[json.loads(body)["id"]] += 1
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer((HOST, 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.server.server_address[1]}/hook"
-
-    def duplicates(self) -> int:
-        with self.lock:
-            return sum(count - 1 for count in self.ids.values())
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+def delivery_ids(receiver: Receiver) -> Counter[str]:
+    """How often the receiver was sent each delivery id (the signed body's `id`)."""
+    return Counter(json.loads(request.body)["id"] for request in list(receiver.requests))
 
 
-class DripReceiver:
-    """Reads a request, answers `HTTP/1.1 200 OK`, then one header line every DRIP_SECONDS
-    and never ends the headers: a receiver that would hold a sender for ever."""
-
-    def __init__(self) -> None:
-        self.listener = socket.create_server((HOST, 0))
-        self.active = 0
-        self.served = 0
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.listener.getsockname()[1]}/hook"
-
-    def _accept(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                connection, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._drip, args=(connection,), daemon=True).start()
-
-    def _drip(self, connection: socket.socket) -> None:
-        with self.lock:
-            self.active += 1
-            self.served += 1
-        try:
-            with connection:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = connection.recv(65536)
-                    if not chunk:
-                        return
-                    data += chunk
-                connection.sendall(b"HTTP/1.1 200 OK\r\n")
-                line = 0
-                while not self.stopping.wait(DRIP_SECONDS):
-                    line += 1
-                    connection.sendall(f"X-Drip-{line}: {'.' * 8}\r\n".encode())
-        except OSError:
-            pass  # the sender gave up on us: what a deadline is for
-        finally:
-            with self.lock:
-                self.active -= 1
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.listener.close()
+def duplicates(receiver: Receiver) -> int:
+    return sum(count - 1 for count in delivery_ids(receiver).values())
 
 
 # --------------------------------------------------------------------------------------------
@@ -300,7 +219,7 @@ class Redis:
              "--appendonly", "no", "--dir", str(self.workdir)],
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
-        wait_for(self.ping, 15, "redis-server to answer")
+        wait_until(self.ping, 15, "redis-server to answer")
 
     def ping(self) -> bool:
         import redis
@@ -323,16 +242,6 @@ class Redis:
         if self.process is not None:
             self.process.terminate()
             self.process.wait(timeout=10)
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def kill_tree(pid: int) -> int:
@@ -476,7 +385,7 @@ def _run_in(args: argparse.Namespace, workdir: Path) -> str:
         stack.callback(postgres.close)
         redis = Redis(workdir)
         stack.callback(redis.close)
-        prompt, drip = PromptReceiver(), DripReceiver()
+        prompt, drip = Receiver(), DripReceiver(DRIP_SECONDS)
         stack.callback(prompt.stop)
         stack.callback(drip.stop)
 
@@ -638,9 +547,9 @@ class Unrelated:
         if self.latency is not None:
             return
         if self.article_id is None:
-            if self.drip.active == 0:
+            if self.drip.held == 0:
                 return
-            self.drip_active_at_submit = self.drip.active
+            self.drip_active_at_submit = self.drip.held
             self.submitted_at = time.monotonic()
             status, body = call(
                 self.port, "POST", "/api/v1/articles",
@@ -669,7 +578,7 @@ def report(
     args: argparse.Namespace,
     submissions: Sequence[Submission],
     result: Books,
-    prompt: PromptReceiver,
+    prompt: Receiver,
     drip: DripReceiver,
     unrelated: Unrelated,
     timeline: Timeline,
@@ -686,7 +595,7 @@ def report(
     retried = sum(1 for s in accepted if s.attempts > 1)
     after_fault = settle_at - last_fault if settle_at and last_fault else None
     after_submission = settle_at - last_submission if settle_at else None
-    duplicated = result.duplicated_claims + prompt.duplicates() + (len(accepted) - distinct)
+    duplicated = result.duplicated_claims + duplicates(prompt) + (len(accepted) - distinct)
     checks = [
         ("lost", lost == 0, f"{lost}"),
         ("duplicated", duplicated == 0, f"{duplicated}"),
@@ -720,10 +629,10 @@ def report(
         f"| duplicated articles (one key, two articles) | {len(accepted) - distinct} |",
         f"| duplicated claims / missing claims | {result.duplicated_claims} / "
         f"{result.missing_claims} |",
-        f"| duplicated deliveries (prompt receiver) | {prompt.duplicates()} |",
-        f"| deliveries received (prompt) / undelivered at the end | {sum(prompt.ids.values())} / "
+        f"| duplicated deliveries (prompt receiver) | {duplicates(prompt)} |",
+        f"| deliveries received (prompt) / undelivered at the end | {len(prompt.requests)} / "
         f"{result.prompt_undelivered} |",
-        f"| slow receiver: connections served | {drip.served} |",
+        f"| slow receiver: connections served | {len(drip.requests)} |",
         f"| stuck outbox rows at the end | {result.stuck_outbox} |",
         "| seconds to settle after the last fault | "
         + (f"{after_fault:.1f}" if after_fault is not None else "never")
