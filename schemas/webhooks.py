@@ -45,6 +45,20 @@ class WebhookSchema(ma.Schema):
         required=True,
         metadata={"description": "Failed deliveries in a row; reset by a successful one"},
     )
+    failing_attempts = ma.fields.Integer(
+        required=True,
+        metadata={
+            "description": "Attempts in a row that timed out, could not connect or got a 5xx "
+            "or 429; reset by a success"
+        },
+    )
+    paused_until = ma.fields.DateTime(
+        allow_none=True,
+        metadata={
+            "description": "While set and ahead, deliveries wait: the receiver kept failing "
+            "(then one attempt probes it)"
+        },
+    )
     disabled_at = ma.fields.DateTime(allow_none=True)
     disabled_reason = ma.fields.String(allow_none=True)
     created_by = ma.fields.String(required=True)

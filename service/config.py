@@ -239,6 +239,7 @@ class Settings:
     webhook_retry_base_seconds: float = 10.0
     webhook_retry_max_seconds: float = 3600.0
     webhook_disable_after: int = 10
+    webhook_pause_after: int = 3
     # Requests per token, and per client address for requests without a valid token
     # (Flask-Limiter notation; None: no limit). See "Rate limits" in README.md.
     rate_limit_per_token: str | None = "1200/minute"  # noqa: S105 (a rate, not a secret)
@@ -290,6 +291,7 @@ class Settings:
             webhook_retry_base_seconds=_float(env, "FACTCHECK_WEBHOOK_RETRY_BASE", 10.0),
             webhook_retry_max_seconds=_float(env, "FACTCHECK_WEBHOOK_RETRY_MAX", 3600.0),
             webhook_disable_after=_int(env, "FACTCHECK_WEBHOOK_DISABLE_AFTER", 10, 1),
+            webhook_pause_after=_int(env, "FACTCHECK_WEBHOOK_PAUSE_AFTER", 3, 1),
             rate_limit_per_token=_rate(env, "FACTCHECK_RATELIMIT_PER_TOKEN", "1200/minute"),
             rate_limit_per_address=_rate(env, "FACTCHECK_RATELIMIT_PER_ADDRESS", "300/minute"),
             submit_quota=_rate(env, "FACTCHECK_SUBMIT_QUOTA", "2000/hour", single=True),

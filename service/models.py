@@ -378,6 +378,10 @@ class WebhookSubscription(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = _now()
     consecutive_failures: Mapped[int] = mapped_column(Integer, server_default=sql_text("0"))
+    # Attempts in a row that failed in a way worth retrying (migration 0016); from the
+    # policy's `pause_after` on, deliveries wait for `paused_until`, then one probes.
+    failing_attempts: Mapped[int] = mapped_column(Integer, server_default=sql_text("0"))
+    paused_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     disabled_reason: Mapped[str | None] = mapped_column(Text)
 

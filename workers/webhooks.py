@@ -33,6 +33,7 @@ from service.domain.outbox import complete
 from service.domain.webhooks import (
     Attempted,
     AttemptResult,
+    Deferred,
     PendingDelivery,
     Policy,
     claim_delivery,
@@ -52,6 +53,7 @@ log = logging.getLogger(__name__)
 USER_AGENT = "factcheck-webhooks/1.0"
 MAX_ERROR_CHARS = 500
 MAX_RESPONSE_BYTES = 64 * 1024
+PROBE_MARGIN_SECONDS = 5.0
 
 
 def encode_body(payload: Any) -> bytes:
@@ -219,6 +221,9 @@ def policy(settings: Settings) -> Policy:
         retry_base_seconds=settings.webhook_retry_base_seconds,
         retry_max_seconds=settings.webhook_retry_max_seconds,
         disable_after=settings.webhook_disable_after,
+        pause_after=settings.webhook_pause_after,
+        # A probe of a paused receiver ends by its deadline; until then the others wait.
+        probe_seconds=settings.webhook_timeout_seconds + PROBE_MARGIN_SECONDS,
     )
 
 
@@ -246,6 +251,13 @@ def deliver(
         )
     if pending is None:
         return Attempted("skipped")
+    if isinstance(pending, Deferred):
+        log.info(
+            "webhook delivery %s waits %.0f s: its receiver is failing (subscription paused)",
+            delivery_id,
+            pending.retry_in,
+        )
+        return Attempted("deferred", pending.retry_in)
     result = post(pending, settings)
     with session_scope(sessions) as session:
         attempted = record_attempt(session, pending, result, rules)

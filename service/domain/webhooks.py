@@ -367,13 +367,31 @@ class Policy:
     retry_base_seconds: float
     retry_max_seconds: float
     disable_after: int
+    # Attempts in a row failing in a way worth retrying before the subscription pauses, and
+    # how long one probe of a paused receiver holds the others back.
+    pause_after: int = 3
+    probe_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """Not attempted: its subscription is paused; try again in `retry_in` seconds."""
+
+    retry_in: float
 
 
 def claim_delivery(
     session: Session, delivery_id: int, *, lease_seconds: float, policy: Policy
-) -> PendingDelivery | None:
+) -> PendingDelivery | Deferred | None:
     """Claim a pending delivery for one attempt, counted now; None if it is done, gone,
-    being sent, or its next attempt is not due yet.
+    being sent, or its next attempt is not due yet; Deferred (no attempt counted) while its
+    subscription is paused.
+
+    A subscription whose receiver failed `policy.pause_after` attempts in a row (timeouts,
+    refused connections, 5xx, 429) is paused: its deliveries wait, and when the pause is
+    over the first one claimed probes the receiver while the others keep waiting (for
+    `policy.probe_seconds`), so a slow or dead receiver holds one worker process per pause,
+    not one per delivery, and never queues other subscribers' deliveries behind its own.
 
     The claim is a lease: `sending_until` is set `lease_seconds` ahead and the caller
     commits before contacting the receiver, so no transaction or lock is held however long
@@ -411,6 +429,15 @@ def claim_delivery(
         delivery.next_attempt_at = delivery.sending_until = None
         session.flush()
         return None
+    now = session.scalar(select(func.now()))
+    assert now is not None
+    if subscription.paused_until is not None and subscription.paused_until > now:
+        delivery.next_attempt_at = subscription.paused_until
+        session.flush()
+        return Deferred((subscription.paused_until - now).total_seconds())
+    if subscription.failing_attempts >= policy.pause_after:
+        # The pause is over: this attempt is the probe, and the others wait for its outcome.
+        subscription.paused_until = now + timedelta(seconds=policy.probe_seconds)
     if delivery.attempts >= policy.max_attempts:
         # Only an attempt cut off before its outcome was stored leaves a delivery pending
         # with its attempts used up (or a lower FACTCHECK_WEBHOOK_MAX_ATTEMPTS).
@@ -454,7 +481,8 @@ class AttemptResult:
 @dataclass(frozen=True)
 class Attempted:
     """What one run of the delivery task did: `skipped` (not claimed), `succeeded`,
-    `retrying` (in `retry_in` seconds), `failed`, or `dropped` (the outcome came too late:
+    `retrying` (in `retry_in` seconds), `deferred` (not attempted: the subscription is
+    paused; again in `retry_in` seconds), `failed`, or `dropped` (the outcome came too late:
     the subscription was deleted meanwhile, or the lease lapsed and another run took over).
     """
 
@@ -487,7 +515,10 @@ def record_attempt(
         delivery.status = "succeeded"
         delivery.delivered_at = func.now()
         subscription.consecutive_failures = 0
+        subscription.failing_attempts, subscription.paused_until = 0, None
         return Attempted("succeeded")
+    if result.retryable:
+        _count_failing_attempt(subscription, policy)
     if result.retryable and pending.attempt < policy.max_attempts:
         delay = retry_delay(
             pending.attempt, base=policy.retry_base_seconds, cap=policy.retry_max_seconds
@@ -496,6 +527,18 @@ def record_attempt(
         return Attempted("retrying", delay)
     _fail_for_good(session, delivery, subscription, policy)
     return Attempted("failed")
+
+
+def _count_failing_attempt(subscription: WebhookSubscription, policy: Policy) -> None:
+    """One more attempt in a row failed worth retrying; from `pause_after` on, pause the
+    subscription, each pause growing as retries do. The row must be locked."""
+    subscription.failing_attempts += 1
+    beyond = subscription.failing_attempts - policy.pause_after
+    if beyond >= 0:
+        pause = retry_delay(
+            beyond + 1, base=policy.retry_base_seconds, cap=policy.retry_max_seconds
+        )
+        subscription.paused_until = func.now() + func.make_interval(0, 0, 0, 0, 0, 0, pause)
 
 
 def _lock_subscription(session: Session, webhook_id: int) -> WebhookSubscription | None:

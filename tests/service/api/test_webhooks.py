@@ -24,6 +24,8 @@ from service.domain.extraction import fail_extraction, start_extraction, store_c
 from service.domain.webhooks import (
     NOT_PUBLIC,
     AttemptResult,
+    Deferred,
+    PendingDelivery,
     claim_delivery,
     is_internal,
     overdue_deliveries,
@@ -51,6 +53,9 @@ def local_settings(settings):
         webhook_retry_base_seconds=0.05,
         webhook_retry_max_seconds=0.3,
         webhook_disable_after=3,
+        # These tests fail many attempts in a row on one subscription on purpose; pausing
+        # it has tests of its own below.
+        webhook_pause_after=100,
     )
 
 
@@ -765,3 +770,112 @@ def test_overdue_retries_are_found_for_the_sweeper(
     assert deliver(sessions, local_settings, delivery_id).outcome == "succeeded"
     with session_scope(sessions) as session:
         assert overdue_deliveries(session, grace_seconds=0) == []
+
+
+# ---- pausing a failing receiver -------------------------------------------------------------
+
+
+def test_a_receiver_failing_attempts_in_a_row_pauses_its_subscription_until_a_probe_succeeds(
+    local, admin_headers, sessions, local_settings, receiver, claim_id, engine
+):
+    # Pauses of 30 to 60 s: nothing here waits them out.
+    rules = replace(
+        local_settings,
+        webhook_pause_after=2,
+        webhook_retry_base_seconds=60,
+        webhook_retry_max_seconds=3600,
+    )
+    created = subscribe(local, admin_headers, receiver.url, ["claim.verdict_added"])
+    for _ in range(4):
+        add_verdict(local, admin_headers, claim_id)
+    first, second, third, fourth = sorted(
+        d["id"] for d in deliveries(local, admin_headers, created["id"])
+    )
+    receiver.script.extend([503, 503])
+    assert deliver(sessions, rules, first).outcome == "retrying"
+    assert deliver(sessions, rules, second).outcome == "retrying"
+
+    shown = local.get(f"{URL}/{created['id']}", headers=admin_headers).get_json()
+    assert shown["failing_attempts"] == 2
+    assert shown["paused_until"] is not None
+    deferred = deliver(sessions, rules, third)
+    assert deferred.outcome == "deferred"
+    assert 25 <= deferred.retry_in <= 60
+    assert len(receiver.requests) == 2, "a paused subscription's deliveries are not sent"
+    logged = {d["id"]: d for d in deliveries(local, admin_headers, created["id"])}
+    assert logged[third]["attempts"] == 0, "waiting is not an attempt"
+    assert logged[third]["next_attempt_at"] == shown["paused_until"]
+
+    # The pause is over: one delivery probes the receiver, the others wait for its outcome.
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE webhooks SET paused_until = now() - interval '1 s'"))
+        connection.execute(
+            text("UPDATE webhook_deliveries SET next_attempt_at = now() - interval '1 s'")
+        )
+    policy_now = policy(rules)
+    with session_scope(sessions) as session:
+        probe = claim_delivery(session, third, lease_seconds=60, policy=policy_now)
+    with session_scope(sessions) as session:
+        held = claim_delivery(session, fourth, lease_seconds=60, policy=policy_now)
+    assert isinstance(probe, PendingDelivery)
+    assert isinstance(held, Deferred)
+    assert held.retry_in <= rules.webhook_timeout_seconds + 5
+    with session_scope(sessions) as session:
+        record_attempt(session, probe, AttemptResult(200, None, retryable=False), policy_now)
+    shown = local.get(f"{URL}/{created['id']}", headers=admin_headers).get_json()
+    assert (shown["failing_attempts"], shown["paused_until"]) == (0, None)
+    with engine.begin() as connection:  # the fourth's wait for the probe is over too
+        connection.execute(text("UPDATE webhook_deliveries SET next_attempt_at = NULL"))
+    assert deliver(sessions, rules, fourth).outcome == "succeeded"
+
+
+def test_permanent_refusals_do_not_pause_a_subscription(
+    local, admin_headers, sessions, local_settings, receiver, claim_id
+):
+    """A receiver answering 4xx at once costs the workers nothing: it is not paused (its
+    failed deliveries count towards disabling it, as before)."""
+    rules = replace(local_settings, webhook_pause_after=2, webhook_disable_after=10)
+    created = subscribe(local, admin_headers, receiver.url, ["claim.verdict_added"])
+    for _ in range(3):
+        add_verdict(local, admin_headers, claim_id)
+    receiver.script.extend([400, 400, 400])
+    outcomes = [
+        deliver(sessions, rules, d["id"]).outcome
+        for d in sorted(deliveries(local, admin_headers, created["id"]), key=lambda d: d["id"])
+    ]
+    assert outcomes == ["failed", "failed", "failed"]
+    shown = local.get(f"{URL}/{created['id']}", headers=admin_headers).get_json()
+    assert (shown["failing_attempts"], shown["paused_until"]) == (0, None)
+
+
+def test_a_slow_receiver_costs_a_few_attempts_not_one_per_delivery(
+    local, admin_headers, sessions, local_settings, receiver, claim_id
+):
+    """Deliveries of one event to a receiver that never answers and to one that does, sent
+    in turn as a worker takes them: the slow one is paused after `pause_after` timeouts, so
+    the prompt receiver's deliveries stop queueing behind a deadline each."""
+    rules = replace(
+        local_settings,
+        webhook_pause_after=3,
+        webhook_retry_base_seconds=60,
+        webhook_retry_max_seconds=3600,
+    )
+    drip = DripReceiver(interval=0.1)
+    try:
+        slow = subscribe(local, admin_headers, drip.url, ["claim.verdict_added"])
+        prompt = subscribe(local, admin_headers, receiver.url, ["claim.verdict_added"])
+        for _ in range(10):
+            add_verdict(local, admin_headers, claim_id)
+        every = sorted(
+            deliveries(local, admin_headers, slow["id"], limit=50)
+            + deliveries(local, admin_headers, prompt["id"], limit=50),
+            key=lambda d: d["id"],
+        )
+        outcomes = [deliver(sessions, rules, d["id"]).outcome for d in every]
+    finally:
+        drip.stop()
+    assert len(drip.requests) == 3, "one attempt per delivery would be 10 deadlines"
+    assert len(receiver.requests) == 10
+    assert outcomes.count("succeeded") == 10
+    assert outcomes.count("retrying") == 3
+    assert outcomes.count("deferred") == 7
