@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -85,10 +86,24 @@ def scratch_url(database_url: str) -> Iterator[str]:
     admin.dispose()
 
 
+def own_redis_database(url: str) -> str:
+    """Under pytest-xdist each worker process runs a session of its own: the first keeps the
+    Redis database named, the others take the ones below it, so no worker consumes another's
+    tasks or flushes its queues."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    offset = int(worker.removeprefix("gw") or 0)
+    if offset == 0:
+        return url
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0)
+    return parts._replace(path=f"/{(database - offset) % 16}").geturl()
+
+
 @pytest.fixture(scope="session")
 def broker_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = os.environ.get("TEST_BROKER_URL")
     if url:
+        url = own_redis_database(url)
         redis.Redis.from_url(url).flushdb()
         yield url
         return
