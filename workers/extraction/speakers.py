@@ -13,6 +13,9 @@ Cues, tried in this order on each sentence:
 4. ``according to X``;
 5. a sentence whose subject is named and which goes on ``..., noting/saying/adding that``.
 
+A trailing attribution whose subject is a common noun phrase (``..., the statistics office
+said.``, ``..., said the ministry.``) counts too, after the quotes and before reported speech.
+
 Titles and nationality words are dropped from the front of a name
 (``"Iraqi Foreign Minister Fuad Hussein"`` -> ``"Fuad Hussein"``).  ``he``/``she`` resolve
 to the last named person speaker, ``the minister`` to the last person seen with that
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from workers.extraction.entities import (
     COMMON_WORDS,
@@ -35,7 +39,16 @@ from workers.extraction.entities import (
 )
 from workers.extraction.segment import Segment
 
-__all__ = ["attribute_speakers", "clause_speaker"]
+__all__ = [
+    "PARTICIPLE_RE",
+    "Attribution",
+    "Cue",
+    "attribute",
+    "attribute_speakers",
+    "clause_attribution",
+    "clause_speaker",
+    "find_cue",
+]
 
 _VERB = "|".join(sorted(SPEECH_VERBS, key=len, reverse=True))
 _PARTICIPLE = (
@@ -89,21 +102,42 @@ _QUOTE_AFTER_RE = re.compile(
     rf"|(?:{_VERB})\s+(?:[a-z]+\s+){{0,3}}?(?P<s2>{_NAME}))"
 )
 _QUOTE_BEFORE_RE = re.compile(
-    rf"(?P<s>{_SUBJECT}){_APPOSITIVE}\s+{_ADVERBS}(?:{_VERB})\b"
+    rf"(?P<s>{_SUBJECT}){_APPOSITIVE}\s+{_ADVERBS}(?P<v>{_VERB})\b"
     rf"[^{_OPEN_Q}]{{0,60}}?[,:]?\s*[{_OPEN_Q}]"
 )
 _REPORTED_RE = re.compile(
     rf"(?<![\w\u2019'.])(?P<s>{_SUBJECT}){_APPOSITIVE}\s+{_ADVERBS}"
-    rf"(?:{_VERB})\b"
+    rf"(?P<v>{_VERB})\b"
 )
-_SAYS_NAME_RE = re.compile(rf",\s*(?:says|said|according\s+to)\s+(?P<s>{_NAME})")
+# "..., the statistics office said." / "..., said the ministry": a noun phrase, not a name
+_THE_PHRASE = (
+    r"(?:[Tt]he|[Aa]n?|[Ii]ts|[Tt]heir|[Hh]is|[Hh]er)\s+(?:[\w\u2019'.&-]+\s+){0,4}?[\w\u2019'&-]+"
+)
+# What may follow the verb of an attribution that closes its sentence: a time or place
+# ("on Monday", "in a statement"), then perhaps ", adding ..." / ", who ...", then the end.
+_TRAILING_TAIL = (
+    r"(?:\s+(?:on|in|at|during|after|before|from|last|this|yesterday|today|tonight|earlier|"
+    r"later|recently|late|early|\w+day)\b(?:(?!\bthat\b)[^,;:\"\u201c\u201d]){0,60}?)?"
+    r"(?:,\s+(?:[a-z]+ing|who|which|citing|according)\b.*)?"
+    r"\s*[.!\u2026]*[\"\u201d\u2019)\]]*\s*$"
+)
+_TRAILING_TAIL_RE = re.compile(_TRAILING_TAIL)
+# Who the speaker of a closing "..., says X" is: ", a microbiologist at ...", ", who ...".
+_APPOSITION_RE = re.compile(r",\s+(?:a|an|the|who|which|whose|his|her|its|their|[A-Z])")
+_TRAILING_RE = re.compile(
+    rf",\s+(?P<s>{_THE_PHRASE})\s+{_ADVERBS}(?P<v>{_VERB})\b(?={_TRAILING_TAIL})"
+)
+_SAYS_NAME_RE = re.compile(
+    rf",\s*(?:says|said|according\s+to)\s+(?P<s>{_NAME}"
+    rf"|the\s+(?:[\w\u2019'-]+\s+){{0,3}}?[\w\u2019'-]+(?=\s*(?:[,.!;]|$)|\s+(?:in|on|at)\s))"
+)
 _ACCORDING_RE = re.compile(
     rf"\b[Aa]ccording\s+to\s+(?P<s>{_NAME}|(?:the\s+)?{_GROUP}|the\s+[\w\s]{{1,40}}?(?=[,.]))"
 )
 _INITIAL_SUBJECT_RE = re.compile(
     rf"(?:(?:But|And|However|Meanwhile|Later|Earlier),?\s+)?(?P<s>{_NAME})\s+(?!{_VERB}\b)[a-z]"
 )
-_PARTICIPLE_RE = re.compile(rf",\s+{_PARTICIPLE}\b")
+PARTICIPLE_RE = re.compile(rf",\s+(?P<v>{_PARTICIPLE})\b")
 _TITLED_NAME_RE = re.compile(
     r"\b(?P<title>Minister|President|Secretary|Spokesman|Spokeswoman|Ambassador|Governor|"
     rf"Chancellor|Director|Mayor|Senator|General)\s+(?P<name>{_NAME})"
@@ -205,46 +239,119 @@ def _earliest_subject(sentence: str, verb_start: int) -> int:
     return earlier[-2] + 1 if len(earlier) >= 2 else 0
 
 
-def _find_subject(sentence: str) -> tuple[str | None, bool]:
-    """The attribution subject of a sentence and whether it introduces a quotation."""
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """The words of a sentence that say who is speaking, as one of the patterns found them.
+
+    ``pattern`` is ``"quote_after"``, ``"quote_before"``, ``"says_name"``, ``"trailing"``,
+    ``"reported"``, ``"according"`` or ``"participle"``.  ``start``/``end`` span the
+    attribution in the sentence: for ``quote_after`` from the closing quote, for
+    ``quote_before`` to just after the opening quote, for ``says_name`` and ``trailing``
+    from the comma before it, for ``participle`` the ``", noting"`` alone.  ``verb`` is the
+    speech verb or participle as written ("" for ``says_name``, ``according`` and
+    ``quote_after``) and ``verb_end`` where it ends.  ``closing`` is true when the
+    attribution ends its sentence ("..., X said."), so what was said comes before it.
+    """
+
+    pattern: str
+    subject: str
+    quoting: bool
+    start: int
+    end: int
+    verb: str = ""
+    verb_end: int = 0
+    closing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """A segment's speaker, and the cue it was read from (None when it came from context:
+    an open quotation, or no speaker at all)."""
+
+    speaker: str | None
+    cue: Cue | None
+
+
+def _verb_cue(pattern: str, sentence: str, match: re.Match[str], quoting: bool) -> Cue:
+    start, verb_end = match.start("s"), match.end("v")
+    closing = pattern == "trailing" or (
+        sentence[:start].rstrip().endswith(",")
+        and _TRAILING_TAIL_RE.match(sentence, verb_end) is not None
+    )
+    return Cue(pattern, match["s"], quoting, start, match.end(), match["v"], verb_end, closing)
+
+
+def find_cue(sentence: str) -> Cue | None:
+    """The attribution of a sentence, tried in the module docstring's order, or None."""
     verbs = [(match.start() + 1, match.end()) for match in _SPOKEN_RE.finditer(sentence)]
     match = _QUOTE_AFTER_RE.search(sentence)
     if match is not None:
-        return match["s1"] or match["s2"], True
+        subject = match["s1"] or match["s2"]
+        return Cue("quote_after", subject, True, match.start(), match.end(), "", match.end())
     if verbs:
         window = _earliest_subject(sentence, verbs[0][0])
         last_open = max(sentence.rfind('"'), sentence.rfind("\u201c"))
         if last_open > verbs[0][0]:
             match = _QUOTE_BEFORE_RE.search(sentence, window, last_open + 1)
             if match is not None and _outside_quotes(sentence, match.start()):
-                return match["s"], True
+                return _verb_cue("quote_before", sentence, match, True)
     match = _SAYS_NAME_RE.search(sentence)
     if match is not None and _outside_quotes(sentence, match.start()):
-        return match["s"], False
+        end = match.end()
+        closing = bool(
+            _TRAILING_TAIL_RE.match(sentence, end) or _APPOSITION_RE.match(sentence, end)
+        )
+        return Cue("says_name", match["s"], False, match.start(), end, "", end, closing)
     if verbs:
+        # A trailing subject holds no comma: it starts at the last one before its verb.
+        for verb_start, _ in reversed(verbs):
+            comma = sentence.rfind(",", 0, verb_start)
+            match = _TRAILING_RE.match(sentence, comma) if comma >= 0 else None
+            if match is not None and _outside_quotes(sentence, match.start()):
+                return _verb_cue("trailing", sentence, match, False)
         for match in _REPORTED_RE.finditer(sentence, window, verbs[-1][1]):
             if _outside_quotes(sentence, match.start()):
-                return match["s"], False
+                return _verb_cue("reported", sentence, match, False)
     if "ccording" in sentence:
         match = _ACCORDING_RE.search(sentence)
         if match is not None and _outside_quotes(sentence, match.start()):
-            return match["s"], False
+            closing = sentence[: match.start()].rstrip().endswith(",")
+            return Cue("according", match["s"], False, match.start(), match.end(), "",
+                       match.end(), closing)  # fmt: skip
     match = _INITIAL_SUBJECT_RE.match(sentence)
-    if match is not None and _PARTICIPLE_RE.search(sentence):
-        return match["s"], False
-    return None, False
+    if match is not None:
+        participle = PARTICIPLE_RE.search(sentence)
+        if participle is not None:
+            return Cue("participle", match["s"], False, participle.start(), participle.end(),
+                       participle["v"], participle.end())  # fmt: skip
+    return None
+
+
+def _find_subject(sentence: str) -> tuple[str | None, bool]:
+    """The attribution subject of a sentence and whether it introduces a quotation."""
+    cue = find_cue(sentence)
+    return (None, False) if cue is None else (cue.subject, cue.quoting)
+
+
+def clause_attribution(clause: str, sentence_speaker: str | None) -> Attribution:
+    """The speaker of one clause of a compound sentence: who the clause itself names as
+    saying it ("..., but American media later admitted that ..."), else the sentence's.
+
+    The cue is kept when the clause has one that yields a speaker."""
+    cue = find_cue(clause)
+    if cue is None:
+        return Attribution(sentence_speaker, None)
+    raw = cue.subject.strip()
+    if raw.lower() in _PRONOUNS or _THE_TITLE_RE.match(raw):
+        speaker = sentence_speaker  # "he"/"the minister" refer to whoever the sentence named
+    else:
+        speaker = _clean_name(raw) or sentence_speaker
+    return Attribution(speaker, cue if speaker is not None else None)
 
 
 def clause_speaker(clause: str, sentence_speaker: str | None) -> str | None:
-    """The speaker of one clause of a compound sentence: who the clause itself names as
-    saying it ("..., but American media later admitted that ..."), else the sentence's."""
-    subject, _ = _find_subject(clause)
-    if subject is None:
-        return sentence_speaker
-    raw = subject.strip()
-    if raw.lower() in _PRONOUNS or _THE_TITLE_RE.match(raw):
-        return sentence_speaker  # "he"/"the minister" refer to whoever the sentence named
-    return _clean_name(raw) or sentence_speaker
+    """The speaker of one clause of a compound sentence (see clause_attribution)."""
+    return clause_attribution(clause, sentence_speaker).speaker
 
 
 def _quote_balance(sentence: str, open_before: bool) -> bool:
@@ -257,10 +364,11 @@ def _quote_balance(sentence: str, open_before: bool) -> bool:
     return open_before
 
 
-def attribute_speakers(body: str, segments: Sequence[Segment]) -> list[str | None]:
-    """The speaker of each segment as written in ``body``, or None for the writer's own."""
+def attribute(body: str, segments: Sequence[Segment]) -> list[Attribution]:
+    """Each segment's speaker as written in ``body`` (None for the writer's own), with the
+    cue of the segment that named it."""
     resolver = _Resolver()
-    speakers: list[str | None] = [None] * len(segments)
+    found: list[Attribution] = [Attribution(None, None)] * len(segments)
     pending: list[int] = []  # sentences of an open quotation still waiting for a speaker
     quote_speaker: str | None = None  # speaker of the quotation open or just closed
     open_quote = False
@@ -275,8 +383,9 @@ def attribute_speakers(body: str, segments: Sequence[Segment]) -> list[str | Non
             pending, quote_speaker, open_quote = [], None, False
         if segment.kind != "sentence":
             continue
-        subject, quoting = _find_subject(sentence)
-        speaker = resolver.resolve(subject) if subject is not None else None
+        cue = find_cue(sentence)
+        speaker = resolver.resolve(cue.subject) if cue is not None else None
+        named = cue if speaker is not None else None
         resolver.learn_titles(sentence)
         starts_in_quote = open_quote or sentence.lstrip()[:1] in _OPEN_Q
         open_quote = _quote_balance(sentence, open_quote)
@@ -288,9 +397,14 @@ def attribute_speakers(body: str, segments: Sequence[Segment]) -> list[str | Non
                 continue
         if speaker is not None:
             for waiting in pending:
-                speakers[waiting] = speaker
+                found[waiting] = Attribution(speaker, None)
             pending = []
-            if quoting or starts_in_quote:
+            if (cue is not None and cue.quoting) or starts_in_quote:
                 quote_speaker = speaker
-        speakers[index] = speaker
-    return speakers
+        found[index] = Attribution(speaker, named)
+    return found
+
+
+def attribute_speakers(body: str, segments: Sequence[Segment]) -> list[str | None]:
+    """The speaker of each segment as written in ``body``, or None for the writer's own."""
+    return [attribution.speaker for attribution in attribute(body, segments)]

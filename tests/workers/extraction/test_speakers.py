@@ -173,6 +173,11 @@ def _reference_subject(sentence: str) -> tuple[str | None, bool]:
     match = sp._SAYS_NAME_RE.search(sentence)
     if match is not None and sp._outside_quotes(sentence, match.start()):
         return match["s"], False
+    for match in sp._TRAILING_RE.finditer(sentence):
+        if sp._outside_quotes(sentence, match.start()) and not sp._TRAILING_RE.search(
+            sentence, match.start() + 1
+        ):
+            return match["s"], False
     for match in sp._REPORTED_RE.finditer(sentence):
         if sp._outside_quotes(sentence, match.start()):
             return match["s"], False
@@ -180,7 +185,7 @@ def _reference_subject(sentence: str) -> tuple[str | None, bool]:
     if match is not None and sp._outside_quotes(sentence, match.start()):
         return match["s"], False
     match = sp._INITIAL_SUBJECT_RE.match(sentence)
-    if match is not None and sp._PARTICIPLE_RE.search(sentence):
+    if match is not None and sp.PARTICIPLE_RE.search(sentence):
         return match["s"], False
     return None, False
 
@@ -198,6 +203,10 @@ def _reference_subject(sentence: str) -> tuple[str | None, bool]:
         'She told reporters: "It is over." Then "more" came, according to the ministry.',
         "Prices rose, says Anna Lee, an economist at the bank.",
         "McDonald said nothing, Araghchi stated, noting that talks continue.",
+        "Rents rose 4%, the city's housing office said on Monday, citing its own survey.",
+        "Officials said, the office said, that rents rose, the statistics office said.",
+        'Rents rose, "the office said," in May, the housing office said.',
+        "Wages rose 2%, the office said, adding that it said so in May.",
     ],
 )
 def test_windowed_search_finds_what_the_full_scan_finds(sentence):
@@ -236,3 +245,36 @@ def test_a_conjunction_never_opens_a_group_speaker():
         "analysts",
         "Many experts and officials",
     ]
+
+
+def test_a_trailing_attribution_names_the_speaker_of_its_sentence():
+    body = (
+        "Unemployment fell to 4.1% in May, the statistics office said.\n"
+        "Rents rose 6% last year, the city's housing office said on Tuesday.\n"
+        "Bus fares will rise in June, said the transport authority.\n"
+        "Wages rose 2%, the office said, adding that prices rose faster.\n"
+        "Wages rose 2%, Marie Roux said.\n"
+        "Wages rose 2% in the year the office said was its best.\n"
+    )
+    assert [who for _, who in speakers_of(body)] == [
+        "the statistics office",
+        "the city's housing office",
+        "the transport authority",
+        "the office",
+        "Marie Roux",
+        None,  # no comma: "said" opens a relative clause, not an attribution
+    ]
+
+
+def test_an_attribution_in_mid_sentence_is_not_a_trailing_one():
+    from workers.extraction.speakers import find_cue
+
+    cue = find_cue("Unemployment fell, the statistics office said, to 4.1% in May.")
+    assert cue is None or cue.pattern != "trailing"
+    closing = find_cue("Unemployment fell to 4.1% in May, the statistics office said.")
+    assert closing is not None
+    assert (closing.pattern, closing.subject, closing.closing) == (
+        "trailing",
+        "the statistics office",
+        True,
+    )
