@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["split_compound"]
+__all__ = ["WORD_RE", "is_clause", "split_compound"]
 
 _JOINER_RE = re.compile(r"\s*;\s+|,\s+(?:but|and|while|whereas|yet)\s+")
-_WORD_RE = re.compile(r"[\w\u2019'-]+")
+WORD_RE = re.compile(r"[\w\u2019'-]+")
 _FINITE_VERBS = frozenset(
     [
         "is",
@@ -165,6 +165,11 @@ def _is_clause(words: list[str]) -> bool:
     return False
 
 
+def is_clause(text: str) -> bool:
+    """Whether ``text`` reads as a clause: four words or more, one a finite verb."""
+    return _is_clause(WORD_RE.findall(text))
+
+
 def split_compound(text: str) -> list[tuple[int, int]]:
     """Clause spans of a compound sentence, or ``[]`` (see the module docstring)."""
     if ";" not in text and "," not in text:
@@ -189,6 +194,6 @@ def split_compound(text: str) -> list[tuple[int, int]]:
             start += 1
         parts.append((start, end))
         start = cut_end
-    if not all(_is_clause(_WORD_RE.findall(text, s, e)) for s, e in parts):
+    if not all(_is_clause(WORD_RE.findall(text, s, e)) for s, e in parts):
         return []
     return parts

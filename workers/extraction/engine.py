@@ -11,6 +11,13 @@ Choices:
   Headlines are scored: they often carry the article's main claim.
 - A compound sentence ("X rose 5%, but Y fell 3%") stays a claim, and each independent
   clause is offered as its own claim too (kind "clause"), so a reviewer can check either.
+- Reported speech ("X said (that) Y", "Y, X said", "According to X, Y", '"Y," X said')
+  stays a claim, and what was said, Y, is offered as its own claim too (kind "reported",
+  speaker X; see reported.py), so the fact inside the report is a span a reviewer can rate.
+  Y is not offered when it is a question, an opinion (its only type), under four words, or
+  has no speaker the engine can name. In a compound sentence Y is cut from each clause, with
+  the clause's speaker; a Y that is itself compound (a quotation's "A, but B") is offered
+  whole, never split again: its clauses are what the sentence's clauses already offer.
 - Only English is scored. Other languages are segmented and annotated, with
   `checkworthiness` and `checkworthy` null and `scored` false: never a guessed score.
 """
@@ -28,8 +35,14 @@ from workers.extraction.dates import find_dates
 from workers.extraction.entities import find_entities
 from workers.extraction.language import detect_language
 from workers.extraction.quantities import find_quantities
+from workers.extraction.reported import reported_span
 from workers.extraction.segment import Segment, split_sentences
-from workers.extraction.speakers import attribute_speakers, clause_speaker
+from workers.extraction.speakers import (
+    Attribution,
+    attribute,
+    attribute_speakers,
+    clause_attribution,
+)
 
 # Characters of context kept either side of a claim, to re-anchor it in a revised body.
 CONTEXT_CHARS = 32
@@ -38,6 +51,10 @@ SCORED_LANGUAGES = frozenset({"en"})
 # since only a confident detection of another language should withhold a score.
 DEFAULT_LANGUAGE = "en"
 NON_CLAIM_KINDS = frozenset({"byline", "metadata", "dateline", "caption", "credit"})
+# Every kind a claim can have: the segmenter's, the engine's own, and a reviewer's span.
+CLAIM_KINDS = (
+    "sentence", "headline", "clause", "reported", "span", *sorted(NON_CLAIM_KINDS),
+)  # fmt: skip
 
 
 class TooManyCandidates(ValueError):
@@ -64,7 +81,8 @@ class Engine:
     """The extraction engine with its model and threshold loaded once.
 
     `max_candidates` bounds the work of one `extract`: past it, TooManyCandidates is raised,
-    as soon as segmenting shows it or the clauses pass it, before the rest is annotated.
+    as soon as segmenting shows it or the clauses and reported spans pass it, before the
+    rest is annotated.
     """
 
     def __init__(
@@ -78,27 +96,51 @@ class Engine:
         self.max_candidates = max_candidates
 
     def extract(self, body: str, language: str | None = None) -> list[dict[str, Any]]:
-        """Every candidate claim of `body`, in text order (clauses after their sentence)."""
+        """Every candidate claim of `body`, in text order (clauses, then reported spans,
+        after their sentence)."""
         language = language or _detect(body)
         segments = split_sentences(body)
         most = self.max_candidates
         if most is not None and len(segments) > most:
             raise TooManyCandidates(most)
-        speakers = attribute_speakers(body, segments)
         claims = []
-        for segment, speaker in zip(segments, speakers, strict=True):
-            sentence = self._annotate(body, segment, speaker, language)
+        for segment, attribution in zip(segments, attribute(body, segments), strict=True):
+            sentence = self._annotate(body, segment, attribution.speaker, language)
             claims.append(sentence)
             if segment.kind == "sentence":
-                for start, end in split_compound(segment.text):
-                    start += segment.start
-                    end += segment.start
-                    clause = Segment(start, end, body[start:end], "clause")
-                    claims.append(self._annotate_clause(body, clause, sentence))
+                claims.extend(self._parts(body, segment, attribution, sentence))
             if most is not None and len(claims) > most:
                 raise TooManyCandidates(most)
         self._score(claims, in_document=True)
         return claims
+
+    def _parts(
+        self, body: str, segment: Segment, attribution: Attribution, sentence: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The clauses of a sentence, then what it reports each speaker said."""
+        parts = []
+        reports = []
+        for start, end in split_compound(segment.text):
+            start += segment.start
+            end += segment.start
+            clause = Segment(start, end, body[start:end], "clause")
+            said = clause_attribution(clause.text, sentence["speaker"])
+            parts.append(self._annotate_part(body, clause, sentence, said.speaker))
+            reports.append((clause, said))
+        if not parts:
+            reports.append((segment, attribution))
+        for source, said in reports:
+            if said.cue is None or said.speaker is None:
+                continue
+            cut = reported_span(source.text, said.cue)
+            if cut is None:
+                continue
+            start, end = source.start + cut[0], source.start + cut[1]
+            span = Segment(start, end, body[start:end], "reported")
+            claim = self._annotate_part(body, span, sentence, said.speaker)
+            if claim["types"] != ["opinion"]:
+                parts.append(claim)
+        return parts
 
     def annotate_span(
         self, body: str, start: int, end: int, language: str | None = None
@@ -158,10 +200,11 @@ class Engine:
             "suffix": body[segment.end : segment.end + CONTEXT_CHARS],
         }
 
-    def _annotate_clause(
-        self, body: str, clause: Segment, sentence: dict[str, Any]
+    def _annotate_part(
+        self, body: str, part: Segment, sentence: dict[str, Any], speaker: str | None
     ) -> dict[str, Any]:
-        """A clause of an annotated sentence: the sentence's spans that lie inside it.
+        """A clause or reported span of an annotated sentence: the sentence's spans that lie
+        inside it.
 
         The spans were found with the whole sentence as context, which is also what a
         reviewer reads, and finding them again in the clause would double the work.
@@ -170,23 +213,23 @@ class Engine:
             key: [
                 dict(item)
                 for item in sentence[key]
-                if clause.start <= item["start"] and item["end"] <= clause.end
+                if part.start <= item["start"] and item["end"] <= part.end
             ]
             for key in ("quantities", "dates", "entities")
         }
         return {
             **sentence,
             **inside,
-            "text": clause.text,
-            "start": clause.start,
-            "end": clause.end,
-            "kind": clause.kind,
+            "text": part.text,
+            "start": part.start,
+            "end": part.end,
+            "kind": part.kind,
             "types": classify_types(
-                clause.text, quantities=inside["quantities"], dates=inside["dates"]
+                part.text, quantities=inside["quantities"], dates=inside["dates"]
             ),
-            "speaker": clause_speaker(clause.text, sentence["speaker"]),
-            "prefix": body[max(0, clause.start - CONTEXT_CHARS) : clause.start],
-            "suffix": body[clause.end : clause.end + CONTEXT_CHARS],
+            "speaker": speaker,
+            "prefix": body[max(0, part.start - CONTEXT_CHARS) : part.start],
+            "suffix": body[part.end : part.end + CONTEXT_CHARS],
         }
 
     def _score(self, claims: list[dict[str, Any]], *, in_document: bool) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import shared_articles
+from tests.factories import REPO, shared_articles
 from workers.extraction.engine import (
+    CLAIM_KINDS,
     CONTEXT_CHARS,
+    NON_CLAIM_KINDS,
     Engine,
     TooManyCandidates,
     default_engine,
@@ -122,3 +124,66 @@ def test_max_candidates_stops_an_article_with_more_claims_than_it_allows():
 def test_an_unbounded_engine_extracts_everything():
     assert default_engine().max_candidates is None
     assert len(extract("Rents rose 4% in May. " * 300)) == 300
+
+
+def test_reported_speech_offers_what_was_said_as_its_own_claim():
+    body = (
+        "Mayor Ana Ruiz said rents rose 20% to €1,400 in 2025.\n"
+        "Unemployment fell to 4.1% in May, the statistics office said.\n"
+    )
+    claims = extract(body)
+    assert_anchored(body, claims)
+    assert [(c["kind"], c["speaker"]) for c in claims] == [
+        ("sentence", "Ana Ruiz"),
+        ("reported", "Ana Ruiz"),
+        ("sentence", "the statistics office"),
+        ("reported", "the statistics office"),
+    ]
+    rents, jobs = claims[1], claims[3]
+    assert rents["text"] == "rents rose 20% to €1,400 in 2025."
+    assert jobs["text"] == "Unemployment fell to 4.1% in May"
+    # Annotated like a clause: the sentence's spans inside it, its own types, scored.
+    assert [q["text"] for q in rents["quantities"]] == [q["text"] for q in claims[0]["quantities"]]
+    assert [d["value"] for d in rents["dates"]] == ["2025"]
+    assert not rents["entities"]  # "Ana Ruiz" is outside what she said
+    assert claims[0]["entities"]
+    for claim in (rents, jobs):
+        assert "quantity" in claim["types"]
+        assert claim["scored"] is True
+        assert 0.0 <= claim["checkworthiness"] <= 1.0
+
+
+def test_a_compound_report_is_cut_clause_by_clause():
+    body = "Ruiz said rents rose 20% in two years, but wages fell 3% over the same period."
+    claims = extract(body)
+    assert_anchored(body, claims)
+    assert [(c["kind"], c["text"], c["speaker"]) for c in claims[1:]] == [
+        ("clause", "Ruiz said rents rose 20% in two years", "Ruiz"),
+        ("clause", "wages fell 3% over the same period.", "Ruiz"),
+        ("reported", "rents rose 20% in two years", "Ruiz"),
+    ]
+    # A compound quotation is not split (no clause is cut inside quote marks): Y is whole.
+    quoted = "“Rents rose 20% in two years, but wages fell 3%,” Ruiz said."
+    assert [(c["kind"], c["text"]) for c in extract(quoted)] == [
+        ("sentence", quoted),
+        ("reported", "Rents rose 20% in two years, but wages fell 3%"),
+    ]
+
+
+def test_every_kind_the_engine_makes_is_listed():
+    bodies = [p.read_text(encoding="utf-8") for p in (REPO / "examples").glob("*.txt")]
+    bodies += [p.read_text(encoding="utf-8") for p in shared_articles()]
+    made = {c["kind"] for body in bodies for c in extract(body)}
+    assert {"sentence", "headline", "reported"} <= made
+    assert made <= set(CLAIM_KINDS)
+    assert "span" in CLAIM_KINDS
+    assert set(CLAIM_KINDS) >= NON_CLAIM_KINDS
+
+
+def test_reported_spans_count_towards_max_candidates():
+    said = "Mayor Ana Ruiz said rents rose 20% in two years. "
+    assert [c["kind"] for c in extract(said)] == ["sentence", "reported"]
+    assert len(Engine(model=default_engine().model, max_candidates=4).extract(said * 2)) == 4
+    with pytest.raises(TooManyCandidates):
+        Engine(model=default_engine().model, max_candidates=3).extract(said * 2)
+

@@ -228,6 +228,7 @@ def test_a_clause_that_names_its_own_speaker_gets_it():
         ("sentence", "U.S. authorities"),
         ("clause", "U.S. authorities"),
         ("clause", "American media"),
+        ("reported", "American media"),  # "many soldiers had sustained injuries."
         ("sentence", "Araghchi"),
         ("clause", "Araghchi"),
         ("clause", "Araghchi"),  # "he": whoever the sentence named
