@@ -70,7 +70,9 @@ _GROUP_NOUNS = (
     r"ministers|sources|residents|activists|observers|lawmakers|witnesses|studies|study|"
     r"report|survey|data|police|government|ministry|spokesman|spokeswoman|spokesperson|"
     r"minister|president|official|leaders|diplomats|economists|medics|engineers|"
-    r"epidemiologists|health\s+officials|military|army|statement|article|paper|media|press)"
+    r"epidemiologists|health\s+officials|military|army|statement|article|paper|media|press|"
+    r"mayor|governor|company|firm|council|agency|office|department|committee|commission|"
+    r"prosecutors|investigators|university|hospital|institute|board|bank)"
 )
 # Words that join clauses, never modifiers of a group noun ("..., but officials said");
 # "and", "or" and "nor" may join two nouns ("experts and officials"), but never open one.
