@@ -184,6 +184,23 @@ def test_score_reads_one_sentence_per_line_from_stdin():
     assert records[0]["checkworthiness"] > records[1]["checkworthiness"]
 
 
+def test_score_names_the_speaker_of_each_sentence_as_extract_does(tmp_path):
+    lines = [
+        "Unemployment fell to 4.1% in May, the statistics office said.",
+        "\u201cRents rose 20% in two years,\u201d said Mayor Ana Ruiz.",
+        "Rents rose 20% in two years.",
+    ]
+    path = tmp_path / "lines.txt"
+    path.write_text("\n\n".join(lines) + "\n", encoding="utf-8")  # a paragraph each
+    scored = CliRunner().invoke(main, ["score", str(path)])
+    assert scored.exit_code == 0, scored.output
+    speakers = [json.loads(line)["speaker"] for line in scored.output.splitlines()]
+    assert speakers == ["the statistics office", "Ana Ruiz", None]
+    extracted = CliRunner().invoke(main, ["extract", "--all", "--format", "jsonl", str(path)])
+    sentences = [json.loads(line) for line in extracted.output.splitlines()]
+    assert [c["speaker"] for c in sentences if c["kind"] == "sentence"] == speakers
+
+
 def test_verdict_evidence_option_reads_a_trailing_stance():
     from service.cli import _evidence
 

@@ -164,12 +164,18 @@ class Engine:
         return claim
 
     def score_sentences(self, sentences: Sequence[str], language: str | None = None) -> list[dict]:
-        """Score standalone sentences (no document): each as a claim over its own text."""
+        """Score standalone sentences (no document): each as a claim over its own text.
+
+        Each sentence's speaker is the one it names itself, as `extract` finds it; "he" or
+        "she" name no one without the sentences before. Reported spans are not offered:
+        the result is one claim per sentence.
+        """
         claims = []
         for sentence in sentences:
             segment = Segment(0, len(sentence), sentence, "sentence")
             lang = language or _detect(sentence)
-            claims.append(self._annotate(sentence, segment, None, lang))
+            (speaker,) = attribute_speakers(sentence, [segment])
+            claims.append(self._annotate(sentence, segment, speaker, lang))
         self._score(claims, in_document=False)
         return claims
 

@@ -54,6 +54,30 @@ def test_sentences_are_scored_one_by_one(client, admin_headers):
     assert {d["value"] for d in claims[0]["dates"]} >= {"2001"}
 
 
+def test_sentences_name_their_own_speaker_as_a_document_does(client, admin_headers):
+    sentences = [
+        "Unemployment fell to 4.1% in May, the statistics office said.",
+        "Mayor Ana Ruiz said rents rose 20% in two years.",
+        "Rents rose 20% in two years.",
+    ]
+    one_by_one = client.post(URL, json={"sentences": sentences}, headers=admin_headers)
+    assert [c["speaker"] for c in one_by_one.get_json()["claims"]] == [
+        "the statistics office",
+        "Ana Ruiz",
+        None,
+    ]
+    document = client.post(URL, json={"text": "\n".join(sentences)}, headers=admin_headers)
+    claims = document.get_json()["claims"]
+    assert [c["speaker"] for c in claims if c["kind"] == "sentence"] == [
+        c["speaker"] for c in one_by_one.get_json()["claims"]
+    ]
+    # The document also offers what each speaker said as a span of its own.
+    assert [(c["text"], c["speaker"]) for c in claims if c["kind"] == "reported"] == [
+        ("Unemployment fell to 4.1% in May", "the statistics office"),
+        ("rents rose 20% in two years.", "Ana Ruiz"),
+    ]
+
+
 def test_the_configured_threshold_decides_what_is_checkworthy(settings, admin_headers):
     client = create_app(dataclasses.replace(settings, checkworthy_threshold=0.99)).test_client()
     jobs = "Unemployment fell to 4.1% in May, the lowest since 2001."
@@ -61,11 +85,15 @@ def test_the_configured_threshold_decides_what_is_checkworthy(settings, admin_he
     for payload in ({"sentences": [jobs, crime]}, {"text": f"{jobs} {crime}"}):
         result = client.post(URL, json=payload, headers=admin_headers).get_json()
         assert result["threshold"] == 0.99
-        scores = [c["checkworthiness"] for c in result["claims"]]
-        assert [c["checkworthy"] for c in result["claims"]] == [s >= 0.99 for s in scores]
+        claims = result["claims"]
+        assert [c["checkworthy"] for c in claims] == [c["checkworthiness"] >= 0.99 for c in claims]
+        # The document also offers what the mayor said ("crime rose 12% last year."): the
+        # two sentences are what both inputs share.
+        claims = [c for c in claims if c["kind"] == "sentence"]
+        scores = [c["checkworthiness"] for c in claims]
         # The model's own threshold would call both check-worthy.
         assert min(scores) >= default_engine().threshold
-        assert [c["checkworthy"] for c in result["claims"]] == [False, True]
+        assert [c["checkworthy"] for c in claims] == [False, True]
 
 
 def test_other_languages_are_flagged_unscored_never_guessed(client, admin_headers):

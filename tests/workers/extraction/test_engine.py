@@ -187,3 +187,15 @@ def test_reported_spans_count_towards_max_candidates():
     with pytest.raises(TooManyCandidates):
         Engine(model=default_engine().model, max_candidates=3).extract(said * 2)
 
+
+def test_standalone_sentences_name_the_speaker_they_name_themselves():
+    claims = default_engine().score_sentences(
+        [
+            "Unemployment fell to 4.1% in May, the statistics office said.",
+            "“Rents rose 20% in two years,” said Mayor Ana Ruiz.",
+            "He said rents rose 20% in two years.",  # nobody named before: no speaker
+            "Rents rose 20% in two years.",
+        ]
+    )
+    assert [c["speaker"] for c in claims] == ["the statistics office", "Ana Ruiz", None, None]
+    assert [c["kind"] for c in claims] == ["sentence"] * 4  # one claim per sentence
