@@ -19,6 +19,7 @@ from schemas.common import (
     text,
 )
 from schemas.verdicts import VerdictSchema
+from workers.extraction.engine import CLAIM_KINDS
 
 
 class SpanSchema(ma.Schema):
@@ -60,7 +61,13 @@ class ExtractedClaimSchema(FastDumpSchema):
     suffix = ma.fields.String(required=True)
     kind = ma.fields.String(
         required=True,
-        metadata={"description": "sentence, clause (of a compound sentence), headline, ..."},
+        validate=ma.validate.OneOf(CLAIM_KINDS),
+        metadata={
+            "description": "sentence; headline; clause (one clause of a compound sentence); "
+            "reported (what a speaker is reported to have said, inside its sentence); span (a "
+            "reviewer's); byline, metadata, dateline, caption, credit: boilerplate, never "
+            "check-worthy"
+        },
     )
     checkworthiness = ma.fields.Float(
         allow_none=True, metadata={"description": "Calibrated probability; null when unscored"}
@@ -144,6 +151,10 @@ class QueueQuerySchema(PageQuerySchema):
     )
     min_score = ma.fields.Float(validate=ma.validate.Range(min=0.0, max=1.0))
     type = ma.fields.String(validate=ma.validate.OneOf(CLAIM_TYPES))
+    kind = ma.fields.String(
+        validate=ma.validate.OneOf(CLAIM_KINDS),
+        metadata={"description": "Only claims of this kind, e.g. reported"},
+    )
     assignee = ma.fields.Integer(
         validate=ma.validate.Range(min=1, max=2**63 - 1), metadata={"description": "User id"}
     )

@@ -878,6 +878,7 @@ _QUEUE_FILTERS = (
                  help="Default true: the check-worthy queue; false lists the rest."),
     click.option("--min-score", type=click.FloatRange(0, 1)),
     click.option("--type", "claim_type", help="Claim type, e.g. quantity."),
+    click.option("--kind", help="Claim kind, e.g. reported."),
     click.option("--assignee", type=int, help="User id."),
     click.option("--article", type=int, help="Article id."),
     click.option("--source"),
@@ -896,8 +897,8 @@ def queue_filter_options(command: Any) -> Any:
 def _queue_params(options: Mapping[str, Any]) -> dict[str, Any]:
     """CLI filter options -> the API's query parameters (unset ones left out)."""
     names = {"claim_type": "type"}
-    keys = ("status", "checkworthy", "min_score", "claim_type", "assignee", "article", "source",
-            "created_after", "created_before", "q")  # fmt: skip
+    keys = ("status", "checkworthy", "min_score", "claim_type", "kind", "assignee", "article",
+            "source", "created_after", "created_before", "q")  # fmt: skip
     return {names.get(k, k): options[k] for k in keys if options.get(k) is not None}
 
 

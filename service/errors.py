@@ -236,7 +236,7 @@ def register_error_handlers(app: Flask) -> None:
     def _too_many_candidates(error: TooManyCandidates) -> Response:
         return problem(
             422,
-            f"The text has {error} (sentences and clauses), the most "
+            f"The text has {error} (sentences, clauses and reported spans), the most "
             "FACTCHECK_MAX_ARTICLE_CLAIMS allows: send it in parts.",
         )
 

@@ -57,6 +57,7 @@ def queue_filter(query: dict[str, Any]) -> domain.QueueFilter:
         checkworthy=query["checkworthy"],
         min_score=query.get("min_score"),
         claim_type=query.get("type"),
+        kind=query.get("kind"),
         assignee_id=query.get("assignee"),
         article_id=query.get("article"),
         source=query.get("source"),

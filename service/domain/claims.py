@@ -84,6 +84,7 @@ class QueueFilter:
     checkworthy: bool | None = True
     min_score: float | None = None
     claim_type: str | None = None
+    kind: str | None = None
     assignee_id: int | None = None
     article_id: int | None = None
     source: str | None = None
@@ -510,6 +511,8 @@ def filter_conditions(where: QueueFilter) -> list[ColumnElement[Any]]:
         conditions.append(Claim.checkworthiness >= where.min_score)
     if where.claim_type is not None:
         conditions.append(Claim.types.contains([where.claim_type]))
+    if where.kind is not None:
+        conditions.append(Claim.kind == where.kind)
     if where.assignee_id is not None:
         conditions.append(Claim.assignee_id == where.assignee_id)
     if where.article_id is not None:

@@ -27,7 +27,7 @@ VERDICT_SELECTIONS = ("all", "published")
 
 COLUMNS = (
     "claim_id", "article_id", "article_title", "article_url", "source", "revision",
-    "start", "end", "claim_text", "speaker", "checkworthiness", "checkworthy", "types",
+    "start", "end", "claim_text", "kind", "speaker", "checkworthiness", "checkworthy", "types",
     "claim_status", "assignee_id", "claim_created_at",
     "verdict_id", "verdict_status", "rating", "rating_label", "rating_value", "summary",
     "rationale", "confidence", "verdict_author", "published_at", "published_by",
@@ -44,6 +44,7 @@ _CLAIM_COLUMNS = (
     Claim.start,
     Claim.end,
     Claim.text.label("claim_text"),
+    Claim.kind,
     Claim.speaker,
     Claim.checkworthiness,
     Claim.checkworthy,

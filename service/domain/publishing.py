@@ -24,6 +24,7 @@ from service.models import Article, Claim, Evidence, Verdict
 from service.ratings import Rating
 from workers.extraction.anchoring import anchor
 from workers.extraction.engine import Engine
+from workers.extraction.entities import find_entities
 
 SCHEMA_ORG = "https://schema.org"
 ANNOTATION_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
@@ -178,9 +179,12 @@ def _reviewed_claim(claim: Claim, article: Article) -> dict[str, Any]:
 
 
 def _speaker_type(claim: Claim) -> str:
-    for entity in claim.entities or []:
-        if entity.get("text") == claim.speaker and entity.get("label") in ORGANISATION_LABELS:
-            return "Organization"
+    named = [e for e in claim.entities or [] if e.get("text") == claim.speaker]
+    if not named and claim.speaker:
+        # A reported span holds what was said, not who said it: read the name on its own.
+        named = find_entities(claim.speaker)
+    if any(entity.get("label") in ORGANISATION_LABELS for entity in named):
+        return "Organization"
     return "Person"
 
 

@@ -100,10 +100,10 @@ def test_an_article_as_long_as_the_limit_is_processed(
     body = sentence * repeats
     article = client.post(URL, json=article_payload(body=body), headers=admin_headers).get_json()
     wait_until(lambda: status_of(engine, article["id"]) == "processed", 120, "processing")
-    # One claim per sentence (checked on a short run of it): extracting it all here again
-    # would only double the test's time.
-    assert len(extract(sentence * 3)) == 3
-    assert len(spans(engine, article["id"])) == repeats
+    # Two claims per sentence, the sentence and what the ministry said (checked on a short
+    # run of it): extracting it all here again would only double the test's time.
+    assert [c["kind"] for c in extract(sentence * 2)] == ["sentence", "reported"] * 2
+    assert len(spans(engine, article["id"])) == 2 * repeats
 
 
 def test_a_revision_out_of_time_while_its_claims_are_stored_fails_with_the_reason(

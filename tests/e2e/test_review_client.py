@@ -73,6 +73,17 @@ def test_review_flow_through_client_and_cli(api_url, start_worker, make_token, t
     assert [int(line.split()[0]) for line in listed.stdout.splitlines()] == [
         c["id"] for c in queued
     ]
+    # What the council and the mayor said is offered apart from its sentence: --kind lists it.
+    said = [c for c in queued if c["kind"] == "reported"]
+    assert {c["speaker"] for c in said} == {"the council", "the mayor"}
+    reported = factcheck(
+        "queue", "--article", str(article_id), "--kind", "reported",
+        token=reviewer_token, url=api_url,
+    )  # fmt: skip
+    assert reported.returncode == 0, reported.stderr
+    assert [int(line.split()[0]) for line in reported.stdout.splitlines()] == [
+        c["id"] for c in said
+    ]
 
     # Show: the claim marked inside its article text.
     shown = factcheck("claim", "show", str(claim["id"]), token=reviewer_token, url=api_url)

@@ -29,14 +29,15 @@ def insert_claim(engine, article_id: int, start: int, claim_text: str, **values:
         "status": "new",
         "types": '["quantity"]',
         "speaker": None,
+        "kind": "sentence",
         **values,
     }
     with engine.begin() as connection:
         return connection.scalar(
             text(
                 'INSERT INTO claims (article_id, revision, start, "end", text, checkworthiness, '
-                "checkworthy, status, types, speaker) VALUES (:a, 1, :s, :e, :t, :score, "
-                ":checkworthy, :status, CAST(:types AS jsonb), :speaker) RETURNING id"
+                "checkworthy, status, types, speaker, kind) VALUES (:a, 1, :s, :e, :t, :score, "
+                ":checkworthy, :status, CAST(:types AS jsonb), :speaker, :kind) RETURNING id"
             ),
             {"a": article_id, "s": start, "e": start + len(claim_text), "t": claim_text, **row},
         )
@@ -108,6 +109,7 @@ def test_one_row_per_claim_and_verdict_with_evidence_and_labels(
     assert published["article_title"] == "Budget row"
     assert published["article_url"] == "https://n.example/b"
     assert published["claim_text"] == "Spending rose 12% in 2025."
+    assert published["kind"] == "sentence"
     assert published["types"] == "quantity"
     assert published["checkworthy"] == "true"
     assert rows[1]["verdict_status"] == "proposed"
@@ -198,22 +200,34 @@ def test_queue_filters_select_the_rows(client, engine, admin_headers, article_id
     low = insert_claim(engine, article_id, 40, "Taxes rose 2%.", score=0.6)
     unworthy = insert_claim(engine, article_id, 80, "It was sunny.", score=0.1, checkworthy=False)
     taken = insert_claim(engine, other, 0, "Rents doubled.", score=0.8, status="in_review")
+    said = insert_claim(
+        engine, other, 20, "rents doubled in May.", score=0.7, kind="reported", speaker="Ruiz"
+    )
 
     def ids(**query: Any) -> list[str]:
         return [row["claim_id"] for row in export(client, admin_headers, **query)]
 
-    assert ids() == [str(high), str(low), str(taken)]  # check-worthy by default, id order
+    assert ids() == [str(high), str(low), str(taken), str(said)]  # check-worthy, id order
+    assert ids(kind="reported") == [str(said)]
+    (row,) = export(client, admin_headers, kind="reported")
+    assert (row["kind"], row["speaker"], row["claim_text"]) == (
+        "reported", "Ruiz", "rents doubled in May."
+    )  # fmt: skip
+    assert {row["kind"] for row in export(client, admin_headers, kind="sentence")} == {"sentence"}
     assert ids(checkworthy="false") == [str(unworthy)]
     assert ids(min_score=0.9) == [str(high)]
     assert ids(article=article_id) == [str(high), str(low)]
-    assert ids(source="wire-desk") == [str(taken)]
+    assert ids(source="wire-desk") == [str(taken), str(said)]
     assert ids(status="in_review") == [str(taken)]
     assert ids(q="unemployment") == [str(high)]
     assert ids(created_after="2999-01-01T00:00:00Z") == []
 
 
 def test_bad_parameters_are_refused_with_a_problem(client, admin_headers):
-    for query in ({"verdicts": "some"}, {"min_score": 3}, {"limit": 5}, {"cursor": "1.2.3"}):
+    for query in (
+        {"verdicts": "some"}, {"min_score": 3}, {"limit": 5}, {"cursor": "1.2.3"},
+        {"kind": "paragraph"},
+    ):  # fmt: skip
         response = client.get(URL, query_string=query, headers=admin_headers)
         assert response.status_code == 422, query
         assert response.mimetype == "application/problem+json"

@@ -12,6 +12,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import REPO
+from workers.extraction.engine import CLAIM_KINDS
 
 
 @pytest.fixture
@@ -117,3 +118,15 @@ def test_document_is_valid_openapi(client):
         if method in {"get", "post", "put", "patch", "delete"}
     ]
     assert all(operation.get("summary") or operation.get("description") for operation in operations)
+
+
+def test_claim_kinds_are_an_enum_in_responses_and_queue_filters(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    for name in ("ExtractedClaim", "Claim", "ReviewClaim"):
+        assert schemas[name]["properties"]["kind"]["enum"] == list(CLAIM_KINDS), name
+    assert "reported" in CLAIM_KINDS
+    for path in ("/api/v1/claims", "/api/v1/exports/claims.csv"):
+        (kind,) = [p for p in spec["paths"][path]["get"]["parameters"] if p["name"] == "kind"]
+        assert kind["in"] == "query"
+        assert kind["schema"]["enum"] == list(CLAIM_KINDS), path

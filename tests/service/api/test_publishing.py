@@ -121,6 +121,32 @@ def test_claimreview_of_a_published_verdict(client, headers_for, article):
     assert rating["http://schema.org/ratingValue"] == [{"@value": 4}]
 
 
+def test_claimreview_of_what_an_organisation_is_reported_to_have_said(
+    client, headers_for, sessions
+):
+    """A reported span holds what was said, not its speaker: the author is still typed."""
+    body = "The Ministry of Health said 40,000 doses arrived in the first week of May."
+    reviewer, editor = headers_for("reviewer"), headers_for("editor")
+    created = submit(client, headers_for("admin"), body=body)
+    with session_scope(sessions) as session:
+        store_claims(session, created["id"], 1, extract(body))
+    claims = client.get(f"/api/v1/articles/{created['id']}/claims", headers=reviewer).get_json()[
+        "items"
+    ]
+    (said,) = [c for c in claims if c["kind"] == "reported"]
+    assert said["text"] == "40,000 doses arrived in the first week of May."
+    assert said["speaker"] == "Ministry of Health"
+    assert not said["entities"]
+    verdict = verdict_on(client, reviewer, said["id"])
+    publish(client, editor, verdict["id"])
+    review = claim_review(client, reviewer, verdict["id"]).get_json()
+    assert review["claimReviewed"] == said["text"]
+    assert review["itemReviewed"]["author"] == {
+        "@type": "Organization",
+        "name": "Ministry of Health",
+    }
+
+
 def test_ratings_without_a_value_and_the_configured_publisher(settings, headers_for, sessions):
     app = create_app(
         dataclasses.replace(
@@ -534,8 +560,16 @@ def test_a_newsroom_sees_no_review_work_until_it_is_published(
     assert desk_view[taken["id"]] == "in_review"
     assert desk_view[dismissed["id"]] == "not_checkworthy"
     assert desk_view[added["id"]] == "new"
+    # What the minister and the critics said, offered apart from their sentences, is untouched.
+    listed = client.get(claims_url, headers=reviewer).get_json()["items"]
+    said = [c["id"] for c in listed if c["kind"] == "reported"]
+    assert len(said) == 2
     # To a newsroom: nothing is in review, nothing dismissed, no claim a reviewer added.
-    assert statuses(newsroom) == {taken["id"]: "new", rated["id"]: "new", dismissed["id"]: "new"}
+    assert statuses(newsroom) == {
+        taken["id"]: "new",
+        rated["id"]: "new",
+        dismissed["id"]: "new",
+    } | dict.fromkeys(said, "new")
 
     def counted(headers: dict[str, str]) -> int:
         article_url = f"/api/v1/articles/{article['id']}"
