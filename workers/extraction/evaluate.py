@@ -4,6 +4,8 @@
 recall and F1 of the positive class and average precision for ClaimBuster groundtruth,
 CheckThat! 2024 dev-test and newsclaims-dev (plus recall of labelled claims and the share of
 sentences flagged), next to the published reference figures from each set's SOURCE.txt.
+On newsclaims-dev it also prints claimer accuracy and how closely the engine's candidate
+spans cover the labelled claim spans, with and without its reported-speech spans.
 
 The data loaders and metrics here are also what :mod:`workers.extraction.train` uses, so
 training and evaluation read the files the same way.
@@ -20,11 +22,13 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from workers.extraction.checkworthiness import CheckworthinessModel, load_model
+from workers.extraction.engine import Engine
 
 DATA_DIR_ENV = "FACTCHECK_DATA_DIR"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -216,6 +220,12 @@ def score_sentences(
     return model.score(texts)
 
 
+def _same_claimer(expected: str, predicted: str | None) -> bool:
+    """Case-insensitively, the same claimer, or one name inside the other ("Fauci")."""
+    expected, got = expected.strip().lower(), (predicted or "").strip().lower()
+    return bool(got) and (got in expected or expected in got)
+
+
 def claimer_accuracy(
     attribute: Callable[[list[str]], list[str | None]],
     articles: dict[str, list[tuple[str, str]]],
@@ -237,12 +247,11 @@ def claimer_accuracy(
             if sentence_id not in by_id:
                 continue
             total += 1
-            expected = (annotation.get("claimer") or "").strip().lower()
-            predicted = (by_id[sentence_id] or "").strip().lower()
+            expected = (annotation.get("claimer") or "").strip()
             if not expected:
-                correct += not predicted
-            elif predicted and (predicted in expected or expected in predicted):
-                correct += 1
+                correct += not (by_id[sentence_id] or "").strip()
+            else:
+                correct += _same_claimer(expected, by_id[sentence_id])
     return (correct / total if total else float("nan")), total
 
 
@@ -261,14 +270,89 @@ def _load_speaker_attribution() -> Callable[[list[str]], list[str | None]] | Non
         return None
 
     def attribute(article_sentences: list[str]) -> list[str | None]:
-        segments = []
-        start = 0
-        for sentence in article_sentences:
-            segments.append(segment_class(start, start + len(sentence), sentence, "sentence"))
-            start += len(sentence) + 1
-        return attribute_speakers(" ".join(article_sentences), segments)
+        body, starts = _joined(article_sentences)
+        segments = [
+            segment_class(start, start + len(sentence), sentence, "sentence")
+            for start, sentence in zip(starts, article_sentences, strict=True)
+        ]
+        return attribute_speakers(body, segments)
 
     return attribute
+
+
+def _joined(article_sentences: Sequence[str]) -> tuple[str, list[int]]:
+    """An article rebuilt as its sentences joined by single spaces, and where each starts
+    (newsclaims-dev keeps no paragraph breaks)."""
+    starts, position = [], 0
+    for sentence in article_sentences:
+        starts.append(position)
+        position += len(sentence) + 1
+    return " ".join(article_sentences), starts
+
+
+@dataclass(frozen=True)
+class SpanMatch:
+    """How closely candidate spans cover labelled claim spans (character IoU of the best)."""
+
+    n: int  # labelled claims with a claim span
+    mean_without: float  # mean best IoU over candidates other than reported spans
+    mean_with: float  # mean best IoU over every candidate
+    improved: int  # claims a reported span covers better than any other candidate
+    improved_speaker_correct: int  # of those, how many the span's speaker names the claimer
+    reported: int  # reported spans over the whole set
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> float:
+    inside = min(a[1], b[1]) - max(a[0], b[0])
+    return max(inside, 0) / (max(a[1], b[1]) - min(a[0], b[0]))
+
+
+def span_match(
+    extract: Callable[[str], list[dict[str, Any]]],
+    articles: dict[str, list[tuple[str, str]]],
+    claims: dict[str, dict[str, dict]],
+) -> SpanMatch:
+    """Best character IoU between each labelled `claim_span` and the candidates `extract`
+    makes of its article, with and without the candidates of kind "reported".
+
+    newsclaims-dev's `claim_span` is [first, last] character of the sentence, both included
+    (read as half-open, every span loses its last character).
+    """
+    without: list[float] = []
+    with_reported: list[float] = []
+    improved = speaker_correct = reported = 0
+    for article, sentences in articles.items():
+        body, starts = _joined([text for _, text in sentences])
+        candidates = extract(body)
+        reported += sum(c["kind"] == "reported" for c in candidates)
+        offsets = {sentence_id: starts[i] for i, (sentence_id, _) in enumerate(sentences)}
+        for sentence_id, annotation in claims.get(article, {}).items():
+            if "claim_span" not in annotation or sentence_id not in offsets:
+                continue
+            first, last = annotation["claim_span"]
+            gold = (offsets[sentence_id] + first, offsets[sentence_id] + last + 1)
+            best_other, best_reported, best_span = 0.0, 0.0, None
+            for candidate in candidates:
+                score = _overlap(gold, (candidate["start"], candidate["end"]))
+                if candidate["kind"] != "reported":
+                    best_other = max(best_other, score)
+                elif score > best_reported:
+                    best_reported, best_span = score, candidate
+            without.append(best_other)
+            with_reported.append(max(best_other, best_reported))
+            if best_span is not None and best_reported > best_other:
+                improved += 1
+                speaker_correct += _same_claimer(
+                    annotation.get("claimer") or "", best_span["speaker"]
+                )
+    return SpanMatch(
+        n=len(without),
+        mean_without=float(np.mean(without)) if without else float("nan"),
+        mean_with=float(np.mean(with_reported)) if with_reported else float("nan"),
+        improved=improved,
+        improved_speaker_correct=speaker_correct,
+        reported=reported,
+    )
 
 
 def recall_at_flagged_fraction(labels: np.ndarray, scores: np.ndarray, fraction: float) -> float:
@@ -349,6 +433,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             attribute, load_newsclaims_articles(directory), load_newsclaims_claims(directory)
         )
         print(f"  claimer accuracy: {accuracy:.3f} over {n_claims} labelled claims")
+    engine = Engine(model=model)
+    match = span_match(
+        lambda body: engine.extract(body, "en"),
+        load_newsclaims_articles(directory),
+        load_newsclaims_claims(directory),
+    )
+    print(
+        f"  claim spans: mean best IoU {match.mean_with:.3f} over {match.n} labelled spans "
+        f"({match.mean_without:.3f} without reported spans); {match.reported} reported spans "
+        f"made, closer than any other candidate for {match.improved} labelled claims "
+        f"(their speaker the claimer for {match.improved_speaker_correct})"
+    )
     return 0
 
 
