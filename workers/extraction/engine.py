@@ -96,8 +96,8 @@ class Engine:
         self.max_candidates = max_candidates
 
     def extract(self, body: str, language: str | None = None) -> list[dict[str, Any]]:
-        """Every candidate claim of `body`, in text order (clauses, then reported spans,
-        after their sentence)."""
+        """Every candidate claim of `body`, in text order: each sentence, then its clauses and
+        reported spans (a clause before what it reports)."""
         language = language or _detect(body)
         segments = split_sentences(body)
         most = self.max_candidates
@@ -117,30 +117,33 @@ class Engine:
     def _parts(
         self, body: str, segment: Segment, attribution: Attribution, sentence: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        """The clauses of a sentence, then what it reports each speaker said."""
+        """The clauses of a sentence, each followed by what it reports its speaker said (or,
+        for a sentence that is not compound, what the sentence reports): in text order."""
         parts = []
-        reports = []
         for start, end in split_compound(segment.text):
             start += segment.start
             end += segment.start
             clause = Segment(start, end, body[start:end], "clause")
             said = clause_attribution(clause.text, sentence["speaker"])
             parts.append(self._annotate_part(body, clause, sentence, said.speaker))
-            reports.append((clause, said))
+            parts.extend(self._reported(body, clause, said, sentence))
         if not parts:
-            reports.append((segment, attribution))
-        for source, said in reports:
-            if said.cue is None or said.speaker is None:
-                continue
-            cut = reported_span(source.text, said.cue)
-            if cut is None:
-                continue
-            start, end = source.start + cut[0], source.start + cut[1]
-            span = Segment(start, end, body[start:end], "reported")
-            claim = self._annotate_part(body, span, sentence, said.speaker)
-            if claim["types"] != ["opinion"]:
-                parts.append(claim)
+            parts.extend(self._reported(body, segment, attribution, sentence))
         return parts
+
+    def _reported(
+        self, body: str, source: Segment, said: Attribution, sentence: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """What `source` (a sentence or clause) reports its speaker said: none or one claim."""
+        if said.cue is None or said.speaker is None:
+            return []
+        cut = reported_span(source.text, said.cue)
+        if cut is None:
+            return []
+        start, end = source.start + cut[0], source.start + cut[1]
+        span = Segment(start, end, body[start:end], "reported")
+        claim = self._annotate_part(body, span, sentence, said.speaker)
+        return [] if claim["types"] == ["opinion"] else [claim]
 
     def annotate_span(
         self, body: str, start: int, end: int, language: str | None = None

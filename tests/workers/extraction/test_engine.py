@@ -43,6 +43,9 @@ def test_seed_articles_yield_anchored_scored_claims(path):
     assert any(c["checkworthy"] for c in sentences)
     assert any(c["speaker"] for c in sentences)
     assert any(c["quantities"] for c in claims) or path.name.startswith("000_")
+    assert any(c["kind"] == "reported" for c in claims)
+    # In text order: an article's claims are listed by start, then in the order made.
+    assert [c["start"] for c in claims] == sorted(c["start"] for c in claims)
 
 
 def test_first_seed_article_keeps_boilerplate_as_non_claims():
@@ -159,9 +162,11 @@ def test_a_compound_report_is_cut_clause_by_clause():
     assert_anchored(body, claims)
     assert [(c["kind"], c["text"], c["speaker"]) for c in claims[1:]] == [
         ("clause", "Ruiz said rents rose 20% in two years", "Ruiz"),
-        ("clause", "wages fell 3% over the same period.", "Ruiz"),
         ("reported", "rents rose 20% in two years", "Ruiz"),
+        ("clause", "wages fell 3% over the same period.", "Ruiz"),
     ]
+    # Text order, as an article's claims are listed (by start, then as the engine made them).
+    assert [c["start"] for c in claims] == sorted(c["start"] for c in claims)
     # A compound quotation is not split (no clause is cut inside quote marks): Y is whole.
     quoted = "“Rents rose 20% in two years, but wages fell 3%,” Ruiz said."
     assert [(c["kind"], c["text"]) for c in extract(quoted)] == [
