@@ -141,7 +141,9 @@ def problems(labels: Iterable[Label], segments: Iterable[NewsSegment]) -> list[s
         seen.add(label.key)
         allowed = POSITIVE_CATEGORIES if label.label else NEGATIVE_CATEGORIES
         if label.category not in allowed:
-            found.append(f"{where}: category {label.category!r} is not one for label {label.label:d}")
+            found.append(
+                f"{where}: category {label.category!r} is not one of label {label.label:d}"
+            )
     for key in known.keys() - seen:
         found.append(f"{key[0]} {key[1]}-{key[2]}: not labelled")
     return found
@@ -192,8 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in found:
             print(problem)
         positives = sum(label.label for label in labels)
-        print(f"{len(labels)} labels over {len(ids)} articles, {positives} check-worthy; "
-              f"{len(found)} problems")
+        print(
+            f"{len(labels)} labels over {len(ids)} articles, {positives} check-worthy; "
+            f"{len(found)} problems"
+        )
         return 1 if found else 0
     if args.command == "kappa":
         first = {label.key: label.label for label in read_labels(args.first)}
@@ -204,8 +208,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         value = cohen_kappa_score([first[k] for k in both], [second[k] for k in both])
         agree = sum(first[k] == second[k] for k in both)
-        print(f"{len(both)} segments in both passes, {agree} agree "
-              f"({agree / len(both):.1%}); Cohen's kappa {value:.3f}")
+        print(
+            f"{len(both)} segments in both passes, {agree} agree "
+            f"({agree / len(both):.1%}); Cohen's kappa {value:.3f}"
+        )
         return 0
     labels_by_key = (
         {label.key: label.label for label in read_labels(FIRST_PASS)}
@@ -216,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         chosen = [a for a in articles if split_of(a["id"]) == split]
         segments = [s for a in chosen for s in article_segments(a)]
         positives = sum(labels_by_key.get(s.key, False) for s in segments)
-        print(f"{split}: {len(chosen)} articles, {len(segments)} segments, {positives} check-worthy")
+        print(f"{split}: {len(chosen)} articles, {len(segments)} segments, {positives} positive")
     return 0
 
 
