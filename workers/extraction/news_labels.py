@@ -110,6 +110,16 @@ def second_pass_articles(articles: Sequence[dict]) -> list[str]:
     return chosen
 
 
+def pass_articles(path: Path, articles: Sequence[dict], labels: Iterable[Label]) -> set[str]:
+    """The articles a pass must cover: all of them for the first, the sample for the second,
+    the ones it names for any other file."""
+    if path.resolve() == FIRST_PASS.resolve():
+        return {article["id"] for article in articles}
+    if path.resolve() == SECOND_PASS.resolve():
+        return set(second_pass_articles(articles))
+    return {label.article for label in labels}
+
+
 def read_labels(path: Path) -> list[Label]:
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
@@ -186,9 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "check":
         labels = read_labels(args.file)
-        ids = {label.article for label in labels}
-        if args.file == SECOND_PASS:
-            ids = set(second_pass_articles(articles))
+        ids = pass_articles(args.file, articles, labels)
         segments = [s for a in articles if a["id"] in ids for s in article_segments(a)]
         found = problems(labels, segments)
         for problem in found:
