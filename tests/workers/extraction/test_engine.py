@@ -84,6 +84,20 @@ def test_declared_language_skips_detection():
     assert claims[0]["scored"] is True
 
 
+def test_single_sentences_are_detected_one_by_one():
+    engine = default_engine()
+    claims = engine.score_sentences(
+        [
+            "El paro bajó al 9 % en marzo, según el ministerio.",
+            "I do not know, I do not care.",
+            "Thanks!",
+        ]
+    )
+    assert [c["language"] for c in claims] == ["es", "en", "en"]
+    assert [c["scored"] for c in claims] == [False, True, True]
+    assert claims[0]["checkworthiness"] is None
+
+
 def test_threshold_decides_checkworthy():
     body = "Unemployment fell to 4.1% in May. Thank you very much."
     strict, lenient = Engine(threshold=0.999), Engine(threshold=0.0)
