@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import json
 import subprocess
 import sys
@@ -146,7 +147,7 @@ def labelled_sets(directory: Path) -> tuple[list[LabelledSet], list[str]]:
     def seed_articles() -> LabelledSet:
         paths = sorted((directory / "articles").glob("*.txt"))
         if not paths:
-            raise FileNotFoundError(directory / "articles")
+            raise FileNotFoundError(errno.ENOENT, "no *.txt", str(directory / "articles"))
         bodies = [path.read_text(encoding="utf-8") for path in paths]
         return LabelledSet("articles", sentences_of(bodies), bodies)
 
