@@ -184,6 +184,18 @@ def test_score_reads_one_sentence_per_line_from_stdin():
     assert records[0]["checkworthiness"] > records[1]["checkworthiness"]
 
 
+def test_score_detects_each_line_unless_a_language_is_given():
+    lines = "Le chômage a baissé de 2 % en un an.\nInflation hit 9.1% in June.\n"
+    detected = CliRunner().invoke(main, ["score", "-"], input=lines)
+    assert detected.exit_code == 0, detected.output
+    records = [json.loads(line) for line in detected.output.splitlines()]
+    assert [(r["language"], r["scored"]) for r in records] == [("fr", False), ("en", True)]
+    declared = CliRunner().invoke(main, ["score", "--language", "en", "-"], input=lines)
+    assert declared.exit_code == 0, declared.output
+    records = [json.loads(line) for line in declared.output.splitlines()]
+    assert [(r["language"], r["scored"]) for r in records] == [("en", True), ("en", True)]
+
+
 def test_verdict_evidence_option_reads_a_trailing_stance():
     from service.cli import _evidence
 

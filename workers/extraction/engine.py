@@ -26,7 +26,7 @@ from workers.extraction.claimtypes import classify_types
 from workers.extraction.compound import split_compound
 from workers.extraction.dates import find_dates
 from workers.extraction.entities import find_entities
-from workers.extraction.language import detect_language
+from workers.extraction.language import detect_language, primary_language
 from workers.extraction.quantities import find_quantities
 from workers.extraction.segment import Segment, split_sentences
 from workers.extraction.speakers import attribute_speakers, clause_speaker
@@ -48,7 +48,10 @@ class TooManyCandidates(ValueError):
         self.limit = limit
 
 
-def _detect(text: str) -> str:
+def _language(text: str, declared: str | None) -> str:
+    """The declared language's primary subtag ("en-GB" is "en"), else the detected one."""
+    if declared:
+        return primary_language(declared)
     found = detect_language(text)
     return DEFAULT_LANGUAGE if found == "und" else found
 
@@ -79,7 +82,7 @@ class Engine:
 
     def extract(self, body: str, language: str | None = None) -> list[dict[str, Any]]:
         """Every candidate claim of `body`, in text order (clauses after their sentence)."""
-        language = language or _detect(body)
+        language = _language(body, language)
         segments = split_sentences(body)
         most = self.max_candidates
         if most is not None and len(segments) > most:
@@ -104,7 +107,7 @@ class Engine:
         self, body: str, start: int, end: int, language: str | None = None
     ) -> dict[str, Any]:
         """One claim over an arbitrary span of `body` (a reviewer's), scored and attributed."""
-        language = language or _detect(body)
+        language = _language(body, language)
         segments = split_sentences(body)
         speakers = attribute_speakers(body, segments)
         speaker = next(
@@ -126,7 +129,7 @@ class Engine:
         claims = []
         for sentence in sentences:
             segment = Segment(0, len(sentence), sentence, "sentence")
-            lang = language or _detect(sentence)
+            lang = _language(sentence, language)
             claims.append(self._annotate(sentence, segment, None, lang))
         self._score(claims, in_document=False)
         return claims
