@@ -834,14 +834,20 @@ def extract(
 @main.command()
 @click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
 @click.option("--batch", type=int, default=1000, show_default=True, help="Lines scored at once.")
+@click.option(
+    "--language", default=None, help="Skip detection and use this language code for every line."
+)
 @threshold_option
-def score(source: Any, batch: int, threshold: float | None) -> None:
-    """Score sentences, one per line (FILE or - for standard input), as JSON lines."""
+def score(source: Any, batch: int, language: str | None, threshold: float | None) -> None:
+    """Score sentences, one per line (FILE or - for standard input), as JSON lines.
+
+    Each line's language is detected on its own unless --language is given.
+    """
     engine = _extraction_engine(threshold)
     pending: list[tuple[int, str]] = []
 
     def flush() -> None:
-        scored = engine.score_sentences([sentence for _, sentence in pending])
+        scored = engine.score_sentences([sentence for _, sentence in pending], language)
         for (number, _), claim in zip(pending, scored, strict=True):
             click.echo(json.dumps({"line": number, **claim}, ensure_ascii=False))
         pending.clear()

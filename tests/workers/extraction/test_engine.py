@@ -89,6 +89,28 @@ def test_declared_language_skips_detection():
     assert claims[0]["scored"] is True
 
 
+def test_a_declared_tag_is_read_as_its_language():
+    # What an article may declare (BCP 47) and what the CLI passes through as typed.
+    for tag, scored in (("en-GB", True), ("EN", True), ("fr-CA", False)):
+        (claim,) = extract("Prices rose 4% in May.", language=tag)
+        assert claim["language"] == tag.split("-")[0].lower()
+        assert claim["scored"] is scored
+
+
+def test_single_sentences_are_detected_one_by_one():
+    engine = default_engine()
+    claims = engine.score_sentences(
+        [
+            "El paro bajó al 9 % en marzo, según el ministerio.",
+            "I do not know, I do not care.",
+            "Thanks!",
+        ]
+    )
+    assert [c["language"] for c in claims] == ["es", "en", "en"]
+    assert [c["scored"] for c in claims] == [False, True, True]
+    assert claims[0]["checkworthiness"] is None
+
+
 def test_threshold_decides_checkworthy():
     body = "Unemployment fell to 4.1% in May. Thank you very much."
     strict, lenient = Engine(threshold=0.999), Engine(threshold=0.0)

@@ -1,16 +1,25 @@
 """Tests for workers.extraction.language.
 
 Every sample is written for these tests; the shared articles are read at run time.
+bench.language reads :data:`SINGLE_SENTENCES` too, to measure accuracy on single sentences.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from workers.extraction.language import SAMPLE_CHARS, detect_language, is_english
+from workers.extraction.language import (
+    SAMPLE_CHARS,
+    detect_language,
+    is_english,
+    primary_language,
+)
+from workers.extraction.segment import split_sentences
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DATA_DIR = Path(os.environ.get("FACTCHECK_DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
@@ -52,6 +61,89 @@ PARAGRAPHS = {
     "roku, ale nie wszyscy są zadowoleni.",
 }
 
+# One sentence each, as a client sends to /score or `factcheck score`: news lines, questions and
+# opinions of 7 to 16 words.
+SINGLE_SENTENCES = {
+    "es": [
+        "El gobierno aprobó ayer un nuevo plan para reducir el precio de la electricidad.",
+        "La tasa de paro bajó al 11 % en el último trimestre, según el instituto de estadística.",
+        "Los vecinos del barrio llevan tres semanas sin agua potable.",
+        "¿Cuántas personas murieron en el incendio del mercado?",
+        "El alcalde prometió que el nuevo hospital abrirá sus puertas antes del verano.",
+        "Nadie sabe todavía quién pagará la reparación del puente.",
+        "La selección ganó el partido por dos goles a uno.",
+        "Según la policía, el conductor iba a más de 150 kilómetros por hora.",
+        "Las exportaciones de aceite crecieron un 20 % el año pasado.",
+        "Me parece una decisión muy injusta para los agricultores.",
+    ],
+    "fr": [
+        "Le gouvernement a annoncé mardi une hausse de 3 % du salaire minimum.",
+        "Selon la préfecture, plus de dix mille personnes ont manifesté dans le centre-ville.",
+        "Les travaux de la nouvelle ligne de tramway prendront deux ans de plus que prévu.",
+        "Pourquoi le ministre n'a-t-il pas répondu aux questions des députés ?",
+        "Le prix du pain a doublé en cinq ans dans certaines régions.",
+        "Elle affirme que l'usine n'a jamais respecté les normes de sécurité.",
+        "L'équipe locale a perdu son troisième match de suite.",
+        "Les inondations ont détruit une centaine de maisons au sud du pays.",
+        "Je crois que cette réforme arrive beaucoup trop tard.",
+        "Le chômage des jeunes a baissé pour la première fois depuis 2019.",
+    ],
+    "de": [
+        "Die Bundesregierung will die Steuern für kleine Unternehmen senken.",
+        "Nach Angaben der Polizei wurden bei dem Unfall drei Menschen verletzt.",
+        "Die Zahl der Arbeitslosen ist im März um 40.000 gestiegen.",
+        "Warum hat die Stadt den Bau der Schule wieder verschoben?",
+        "Der Bürgermeister sagte, das Schwimmbad werde im Sommer wieder geöffnet.",
+        "Im vergangenen Jahr kamen mehr Touristen als je zuvor in die Region.",
+        "Die Mieten in der Innenstadt sind seit 2015 um ein Drittel gestiegen.",
+        "Viele Eltern halten die neuen Regeln für übertrieben.",
+        "Der Zug nach Hamburg fällt heute wegen eines Streiks aus.",
+        "Ich glaube nicht, dass die Reform etwas ändern wird.",
+    ],
+    "it": [
+        "Il governo ha approvato ieri una nuova legge sul lavoro.",
+        "Secondo l'Istat, la disoccupazione è scesa al 7 % nel mese di aprile.",
+        "I lavori sulla strada statale dureranno almeno sei mesi.",
+        "Perché il sindaco non ha ancora firmato il contratto?",
+        "La squadra di casa ha vinto la partita all'ultimo minuto.",
+        "Il prezzo della benzina è aumentato per la quarta settimana consecutiva.",
+        "Molti studenti non hanno potuto sostenere l'esame a causa dello sciopero.",
+        "Secondo me questa proposta non convincerà nessuno.",
+    ],
+    "pt": [
+        "O governo anunciou ontem um aumento de 5 % nas pensões.",
+        "Segundo a polícia, o incêndio começou numa fábrica abandonada.",
+        "A inflação voltou a subir pelo terceiro mês consecutivo.",
+        "Por que razão a câmara municipal adiou a obra da escola?",
+        "Os agricultores dizem que a seca destruiu metade da colheita.",
+        "O novo aeroporto deverá estar pronto dentro de quatro anos.",
+        "A seleção perdeu o jogo por três golos a zero.",
+        "Acho que o ministro devia pedir desculpa aos professores.",
+    ],
+    "ru": [
+        "Правительство решило повысить пенсии на пять процентов.",
+        "По данным полиции, в аварии пострадали четыре человека.",
+        "Цены на хлеб за год выросли почти на треть.",
+        "Почему мэрия до сих пор не отремонтировала мост?",
+        "Новая станция метро откроется в конце следующего года.",
+        "Местная команда проиграла уже третий матч подряд.",
+        "Я думаю, что эта реформа никому не поможет.",
+        "Из-за сильного снегопада в городе закрыли все школы.",
+    ],
+}
+
+# English lines that the former hand-written detector read as Polish ("I", "do", "to", "no"
+# are Polish function words), Portuguese or Dutch, so they went unscored.
+ENGLISH_READ_AS_FOREIGN_BEFORE = [
+    "I told you so, I told you so.",
+    "I do think so, I do.",
+    "I think I can do it alone.",
+    "Oh, I do, I really do.",
+    "Can I ask a question, I mean a real one?",
+    "I do not know, I do not care.",
+    "No, no, no, a promise is a promise.",
+]
+
 # Letters that look like Latin ones are the point here, hence the RUF001 exemptions.
 SCRIPT_SAMPLES = {
     "ar": "قال وزير الخارجية إن المحادثات كانت مفيدة وإن الجانبين اتفقا على مواصلة الحوار.",
@@ -85,6 +177,46 @@ def test_english_news_paragraphs(text: str) -> None:
 def test_latin_script_european_languages(language: str, text: str) -> None:
     assert detect_language(text) == language
     assert not is_english(text)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [(language, text) for language, texts in SINGLE_SENTENCES.items() for text in texts],
+)
+def test_single_sentences_in_other_languages(language: str, text: str) -> None:
+    assert detect_language(text) == language
+
+
+@pytest.mark.parametrize("text", ENGLISH_READ_AS_FOREIGN_BEFORE)
+def test_english_lines_once_read_as_other_languages_are_english(text: str) -> None:
+    assert detect_language(text) == "en"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Half English, half Spanish: a greeting to a bilingual audience.
+        "Thank you all for coming tonight, y muchas gracias a todos.",
+        # A chant of a word that is also Basque or Swedish, inside an English sentence.
+        "And the crowd kept chanting, da, da, da, da, da, da.",
+    ],
+)
+def test_english_with_a_foreign_phrase_is_never_read_as_foreign(text: str) -> None:
+    assert detect_language(text) in ("en", "und")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sure, it\u2019s a con game.",
+        "Honestly, it\u2019s a sham job.",
+        "Yes, it\u2019s a done deal.",
+        "No, it\u2019s a con job.",
+    ],
+)
+def test_curly_apostrophes_do_not_make_english_foreign(text: str) -> None:
+    # Read with its curly apostrophe, "it's" leads the model to Japanese, Thai or Russian.
+    assert detect_language(text) == "en"
 
 
 @pytest.mark.parametrize(("language", "text"), sorted(SCRIPT_SAMPLES.items()))
@@ -131,6 +263,14 @@ def test_shared_articles_are_english(name: str) -> None:
     assert is_english(load_article(name))
 
 
+@pytest.mark.parametrize("name", ARTICLES)
+def test_no_sentence_of_the_shared_articles_is_read_as_another_language(name: str) -> None:
+    body = load_article(name)
+    sentences = [s.text for s in split_sentences(body) if len(s.text.split()) >= 5]
+    assert len(sentences) > 5
+    assert {detect_language(s) for s in sentences} <= {"en", "und"}
+
+
 def test_only_the_start_of_a_long_document_is_read() -> None:
     english = " ".join(ENGLISH) + " "
     text = english * (SAMPLE_CHARS // len(english) + 1) + PARAGRAPHS["de"] * 10_000
@@ -147,3 +287,41 @@ def test_only_the_sample_is_read_so_cost_is_bounded() -> None:
     )
     assert detect_language(tail) == "de"
     assert detect_language(article[:SAMPLE_CHARS] + tail) == "en"
+
+
+def test_the_bundled_model_is_used_and_nothing_is_downloaded(tmp_path: Path) -> None:
+    """With every proxy pointing at a closed port, a download would fail: none is tried."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    dead = "http://127.0.0.1:9"
+    env = {
+        **os.environ,
+        "FTLANG_CACHE": str(cache),
+        "HTTP_PROXY": dead,
+        "HTTPS_PROXY": dead,
+        "ALL_PROXY": dead,
+        "NO_PROXY": "",
+    }
+    probe = (
+        "from workers.extraction.language import detect_language; "
+        "print(detect_language('Der Zug nach Hamburg fällt heute wegen eines Streiks aus.'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "de"
+    assert list(cache.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("tag", "language"), [("en", "en"), ("en-GB", "en"), ("EN", "en"), ("pt-BR", "pt")]
+)
+def test_primary_language_of_a_declared_tag(tag: str, language: str) -> None:
+    assert primary_language(tag) == language
