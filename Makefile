@@ -14,6 +14,7 @@ $(BIN)/python:
 
 $(STAMP): setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[embedded,dev]'
+	$(BIN)/python -m workers.extraction.encoder build
 	touch $(STAMP)
 
 install: $(STAMP)
