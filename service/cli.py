@@ -762,6 +762,16 @@ def _post_json(url: str, payload: Any, token: str) -> tuple[int, Any]:
             return error.code, json.load(error)
 
 
+embeddings_option = click.option(
+    "--embeddings", is_flag=True,
+    help="Include each claim's sentence embedding (384 numbers) in JSON output.",
+)  # fmt: skip
+
+
+def _without_embedding(claim: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in claim.items() if key != "embedding"}
+
+
 threshold_option = click.option(
     "--threshold", type=click.FloatRange(0, 1), default=None,
     help="Score at or above which a claim is check-worthy "
@@ -797,18 +807,21 @@ def _claim_line(name: str, claim: dict[str, Any]) -> str:
 )  # fmt: skip
 @click.option("--all", "show_all", is_flag=True, help="Every candidate, not only check-worthy.")
 @click.option("--language", default=None, help="Skip detection and use this language code.")
+@embeddings_option
 @threshold_option
 def extract(
     files: tuple[Any, ...],
     output_format: str,
     show_all: bool,
     language: str | None,
+    embeddings: bool,
     threshold: float | None,
 ) -> None:
     """Extract claims from text files offline (no database); `-` reads standard input.
 
     By default only check-worthy claims are printed; --all prints every candidate with its
-    score. Offsets are code points into the file's text as read.
+    score. Offsets are code points into the file's text as read. The sentence embeddings the
+    scores rest on are left out unless --embeddings asks for them.
     """
     engine = _extraction_engine(threshold)
     documents = []
@@ -819,6 +832,8 @@ def extract(
         claims = engine.extract(handle.read(), language)
         if not show_all:
             claims = [c for c in claims if c["checkworthy"]]
+        if not embeddings:
+            claims = [_without_embedding(c) for c in claims]
         documents.append({"file": name, "claims": claims})
     if output_format == "json":
         click.echo(json.dumps(documents, ensure_ascii=False, indent=2))
@@ -837,8 +852,11 @@ def extract(
 @click.option(
     "--language", default=None, help="Skip detection and use this language code for every line."
 )
+@embeddings_option
 @threshold_option
-def score(source: Any, batch: int, language: str | None, threshold: float | None) -> None:
+def score(
+    source: Any, batch: int, language: str | None, embeddings: bool, threshold: float | None
+) -> None:
     """Score sentences, one per line (FILE or - for standard input), as JSON lines.
 
     Each line's language is detected on its own unless --language is given.
@@ -849,7 +867,8 @@ def score(source: Any, batch: int, language: str | None, threshold: float | None
     def flush() -> None:
         scored = engine.score_sentences([sentence for _, sentence in pending], language)
         for (number, _), claim in zip(pending, scored, strict=True):
-            click.echo(json.dumps({"line": number, **claim}, ensure_ascii=False))
+            shown = claim if embeddings else _without_embedding(claim)
+            click.echo(json.dumps({"line": number, **shown}, ensure_ascii=False))
         pending.clear()
 
     # Blank lines are skipped; "line" ties each output object to its input line.

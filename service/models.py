@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    REAL,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -183,6 +184,9 @@ class Claim(Base):
     dates: Mapped[list[Any]] = mapped_column(JSONB, server_default=sql_text("'[]'::jsonb"))
     entities: Mapped[list[Any]] = mapped_column(JSONB, server_default=sql_text("'[]'::jsonb"))
     language: Mapped[str | None] = mapped_column(String(35))
+    # The engine's sentence embedding of `text` (migration 0017), deferred: only matching
+    # reads it.
+    embedding: Mapped[list[float] | None] = mapped_column(ARRAY(REAL), deferred=True)
     status: Mapped[str] = mapped_column(String(20), server_default=sql_text("'new'"))
     origin: Mapped[str] = mapped_column(String(20), server_default=sql_text("'engine'"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

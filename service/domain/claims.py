@@ -63,8 +63,11 @@ SCORE_UNITS = 10_000
 SEARCH_FEW_ARTICLES = 500
 SEARCH_WINDOW = 2_500
 AUDITED_FIELDS = ("status", "assignee_id", "start", "end", "text", "version")
-# What the engine derives from a span: recomputed when a reviewer corrects it, and audited then.
-SPAN_FIELDS = tuple(field for field in CLAIM_FIELDS if field not in AUDITED_FIELDS)
+# What the engine derives from a span: recomputed when a reviewer corrects it, and audited then
+# (all but the embedding: 384 numbers the text determines).
+SPAN_FIELDS = tuple(
+    field for field in CLAIM_FIELDS if field not in AUDITED_FIELDS and field != "embedding"
+)
 # One claim per span of a revision.
 SPAN_CONSTRAINT = "uq_claims_span"
 

@@ -38,6 +38,7 @@ CLAIM_FIELDS = (
     "dates",
     "entities",
     "language",
+    "embedding",
 )
 
 

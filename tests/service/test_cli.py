@@ -424,3 +424,18 @@ def test_api_gives_its_gunicorn_workers_a_new_shared_metrics_folder(
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "/srv/metrics")
     CliRunner().invoke(main, ["api"])
     assert started[-1][1] == "/srv/metrics"
+
+
+def test_extract_and_score_leave_embeddings_out_unless_asked(tmp_path):
+    path = tmp_path / "story.txt"
+    path.write_text("The council cut spending by 12% to $4.5 million in 2025.\n", "utf-8")
+    for command in (["extract", "--all"], ["score"]):
+        plain = CliRunner().invoke(main, [*command, str(path)])
+        asked = CliRunner().invoke(main, [*command, "--embeddings", str(path)])
+        assert plain.exit_code == asked.exit_code == 0, plain.output + asked.output
+        assert "embedding" not in plain.output
+        if command[0] == "extract":
+            (claim, *_) = json.loads(asked.output)[0]["claims"]
+        else:
+            claim = json.loads(asked.output.splitlines()[0])
+        assert len(claim["embedding"]) == 384

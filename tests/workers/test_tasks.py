@@ -65,3 +65,31 @@ def test_an_article_with_more_candidates_than_allowed_fails_with_the_reason(
         )
         assert session.get_one(OutboxMessage, outbox_id).completed_at is not None
         assert session.scalars(select(Claim.id)).all() == []
+
+
+def test_every_stored_claim_keeps_the_embedding_its_score_came_from(settings, sessions):
+    """One forward pass per sentence: the worker stores the vector the model scored."""
+    import workers.tasks  # noqa: F401 (registers the tasks with every app)
+
+    celery = make_celery(settings)
+    with session_scope(sessions) as session:
+        article_id = submit_article(session, {"body": BODY}, desk_submitter(session)).article["id"]
+        outbox_id = session.scalars(select(OutboxMessage.id)).one()
+    result = celery.tasks["factcheck.extract_claims"].apply(
+        kwargs={"article_id": article_id, "revision": 1, "outbox_id": outbox_id}
+    )
+    assert result.get() == "processed"
+    expected = {(c["start"], c["end"]): c for c in extract(BODY)}
+    with session_scope(sessions) as session:
+        stored = session.execute(
+            select(Claim.start, Claim.end, Claim.embedding, Claim.checkworthiness)
+        ).all()
+    assert stored
+    assert {(row.start, row.end) for row in stored} == set(expected)
+    for row in stored:
+        claim = expected[(row.start, row.end)]
+        assert len(row.embedding) == 384
+        assert (
+            max(abs(a - b) for a, b in zip(row.embedding, claim["embedding"], strict=True)) < 1e-6
+        )
+        assert row.checkworthiness == claim["checkworthiness"]

@@ -20,6 +20,9 @@ Choices:
   whole, never split again: its clauses are what the sentence's clauses already offer.
 - Only English is scored. Other languages are segmented and annotated, with
   `checkworthiness` and `checkworthy` null and `scored` false: never a guessed score.
+- Every claim gets its `embedding` from the shipped sentence encoder
+  (:mod:`workers.extraction.encoder`), in one batched forward pass per text; the same vector
+  feeds the check-worthiness model and is stored for matching claims against fact-checks.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from workers.extraction.checkworthiness import CheckworthinessModel, load_model
 from workers.extraction.claimtypes import classify_types
 from workers.extraction.compound import split_compound
 from workers.extraction.dates import find_dates
+from workers.extraction.encoder import SentenceEncoder, load_encoder
 from workers.extraction.entities import find_entities
 from workers.extraction.language import detect_language, primary_language
 from workers.extraction.quantities import find_quantities
@@ -93,10 +97,12 @@ class Engine:
         model: CheckworthinessModel | None = None,
         threshold: float | None = None,
         max_candidates: int | None = None,
+        encoder: SentenceEncoder | None = None,
     ) -> None:
         self.model = model or load_model()
         self.threshold = self.model.threshold if threshold is None else threshold
         self.max_candidates = max_candidates
+        self.encoder = encoder or load_encoder()
 
     def extract(self, body: str, language: str | None = None) -> list[dict[str, Any]]:
         """Every candidate claim of `body`, in text order: each sentence, then its clauses and
@@ -245,22 +251,29 @@ class Engine:
         }
 
     def _score(self, claims: list[dict[str, Any]], *, in_document: bool) -> None:
-        """Fill scores in place: one batched model call for every scorable claim."""
+        """Fill embeddings and scores in place: one batched encoder pass for every claim,
+        then one batched model call for every scorable claim, on the same vectors."""
+        if not claims:
+            return
+        vectors = self.encoder.encode([c["text"] for c in claims])
         scorable = []
-        for claim in claims:
+        rows = []
+        for row, (claim, vector) in enumerate(zip(claims, vectors, strict=True)):
+            claim["embedding"] = vector.tolist()
             if claim["language"] not in SCORED_LANGUAGES:
                 continue
             if claim["kind"] in NON_CLAIM_KINDS:
                 claim.update(checkworthiness=0.0, checkworthy=False, scored=True)
             else:
                 scorable.append(claim)
+                rows.append(row)
         if not scorable:
             return
         positions = None
         if in_document:  # where the claim sits in its article, 0 (top) to 1 (end)
             length = max(claims[-1]["end"], 1)
             positions = [c["start"] / length for c in scorable]
-        scores = self.model.score([c["text"] for c in scorable], positions)
+        scores = self.model.score([c["text"] for c in scorable], positions, vectors[rows])
         for claim, score in zip(scorable, scores, strict=True):
             claim.update(
                 checkworthiness=round(float(score), 4),

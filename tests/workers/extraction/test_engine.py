@@ -17,7 +17,7 @@ from workers.extraction.engine import (
 
 FIELDS = {
     "text", "start", "end", "kind", "checkworthiness", "checkworthy", "scored", "types",
-    "speaker", "quantities", "dates", "entities", "language", "prefix", "suffix",
+    "speaker", "quantities", "dates", "entities", "language", "prefix", "suffix", "embedding",
 }  # fmt: skip
 
 
@@ -226,3 +226,18 @@ def test_standalone_sentences_name_the_speaker_they_name_themselves():
     )
     assert [c["speaker"] for c in claims] == ["the statistics office", "Ana Ruiz", None, None]
     assert [c["kind"] for c in claims] == ["sentence"] * 4  # one claim per sentence
+
+
+def test_every_claim_has_a_unit_embedding_and_one_score_whatever_the_entry_point():
+    """extract, annotate_span and score_sentences encode a text alike and score it alike."""
+    body = "Rents rose 4% in May, the statistics office said. Thank you all for coming."
+    engine = default_engine()
+    claims = engine.extract(body)
+    for claim in claims:
+        assert len(claim["embedding"]) == 384
+        assert abs(sum(x * x for x in claim["embedding"]) - 1.0) < 1e-3
+    first = next(c for c in claims if c["kind"] == "sentence")
+    alone = engine.score_sentences([first["text"]])[0]
+    span = engine.annotate_span(body, first["start"], first["end"])
+    assert alone["checkworthiness"] == span["checkworthiness"] == first["checkworthiness"]
+    assert alone["embedding"] == span["embedding"] == first["embedding"]
