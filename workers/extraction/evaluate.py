@@ -27,7 +27,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from workers.extraction.checkworthiness import CheckworthinessModel, load_model
+from workers.extraction.checkworthiness import (
+    BASELINE_MODEL_PATH,
+    CheckworthinessModel,
+    load_model,
+)
 from workers.extraction.engine import Engine
 
 DATA_DIR_ENV = "FACTCHECK_DATA_DIR"
@@ -115,6 +119,59 @@ def load_checkthat(directory: Path) -> list[LabelledSentence]:
         )
         for row in rows
     ]
+
+
+def load_checkthat_debates(directory: Path) -> list[LabelledSentence]:
+    """CheckThat! 2019 task 1 and 2020 task 5 debates and speeches: label 1 is positive.
+
+    The editions share documents: a (document, line) in both keeps the 2020 (v2) label, the
+    later relabelling. Rows whose text is also in ClaimBuster (`in_claimbuster`) are left out,
+    since ClaimBuster is trained on, or evaluated on, as it is. Positions are the line over the
+    document's last line.
+    """
+    path = directory / "checkthat-debates" / "checkthat_debates_en.tsv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    kept: dict[tuple[str, int], dict[str, str]] = {}
+    for row in sorted(rows, key=lambda r: r["source_set"].startswith("ct2020")):
+        kept[(row["document"], int(row["line"]))] = row  # 2020 rows come last and win
+    last_line: dict[str, int] = {}
+    for document, line in kept:
+        last_line[document] = max(last_line.get(document, 0), line)
+    return [
+        LabelledSentence(
+            text=row["text"],
+            label=row["label"] == "1",
+            document=f"checkthat-debates:{document}",
+            position=line / max(last_line[document], 1),
+        )
+        for (document, line), row in sorted(kept.items())
+        if row["in_claimbuster"] != "1" and row["text"].strip()
+    ]
+
+
+def load_news_text(directory: Path, split: str | None = None) -> list[LabelledSentence]:
+    """The team's labels of ../shared/data/news-text (workers/extraction/labels), every
+    segment of the articles of `split` ("train", "dev", None for both) that has a label."""
+    from workers.extraction import news_labels  # it imports this module
+
+    labels = {label.key: label.label for label in news_labels.read_labels(news_labels.FIRST_PASS)}
+    sentences = []
+    for article in news_labels.load_articles(directory):
+        if split is not None and news_labels.split_of(article["id"]) != split:
+            continue
+        length = max(len(article["body"]), 1)
+        sentences.extend(
+            LabelledSentence(
+                text=segment.text,
+                label=labels[segment.key],
+                document=f"news-text:{article['id']}",
+                position=segment.start / length,
+            )
+            for segment in news_labels.article_segments(article)
+            if segment.key in labels
+        )
+    return sentences
 
 
 def load_newsclaims_articles(directory: Path) -> dict[str, list[tuple[str, str]]]:
@@ -390,57 +447,89 @@ def _format_metrics(metrics: BinaryMetrics) -> str:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Print the metrics of the model on every labelled set that is present."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data", help=f"shared data folder (default: ${DATA_DIR_ENV} or ../shared/data)"
-    )
-    parser.add_argument("--model", help="model file (default: the shipped model)")
-    args = parser.parse_args(argv)
-    directory = data_dir(args.data)
-    if not directory.is_dir():
-        print(f"data folder {directory} not found", file=sys.stderr)
-        return 2
-    model = load_model(args.model)
-    print(f"model {model.version}, threshold {model.threshold:.3f}")
-
-    report_set("ClaimBuster groundtruth", load_claimbuster(directory, "groundtruth"), model)
-    print("  reference: none quoted in claimbuster/SOURCE.txt")
-    report_set("CheckThat! 2024 dev-test", load_checkthat(directory), model)
-    print(f"  reference: best 2024 system F1 {REFERENCE_CHECKTHAT_F1:.2f} (on the test split)")
-    news = load_newsclaims(directory)
-    labels, scores, metrics = report_set("newsclaims-dev", news, model)
+def report_news(
+    name: str, sentences: Sequence[LabelledSentence], model: CheckworthinessModel, note: str
+) -> None:
+    """A news set's metrics, with recall, share flagged and the ranking at 40% flagged."""
+    labels, scores, metrics = report_set(name, sentences, model)
     print(
         f"  recall of labelled claims {metrics.recall:.3f}, "
-        f"sentences flagged {metrics.flagged_fraction:.3f} "
-        f"(precision is a lower bound: only four COVID-19 topics were labelled)"
+        f"sentences flagged {metrics.flagged_fraction:.3f}{note}"
     )
     print(
         f"  ranking: recall {recall_at_flagged_fraction(labels, scores, 0.40):.3f} when the top "
         f"40% are flagged; {flagged_fraction_for_recall(labels, scores, 0.90):.3f} of "
         f"sentences must be flagged for recall 0.90"
     )
+
+
+def report_model(directory: Path, model: CheckworthinessModel) -> None:
+    """Every labelled set that is present, scored by `model`."""
+    print(f"model {model.version}, threshold {model.threshold:.3f}")
+    report_set("ClaimBuster groundtruth", load_claimbuster(directory, "groundtruth"), model)
+    print("  reference: none quoted in claimbuster/SOURCE.txt")
+    report_set("CheckThat! 2024 dev-test", load_checkthat(directory), model)
+    print(f"  reference: best 2024 system F1 {REFERENCE_CHECKTHAT_F1:.2f} (on the test split)")
+    report_news(
+        "newsclaims-dev",
+        load_newsclaims(directory),
+        model,
+        " (precision is a lower bound: only four COVID-19 topics were labelled)",
+    )
     print(
         f"  reference: ClaimBuster recall {REFERENCE_NEWSCLAIMS_RECALL:.3f} at precision "
         f"{REFERENCE_NEWSCLAIMS_PRECISION:.2f} (on the test split)"
     )
+    if (directory / "news-text").is_dir():
+        report_news(
+            "news-text dev (this team's labels, 11 articles)",
+            load_news_text(directory, "dev"),
+            model,
+            "",
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the metrics of the models on every labelled set that is present."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data", help=f"shared data folder (default: ${DATA_DIR_ENV} or ../shared/data)"
+    )
+    parser.add_argument(
+        "--model", help="model file (default: the shipped model, next to the linear baseline)"
+    )
+    args = parser.parse_args(argv)
+    directory = data_dir(args.data)
+    if not directory.is_dir():
+        print(f"data folder {directory} not found", file=sys.stderr)
+        return 2
+    if args.model:
+        models = [("model", load_model(args.model))]
+    else:
+        models = [
+            ("shipped model (hashed features + sentence embedding)", load_model()),
+            ("baseline: the linear model of hashed features only", load_model(BASELINE_MODEL_PATH)),
+        ]
+    for title, model in models:
+        print(f"== {title}")
+        report_model(directory, model)
     attribute = _load_speaker_attribution()
     if attribute is None:
-        print("  claimer accuracy: n/a (speakers module unavailable)")
+        print("claimer accuracy (newsclaims-dev): n/a (speakers module unavailable)")
     else:
         accuracy, n_claims = claimer_accuracy(
             attribute, load_newsclaims_articles(directory), load_newsclaims_claims(directory)
         )
-        print(f"  claimer accuracy: {accuracy:.3f} over {n_claims} labelled claims")
-    engine = Engine(model=model)
+        print(f"claimer accuracy (newsclaims-dev): {accuracy:.3f} over {n_claims} labelled claims")
+    engine = Engine(model=models[0][1])
     match = span_match(
         lambda body: engine.extract(body, "en"),
         load_newsclaims_articles(directory),
         load_newsclaims_claims(directory),
     )
     print(
-        f"  claim spans: mean best IoU {match.mean_with:.3f} over {match.n} labelled spans "
+        f"claim spans (newsclaims-dev): mean best IoU {match.mean_with:.3f} over {match.n} "
+        f"labelled spans "
         f"({match.mean_without:.3f} without reported spans); {match.reported} reported spans "
         f"made, closer than any other candidate for {match.improved} labelled claims "
         f"(their speaker the claimer for {match.improved_speaker_correct})"

@@ -27,7 +27,6 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -41,13 +40,31 @@ from workers.extraction.evaluate import (
     calibration_errors,
     data_dir,
     load_claimbuster,
+    load_news_text,
 )
 from workers.extraction.features import FeatureConfig, TokenFeaturizer
 
 MODEL_FORMAT_VERSION = "1"
 N_FOLDS = 5
-REGULARISATION_GRID = (2.0, 4.0, 8.0, 16.0)
+REGULARISATION_GRID = (0.5, 1.0, 2.0)
+# The grid the hashed-features-only baseline (checkworthiness-linear.npz) was chosen on.
+BASELINE_REGULARISATION_GRID = (2.0, 4.0, 8.0, 16.0)
 DEFAULT_CONFIG = FeatureConfig()
+# The embedding block's scale beside the hashed features (whose values are mostly 0/1 and a
+# few counts): one L2 penalty applies to both, so the scale sets their relative freedom.
+EMBEDDING_SCALE = 1.0
+# A sentence of this team's news labels counts as much as this many ClaimBuster sentences:
+# news is what the service reads, and it has 1,280 labelled sentences to ClaimBuster's 22,501.
+NEWS_WEIGHT = 4.0
+FEATURE_GROUPS = (
+    "words",
+    "word_bigrams",
+    "shapes",
+    "lexicon",
+    "counts",
+    "word_trigrams",
+    "prefixes",
+)
 
 
 @dataclass(frozen=True)
@@ -76,15 +93,22 @@ def progress(message: str) -> None:
 
 
 def feature_matrix(
-    featurizer: TokenFeaturizer, sentences: Sequence[LabelledSentence]
+    featurizer: TokenFeaturizer,
+    sentences: Sequence[LabelledSentence],
+    embeddings: np.ndarray | None = None,
+    embedding_scale: float = EMBEDDING_SCALE,
 ) -> sparse.csr_matrix:
-    """Sparse feature matrix of labelled sentences (positions passed when all are known)."""
+    """Feature matrix of labelled sentences (positions passed when all are known): the hashed
+    features, then the sentence embeddings times `embedding_scale` when there are some."""
     texts = [s.text for s in sentences]
     positions = [s.position for s in sentences]
     batch = featurizer.transform(texts, None if None in positions else positions)
-    return sparse.csr_matrix(
+    hashed = sparse.csr_matrix(
         (batch.values, (batch.rows, batch.cols)), shape=(batch.n_rows, batch.n_cols)
     )
+    if embeddings is None:
+        return hashed
+    return sparse.hstack([hashed, sparse.csr_matrix(embedding_scale * embeddings)], "csr")
 
 
 def document_folds(documents: Sequence[str], n_folds: int) -> np.ndarray:
@@ -94,23 +118,31 @@ def document_folds(documents: Sequence[str], n_folds: int) -> np.ndarray:
 
 
 def fit_classifier(
-    matrix: sparse.csr_matrix, labels: np.ndarray, regularisation: float
+    matrix: sparse.csr_matrix,
+    labels: np.ndarray,
+    regularisation: float,
+    sample_weights: np.ndarray | None = None,
 ) -> LogisticRegression:
     """L2-regularised logistic regression (liblinear: deterministic with a fixed seed)."""
     classifier = LogisticRegression(
-        C=regularisation, solver="liblinear", max_iter=1000, random_state=0
+        C=regularisation, solver="liblinear", max_iter=2000, random_state=0
     )
-    return classifier.fit(matrix, labels)
+    return classifier.fit(matrix, labels, sample_weight=sample_weights)
 
 
 def out_of_fold_scores(
-    matrix: sparse.csr_matrix, labels: np.ndarray, folds: np.ndarray, regularisation: float
+    matrix: sparse.csr_matrix,
+    labels: np.ndarray,
+    folds: np.ndarray,
+    regularisation: float,
+    sample_weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Decision scores for every row from a model trained without that row's fold."""
     scores = np.zeros(len(labels), dtype=np.float64)
     for fold in np.unique(folds):
         held_out = folds == fold
-        classifier = fit_classifier(matrix[~held_out], labels[~held_out], regularisation)
+        weights = None if sample_weights is None else sample_weights[~held_out]
+        classifier = fit_classifier(matrix[~held_out], labels[~held_out], regularisation, weights)
         scores[held_out] = classifier.decision_function(matrix[held_out])
     return scores
 
@@ -141,12 +173,14 @@ def evaluate_on_dev(
     labels: np.ndarray,
     folds: np.ndarray,
     regularisation_grid: Sequence[float],
+    embeddings: np.ndarray | None = None,
+    sample_weights: np.ndarray | None = None,
 ) -> DevResult:
     """Out-of-fold scores of `config` at the regularisation with the best dev AP."""
-    matrix = feature_matrix(TokenFeaturizer(config), sentences)
+    matrix = feature_matrix(TokenFeaturizer(config), sentences, embeddings)
     best: DevResult | None = None
     for regularisation in regularisation_grid:
-        scores = out_of_fold_scores(matrix, labels, folds, regularisation)
+        scores = out_of_fold_scores(matrix, labels, folds, regularisation, sample_weights)
         result = DevResult(config, regularisation, scores, average_precision(labels, scores))
         progress(f"  C={regularisation:g}: dev AP {result.average_precision:.4f}")
         if best is None or result.average_precision > best.average_precision:
@@ -169,10 +203,14 @@ def position_offset(
     return float(np.mean(with_position.dot(weights) - without_position.dot(weights)))
 
 
-def model_version(weights: np.ndarray, scalars: Sequence[float]) -> str:
+def model_version(
+    weights: np.ndarray, scalars: Sequence[float], embedding_weights: np.ndarray | None = None
+) -> str:
     """A version string derived from the model's content, so retraining keeps it stable."""
-    digest = zlib.crc32(weights.tobytes() + np.asarray(scalars, dtype=np.float64).tobytes())
-    return f"checkworthiness-{MODEL_FORMAT_VERSION}.{digest:08x}"
+    content = weights.tobytes() + np.asarray(scalars, dtype=np.float64).tobytes()
+    if embedding_weights is not None:
+        content += embedding_weights.tobytes()
+    return f"checkworthiness-{MODEL_FORMAT_VERSION}.{zlib.crc32(content):08x}"
 
 
 def train_model(
@@ -180,20 +218,35 @@ def train_model(
     config: FeatureConfig = DEFAULT_CONFIG,
     regularisation_grid: Sequence[float] = REGULARISATION_GRID,
     n_folds: int = N_FOLDS,
+    embeddings: np.ndarray | None = None,
+    sample_weights: np.ndarray | None = None,
 ) -> TrainedModel:
-    """Choose C, calibrate and pick the threshold on grouped out-of-fold dev scores, then refit."""
+    """Choose C, calibrate and pick the threshold on grouped out-of-fold dev scores, then refit.
+
+    With `embeddings` (one row per sentence, from the shipped encoder) the model weighs them
+    beside the hashed features; `sample_weights` count some sentences more than others.
+    """
     labels = np.array([s.label for s in sentences], dtype=np.int64)
     folds = document_folds([s.document for s in sentences], n_folds)
     progress(f"{len(sentences)} training sentences, {labels.sum()} positive, {n_folds} folds")
-    dev = evaluate_on_dev(config, sentences, labels, folds, regularisation_grid)
+    dev = evaluate_on_dev(
+        config, sentences, labels, folds, regularisation_grid, embeddings, sample_weights
+    )
     slope, intercept = fit_platt_scaling(dev.raw_scores, labels)
     dev_probabilities = 1.0 / (1.0 + np.exp(-(slope * dev.raw_scores + intercept)))
     threshold = best_f1_threshold(labels, dev_probabilities)
     progress(f"chosen C={dev.regularisation:g}; refitting on all training sentences")
     classifier = fit_classifier(
-        feature_matrix(TokenFeaturizer(config), sentences), labels, dev.regularisation
+        feature_matrix(TokenFeaturizer(config), sentences, embeddings),
+        labels,
+        dev.regularisation,
+        sample_weights,
     )
-    weights = classifier.coef_[0].astype(np.float32)
+    coefficients = classifier.coef_[0].astype(np.float32)
+    weights = coefficients[: config.n_features]
+    embedding_weights = None
+    if embeddings is not None:  # the scale folded in: the model reads raw embeddings
+        embedding_weights = coefficients[config.n_features :] * np.float32(EMBEDDING_SCALE)
     bias = float(classifier.intercept_[0])
     unknown_offset = position_offset(weights, config, sentences)
     scalars = (bias, slope, intercept, threshold, unknown_offset)
@@ -204,64 +257,93 @@ def train_model(
         calibration_slope=slope,
         calibration_intercept=intercept,
         threshold=threshold,
-        version=model_version(weights, scalars),
+        version=model_version(weights, scalars, embedding_weights),
         unknown_position_offset=unknown_offset,
+        embedding_weights=embedding_weights,
     )
     return TrainedModel(model=model, dev=dev, dev_probabilities=dev_probabilities, labels=labels)
 
 
-ABLATIONS: tuple[tuple[str, dict[str, Any]], ...] = (
-    (
-        "word unigrams",
-        {
-            "word_bigrams": False,
-            "word_trigrams": False,
-            "shapes": False,
-            "lexicon": False,
-            "counts": False,
-            "prefixes": False,
-        },
-    ),
-    (
-        "+ word bigrams",
-        {
-            "word_trigrams": False,
-            "shapes": False,
-            "lexicon": False,
-            "counts": False,
-            "prefixes": False,
-        },
-    ),
-    (
-        "+ shapes (numbers, years, %, names)",
-        {"word_trigrams": False, "lexicon": False, "counts": False, "prefixes": False},
-    ),
-    (
-        "+ lexicon (attribution, hedges, person)",
-        {"word_trigrams": False, "counts": False, "prefixes": False},
-    ),
-    ("+ counts (length, numbers, names)", {"word_trigrams": False, "prefixes": False}),
-    ("+ word prefixes", {"word_trigrams": False}),
-    ("+ word trigrams (shipped)", {}),
-    ("shipped + position (rejected)", {"position": True}),
-    ("shipped + char 3,4-grams (rejected)", {"char_ngrams": True}),
-)
+@dataclass(frozen=True)
+class TrainingData:
+    """The training sentences, how much each counts, and their embeddings (or None)."""
+
+    sentences: list[LabelledSentence]
+    sample_weights: np.ndarray
+    embeddings: np.ndarray | None
 
 
-def run_experiments(sentences: Sequence[LabelledSentence]) -> None:
-    """Print dev AP and best F1 as feature groups are added one by one."""
-    labels = np.array([s.label for s in sentences], dtype=np.int64)
-    folds = document_folds([s.document for s in sentences], N_FOLDS)
-    print("feature groups (cumulative)                 C     dev AP   dev best F1")
-    for name, changes in ABLATIONS:
-        config = dataclasses.replace(DEFAULT_CONFIG, **changes)
+def training_data(directory: Path, *, embeddings: bool = True) -> TrainingData:
+    """ClaimBuster crowdsourced and the train split of this team's news labels, a news
+    sentence counting NEWS_WEIGHT debate sentences; with their sentence embeddings."""
+    debates = load_claimbuster(directory, "crowdsourced")
+    news = load_news_text(directory, "train")
+    sentences = debates + news
+    weights = np.r_[np.ones(len(debates)), np.full(len(news), NEWS_WEIGHT)]
+    vectors = embed([s.text for s in sentences]) if embeddings else None
+    return TrainingData(sentences, weights, vectors)
+
+
+def embed(texts: Sequence[str]) -> np.ndarray:
+    """The shipped encoder's embeddings of `texts`, with progress on stderr."""
+    from workers.extraction.encoder import load_encoder
+
+    encoder = load_encoder()
+    started = time.perf_counter()
+    chunks = []
+    step = 4096
+    for first in range(0, len(texts), step):
+        chunks.append(encoder.encode(texts[first : first + step]))
+        done = min(first + step, len(texts))
+        rate = done / max(time.perf_counter() - started, 1e-9)
+        progress(f"encoded {done}/{len(texts)} sentences ({rate:.0f}/s)")
+    return np.concatenate(chunks) if chunks else np.zeros((0, 384), dtype=np.float32)
+
+
+def run_experiments(data: TrainingData, directory: Path) -> None:
+    """Print dev figures of the variants the shipped model was chosen among: out-of-fold AP
+    over the training sentences, and AP on this team's news dev split."""
+    news_dev = load_news_text(directory, "dev")
+    dev_vectors = embed([s.text for s in news_dev])
+    dev_labels = np.array([s.label for s in news_dev], dtype=bool)
+    n_debates = int((data.sample_weights == 1).sum())
+    variants: list[tuple[str, slice, bool, bool]] = [
+        ("hashed features, ClaimBuster (the old model)", slice(0, n_debates), False, False),
+        ("embedding only, ClaimBuster + news", slice(None), True, False),
+        ("features + embedding, ClaimBuster", slice(0, n_debates), True, True),
+        ("features + embedding, ClaimBuster + news (shipped)", slice(None), True, True),
+    ]
+    print("variant                                              C    OOF AP  news dev AP")
+    for name, rows, with_embedding, with_features in variants:
         progress(f"experiment: {name}")
-        dev = evaluate_on_dev(config, sentences, labels, folds, REGULARISATION_GRID)
-        slope, intercept = fit_platt_scaling(dev.raw_scores, labels)
-        probabilities = 1.0 / (1.0 + np.exp(-(slope * dev.raw_scores + intercept)))
-        threshold = best_f1_threshold(labels, probabilities)
-        f1 = binary_metrics(labels.astype(bool), probabilities, threshold).f1
-        print(f"{name:42s} {dev.regularisation:5g}   {dev.average_precision:.4f}   {f1:.4f}")
+        sentences = data.sentences[rows]
+        labels = np.array([s.label for s in sentences], dtype=np.int64)
+        folds = document_folds([s.document for s in sentences], N_FOLDS)
+        vectors = data.embeddings[rows] if with_embedding and data.embeddings is not None else None
+        config = (
+            DEFAULT_CONFIG
+            if with_features
+            else dataclasses.replace(
+                DEFAULT_CONFIG, hash_bits=1, **dict.fromkeys(FEATURE_GROUPS, False)
+            )
+        )
+        weights = data.sample_weights[rows]
+        dev = evaluate_on_dev(
+            config, sentences, labels, folds, REGULARISATION_GRID, vectors, weights
+        )
+        classifier = fit_classifier(
+            feature_matrix(TokenFeaturizer(config), sentences, vectors),
+            labels,
+            dev.regularisation,
+            weights,
+        )
+        scores = classifier.decision_function(
+            feature_matrix(
+                TokenFeaturizer(config), news_dev, dev_vectors if vectors is not None else None
+            )
+        )
+        news_ap = average_precision(dev_labels, scores)
+        print(f"{name:50s} {dev.regularisation:5g}   {dev.average_precision:.4f}   {news_ap:.4f}")
 
 
 def print_dev_report(trained: TrainedModel) -> None:
@@ -280,21 +362,35 @@ def print_dev_report(trained: TrainedModel) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Train on ClaimBuster crowdsourced and write the model file."""
+    """Train on ClaimBuster crowdsourced and the news labels, and write the model file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--data", help="shared data folder (default: $FACTCHECK_DATA_DIR or ../shared/data)"
     )
     parser.add_argument("--out", default=str(DEFAULT_MODEL_PATH), help="model file to write")
     parser.add_argument(
-        "--experiments", action="store_true", help="also print feature ablations on dev"
+        "--experiments", action="store_true", help="also print the variants compared on dev"
+    )
+    parser.add_argument(
+        "--no-embeddings",
+        action="store_true",
+        help="the hashed features only, as the baseline model (checkworthiness-linear.npz)",
     )
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    sentences = load_claimbuster(data_dir(args.data), "crowdsourced")
-    if args.experiments:
-        run_experiments(sentences)
-    trained = train_model(sentences)
+    directory = data_dir(args.data)
+    if args.no_embeddings:
+        sentences = load_claimbuster(directory, "crowdsourced")
+        trained = train_model(sentences, regularisation_grid=BASELINE_REGULARISATION_GRID)
+    else:
+        data = training_data(directory)
+        if args.experiments:
+            run_experiments(data, directory)
+        trained = train_model(
+            data.sentences,
+            embeddings=data.embeddings,
+            sample_weights=data.sample_weights,
+        )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     trained.model.save(out)

@@ -6,9 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from workers.extraction.checkworthiness import (
+    BASELINE_MODEL_PATH,
     DEFAULT_MODEL_PATH,
     CheckworthinessModel,
     load_model,
@@ -55,7 +57,8 @@ def test_scoring_is_deterministic_and_independent_of_the_batch(
     batch = model.score(CHECK_WORTHY + NOT_CHECK_WORTHY)
     one_by_one = [model.score([s])[0] for s in CHECK_WORTHY + NOT_CHECK_WORTHY]
 
-    assert batch == pytest.approx(one_by_one, abs=1e-12)
+    # The embedding's dot product is float32: summed in another order, scores move by ~1e-8.
+    assert batch == pytest.approx(one_by_one, abs=1e-6)
     assert model.score(CHECK_WORTHY) == model.score(CHECK_WORTHY)
 
 
@@ -106,3 +109,32 @@ def test_loading_and_scoring_does_not_import_scikit_learn() -> None:
     )
 
     assert result.stdout.strip() == "[]"
+
+
+def test_the_shipped_model_reads_the_sentence_embedding() -> None:
+    model = load_model()
+    assert model.uses_embeddings
+    assert model.embedding_weights is not None
+    assert model.embedding_weights.shape == (384,)
+    assert not load_model(BASELINE_MODEL_PATH).uses_embeddings
+
+
+def test_given_embeddings_score_as_the_model_encoding_them_itself() -> None:
+    from workers.extraction.encoder import load_encoder
+
+    model = load_model()
+    vectors = load_encoder().encode(CHECK_WORTHY)
+    assert model.score(CHECK_WORTHY, embeddings=vectors) == pytest.approx(
+        model.score(CHECK_WORTHY), abs=1e-6
+    )
+    # The embedding counts: another sentence's vector moves the score.
+    swapped = model.score(CHECK_WORTHY, embeddings=vectors[::-1])
+    assert swapped != pytest.approx(model.score(CHECK_WORTHY), abs=1e-3)
+
+
+def test_embeddings_of_the_wrong_shape_are_refused() -> None:
+    model = load_model()
+    with pytest.raises(ValueError, match="one row"):
+        model.score(CHECK_WORTHY, embeddings=np.zeros((len(CHECK_WORTHY) - 1, 384), np.float32))
+    with pytest.raises(ValueError, match="encoder's size"):
+        model.score(CHECK_WORTHY, embeddings=np.zeros((len(CHECK_WORTHY), 10), np.float32))

@@ -118,7 +118,9 @@ def test_evaluate_prints_every_labelled_set(capsys: pytest.CaptureFixture[str]) 
     assert "CheckThat! 2024 dev-test: precision" in output
     assert "newsclaims-dev: precision" in output
     assert "sentences flagged" in output
-    assert "claimer accuracy:" in output
+    assert "claimer accuracy (newsclaims-dev):" in output
+    assert "news-text dev (this team's labels" in output
+    assert "baseline: the linear model of hashed features only" in output
 
 
 def test_claimer_accuracy_counts_partial_name_matches() -> None:
