@@ -156,7 +156,7 @@ def load_news_text(directory: Path, split: str | None = None) -> list[LabelledSe
     from workers.extraction import news_labels  # it imports this module
 
     labels = {label.key: label.label for label in news_labels.read_labels(news_labels.FIRST_PASS)}
-    sentences = []
+    sentences: list[LabelledSentence] = []
     for article in news_labels.load_articles(directory):
         if split is not None and news_labels.split_of(article["id"]) != split:
             continue

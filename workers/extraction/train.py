@@ -1,26 +1,28 @@
 """Train, calibrate and export the check-worthiness model.
 
-``python -m workers.extraction.train [--data DIR] [--out PATH] [--experiments]``
+``python -m workers.extraction.train [--data DIR] [--out PATH] [--no-embeddings]``
 
-1. Training data: ClaimBuster ``crowdsourced.csv`` (Verdict 1 positive; 0 and -1 negative).
-2. Development data: out-of-fold predictions of a 5-fold split of crowdsourced *by debate*
-   (all sentences of one debate fall in the same fold), so every dev score comes from a
-   model that never saw that debate. The regularisation strength is chosen on them by
-   average precision, Platt scaling is fitted on them, and the default threshold is the one
-   that maximises F1 of the positive class on the calibrated dev probabilities.
-3. The shipped model is refitted on all of crowdsourced with the chosen settings, and the
-   dev Platt scaling and threshold are attached to it. ClaimBuster groundtruth, CheckThat!
-   2024 dev-test and newsclaims-dev are never used here: they are evaluation sets.
+1. Training data: ClaimBuster ``crowdsourced.csv`` (Verdict 1 positive; 0 and -1 negative)
+   and the train split of this team's news labels (``labels/news-text.tsv``), a news sentence
+   weighing NEWS_WEIGHT; each sentence's hashed features beside its sentence embedding.
+2. Development data: out-of-fold predictions of a 5-fold split *by document* (all sentences
+   of one debate or article fall in the same fold), so every dev score comes from a model
+   that never saw that document. The regularisation strength is chosen on them by average
+   precision, Platt scaling is fitted on them, and the default threshold is the one that
+   maximises F1 of the positive class on the calibrated dev probabilities.
+3. The shipped model is refitted on all the training sentences with the chosen settings,
+   and the dev Platt scaling and threshold are attached to it. ClaimBuster groundtruth,
+   CheckThat! 2024 dev-test, newsclaims-dev and the news dev split are never used here:
+   they are evaluation sets.
 
-``--experiments`` also prints the dev effect of switching each feature group on or off.
-Progress lines go to stderr, dev metrics to stdout. Everything is seeded and
-deterministic: the same data gives the same model file, byte for byte.
+``--no-embeddings`` trains the baseline of hashed features on ClaimBuster only (the model
+shipped before the encoder, ``models/checkworthiness-linear.npz``). Progress lines go to
+stderr, dev metrics to stdout. Everything is seeded and deterministic.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import time
 import zlib
@@ -56,15 +58,6 @@ EMBEDDING_SCALE = 1.0
 # A sentence of this team's news labels counts as much as this many ClaimBuster sentences:
 # news is what the service reads, and it has 1,280 labelled sentences to ClaimBuster's 22,501.
 NEWS_WEIGHT = 4.0
-FEATURE_GROUPS = (
-    "words",
-    "word_bigrams",
-    "shapes",
-    "lexicon",
-    "counts",
-    "word_trigrams",
-    "prefixes",
-)
 
 
 @dataclass(frozen=True)
@@ -300,52 +293,6 @@ def embed(texts: Sequence[str]) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.zeros((0, 384), dtype=np.float32)
 
 
-def run_experiments(data: TrainingData, directory: Path) -> None:
-    """Print dev figures of the variants the shipped model was chosen among: out-of-fold AP
-    over the training sentences, and AP on this team's news dev split."""
-    news_dev = load_news_text(directory, "dev")
-    dev_vectors = embed([s.text for s in news_dev])
-    dev_labels = np.array([s.label for s in news_dev], dtype=bool)
-    n_debates = int((data.sample_weights == 1).sum())
-    variants: list[tuple[str, slice, bool, bool]] = [
-        ("hashed features, ClaimBuster (the old model)", slice(0, n_debates), False, False),
-        ("embedding only, ClaimBuster + news", slice(None), True, False),
-        ("features + embedding, ClaimBuster", slice(0, n_debates), True, True),
-        ("features + embedding, ClaimBuster + news (shipped)", slice(None), True, True),
-    ]
-    print("variant                                              C    OOF AP  news dev AP")
-    for name, rows, with_embedding, with_features in variants:
-        progress(f"experiment: {name}")
-        sentences = data.sentences[rows]
-        labels = np.array([s.label for s in sentences], dtype=np.int64)
-        folds = document_folds([s.document for s in sentences], N_FOLDS)
-        vectors = data.embeddings[rows] if with_embedding and data.embeddings is not None else None
-        config = (
-            DEFAULT_CONFIG
-            if with_features
-            else dataclasses.replace(
-                DEFAULT_CONFIG, hash_bits=1, **dict.fromkeys(FEATURE_GROUPS, False)
-            )
-        )
-        weights = data.sample_weights[rows]
-        dev = evaluate_on_dev(
-            config, sentences, labels, folds, REGULARISATION_GRID, vectors, weights
-        )
-        classifier = fit_classifier(
-            feature_matrix(TokenFeaturizer(config), sentences, vectors),
-            labels,
-            dev.regularisation,
-            weights,
-        )
-        scores = classifier.decision_function(
-            feature_matrix(
-                TokenFeaturizer(config), news_dev, dev_vectors if vectors is not None else None
-            )
-        )
-        news_ap = average_precision(dev_labels, scores)
-        print(f"{name:50s} {dev.regularisation:5g}   {dev.average_precision:.4f}   {news_ap:.4f}")
-
-
 def print_dev_report(trained: TrainedModel) -> None:
     """Dev (out-of-fold, by debate) metrics of the chosen configuration on stdout."""
     labels = trained.labels.astype(bool)
@@ -369,9 +316,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--out", default=str(DEFAULT_MODEL_PATH), help="model file to write")
     parser.add_argument(
-        "--experiments", action="store_true", help="also print the variants compared on dev"
-    )
-    parser.add_argument(
         "--no-embeddings",
         action="store_true",
         help="the hashed features only, as the baseline model (checkworthiness-linear.npz)",
@@ -384,8 +328,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         trained = train_model(sentences, regularisation_grid=BASELINE_REGULARISATION_GRID)
     else:
         data = training_data(directory)
-        if args.experiments:
-            run_experiments(data, directory)
         trained = train_model(
             data.sentences,
             embeddings=data.embeddings,

@@ -65,6 +65,29 @@ def test_training_on_a_small_corpus_writes_a_loadable_model(tmp_path: Path) -> N
     assert claim > model.threshold > non_claim
 
 
+def test_training_with_embeddings_ships_their_weights_and_scores_with_them(
+    tmp_path: Path,
+) -> None:
+    from workers.extraction.encoder import load_encoder
+
+    corpus = synthetic_corpus()
+    vectors = load_encoder().encode([s.text for s in corpus])
+    weights = np.where([s.document == "doc-0" for s in corpus], 4.0, 1.0)
+    trained = train_model(
+        corpus, SMALL_CONFIG, (1.0,), n_folds=2, embeddings=vectors, sample_weights=weights
+    )
+    path = tmp_path / "model.npz"
+    trained.model.save(path)
+
+    model = load_model(path)
+    assert model.embedding_weights is not None
+    assert np.abs(model.embedding_weights).max() > 0
+    texts = ["Unemployment rose to 7% in 2003.", "Thank you, Jim."]
+    claim, non_claim = model.score(texts)  # encoding them itself
+    assert claim > model.threshold > non_claim
+    assert model.score(texts, embeddings=load_encoder().encode(texts)) == [claim, non_claim]
+
+
 def test_training_twice_gives_a_byte_identical_model_file(tmp_path: Path) -> None:
     digests = []
     for attempt in range(2):
