@@ -149,7 +149,8 @@ def test_worker_killed_mid_task_processes_exactly_once(
     raised = {"FACTCHECK_BROKER_VISIBILITY_TIMEOUT": "5", "FACTCHECK_MAX_ARTICLE_CLAIMS": "100000"}
     worker = start_worker(**raised)
     sentence = "Unemployment fell to 4.1% in May, down from 4.4% a year earlier. "
-    body = sentence * (1_500_000 // len(sentence))
+    # Some 12,000 words: a few seconds for the sentence encoder, which sets the pace.
+    body = sentence * (80_000 // len(sentence))
     article = client.post(URL, json=article_payload(body=body), headers=admin_headers).get_json()
 
     wait_until(lambda: status_of(engine, article["id"]) == "processing", 60, "the task to start")
@@ -198,9 +199,9 @@ def test_worker_rides_out_a_broker_outage_under_load(
     client = create_app(broker).test_client()
     worker = start_worker(broker)
     sentence = "Imports fell 3% to $2bn in April, the statistics office said. "
-    # As long as an article may be (most of a second of work each): both pool processes are
-    # busy and their tasks unacknowledged when the broker goes.
-    body = sentence * (settings.max_article_chars // len(sentence))
+    # A tenth of the longest article allowed (a second or two of encoding each): both pool
+    # processes are busy and their tasks unacknowledged when the broker goes.
+    body = sentence * (settings.max_article_chars // 10 // len(sentence))
     ids = [
         client.post(URL, json=article_payload(body=body), headers=admin_headers).get_json()["id"]
         for _ in range(6)
@@ -245,7 +246,8 @@ def test_a_killed_worker_restarted_under_its_name_resumes_its_work_at_once(
     }
     worker = start_worker(**slow_return)
     sentence = "Unemployment fell to 4.1% in May, down from 4.4% a year earlier. "
-    body = sentence * (1_500_000 // len(sentence))
+    # Some 12,000 words: a few seconds for the sentence encoder, which sets the pace.
+    body = sentence * (80_000 // len(sentence))
     article = client.post(URL, json=article_payload(body=body), headers=admin_headers).get_json()
     wait_until(lambda: status_of(engine, article["id"]) == "processing", 60, "the task to start")
     worker.kill()
