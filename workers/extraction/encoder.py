@@ -64,6 +64,7 @@ __all__ = [
     "encode",
     "graph_path",
     "load_encoder",
+    "session_options",
     "weights_dir",
 ]
 
@@ -404,7 +405,7 @@ def smoothing_factors(
     for name in readers:
         probe.graph.output.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
     session = ort.InferenceSession(
-        probe.SerializeToString(), _session_options(threads=1), ["CPUExecutionProvider"]
+        probe.SerializeToString(), session_options(threads=1), ["CPUExecutionProvider"]
     )
     tokenizer = _tokenizer(model_dir)
     names = list(readers)
@@ -517,7 +518,8 @@ def _tokenizer(model_dir: Path) -> Any:
     return tokenizer
 
 
-def _session_options(threads: int) -> Any:
+def session_options(threads: int = 1) -> Any:
+    """The encoder's onnxruntime.SessionOptions: `threads` intra-op threads, sequential."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -532,14 +534,14 @@ def _session_options(threads: int) -> Any:
 class SentenceEncoder:
     """One onnxruntime session of the model and its tokenizer."""
 
-    def __init__(self, path: Path | str, threads: int = 1) -> None:
+    def __init__(self, path: Path | str, threads: int = 1, options: Any = None) -> None:
+        """`options` (onnxruntime.SessionOptions) replace session_options(threads)."""
         import onnxruntime as ort
 
         path = Path(path)
         self._tokenizer = _tokenizer(weights_dir())
-        self._session = ort.InferenceSession(
-            str(path), _session_options(threads), providers=["CPUExecutionProvider"]
-        )
+        options = session_options(threads) if options is None else options
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.path = path
         self.version = path.stem
 
@@ -582,9 +584,13 @@ def _batches(order: Sequence[int], lengths: Sequence[int]) -> Iterator[list[int]
         yield batch
 
 
-@functools.lru_cache(maxsize=2)
 def load_encoder(precision: str = "int8") -> SentenceEncoder:
     """The process's encoder of `precision`, loaded once (the graph built first if needed)."""
+    return _load_encoder(precision)
+
+
+@functools.lru_cache(maxsize=len(PRECISIONS))
+def _load_encoder(precision: str) -> SentenceEncoder:
     settings = EncoderSettings.from_env()
     path = graph_path(precision, settings.cache_dir, in_child=True)
     return SentenceEncoder(path, threads=settings.threads)

@@ -60,7 +60,7 @@ SENTENCES = [
     "Did the minister really promise 50,000 new homes by 2030?",
     "Ministerpräsidentin Müller sagte in Zürich, die Zölle würden um 12 % steigen.",
     "東京の人口は約1400万人です。",
-    "The motion passed 52–48 🎉 after a night-long debate in the Senate.",
+    "The motion passed 52–48 🎉 after a night-long debate in the Senate.",  # noqa: RUF001
     "",
     "The city council voted on Tuesday to spend $2.3 million on new bus shelters, "
     "according to a statement from the mayor's office.",
@@ -73,9 +73,7 @@ def main() -> None:
     encoder = SentenceTransformer(str(model_dir), device="cpu")
     tokenizer = encoder.tokenizer
     with torch.no_grad():
-        rows = [
-            encoder.encode([s], batch_size=1, convert_to_numpy=True)[0] for s in SENTENCES
-        ]
+        rows = [encoder.encode([s], batch_size=1, convert_to_numpy=True)[0] for s in SENTENCES]
     lengths = [
         len(tokenizer(s, truncation=True, max_length=encoder.max_seq_length)["input_ids"])
         for s in SENTENCES
