@@ -23,6 +23,10 @@ COPY service ./service
 COPY workers ./workers
 COPY schemas ./schemas
 RUN pip install --constraint constraints.txt .
+# The sentence encoder's int8 graph, built into the image once (readable by every user), so a
+# worker's first task does not build it (workers/extraction/encoder.py).
+ENV FACTCHECK_MODEL_CACHE=/opt/factcheck/models
+RUN python -m workers.extraction.encoder build
 
 COPY docker/entrypoint.sh /usr/local/bin/factcheck-entrypoint
 USER factcheck
