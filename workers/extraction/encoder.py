@@ -476,6 +476,12 @@ def graph_path(
     if _is_valid(path, key):
         return path
     if in_child:
+        log.warning(
+            "building the %s sentence encoder graph at %s (about 10 s); "
+            "`python -m workers.extraction.encoder build` at install time saves this",
+            precision,
+            path,
+        )
         _build_in_child(precision, cache_dir)
         if not _is_valid(path, key):
             raise RuntimeError(f"building the sentence encoder did not produce {path}")
