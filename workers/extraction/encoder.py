@@ -16,10 +16,10 @@ Choices:
   off here and replaced by truncation at 256 and padding of our own with an attention mask.
 - Sentences are sorted by length and batched up to a token budget, so a batch pads little
   and its attention scores stay small whatever the input.
-- The cache key holds a hash of the weights and configuration and BUILDER_VERSION, so a
-  changed package or builder gets a new file. Files are written to a temporary name and
-  renamed, under a file lock, so concurrent workers never read a half-written graph; one that
-  fails to load, or carries another key, is rebuilt.
+- The cache key holds a hash of the weights, the configuration, the calibration sentences and
+  BUILDER_VERSION, so a changed package or builder gets a new file. Files are written to a
+  temporary name and renamed, under a file lock, so concurrent workers never read a
+  half-written graph; one that fails to load, or carries another key, is rebuilt.
 - int8: weights per output channel, activations per tensor at run time (onnxruntime's dynamic
   quantisation). BERT's activations have a few outlier channels (up to 15 times the typical
   range), which one int8 scale per tensor resolves poorly. So before quantising, each weight
@@ -135,10 +135,11 @@ def weights_dir() -> Path:
 
 
 def cache_key(model_dir: Path) -> str:
-    """Hash of the weights, the configuration and BUILDER_VERSION: what a built graph is of."""
+    """Hash of the weights, the configuration, the calibration sentences and BUILDER_VERSION:
+    all that a built graph is made of."""
     digest = hashlib.sha256(f"builder {BUILDER_VERSION}\n".encode())
-    for name in ("config.json", "model.safetensors"):
-        with (model_dir / name).open("rb") as handle:
+    for path in (model_dir / "config.json", model_dir / "model.safetensors", CALIBRATION_SENTENCES):
+        with path.open("rb") as handle:
             digest.update(hashlib.file_digest(handle, "sha256").digest())
     return digest.hexdigest()[:16]
 
