@@ -16,8 +16,9 @@ Choices:
   off here and replaced by truncation at 256 and padding of our own with an attention mask.
 - Sentences are sorted by length and batched up to a token budget, so a batch pads little
   and its attention scores stay small whatever the input.
-- The cache key holds a hash of the weights, the configuration, the calibration sentences and
-  BUILDER_VERSION, so a changed package or builder gets a new file. Files are written to a
+- The cache key hashes the weights, the configuration, the calibration sentences, this
+  file, BUILDER_VERSION and the onnx and onnxruntime versions, so a changed package or builder
+  gets a new file. Files are written to a
   temporary name and renamed, under a file lock, so concurrent workers never read a
   half-written graph; one that fails to load, or carries another key, is rebuilt.
 - int8: weights per output channel, activations per tensor at run time (onnxruntime's dynamic
@@ -72,7 +73,8 @@ log = logging.getLogger(__name__)
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 EMBEDDING_DIM = 384
-# Bump whenever build_graph or the quantisation changes what is written: the cache key holds it.
+# Bump to rebuild every cached graph when what is written changes without this file changing
+# (the key also hashes this file, the weights and the onnx and onnxruntime versions).
 BUILDER_VERSION = 1
 PRECISIONS = ("int8", "fp32")
 OPSET = 17  # the first with LayerNormalization
@@ -135,10 +137,24 @@ def weights_dir() -> Path:
 
 
 def cache_key(model_dir: Path) -> str:
-    """Hash of the weights, the configuration, the calibration sentences and BUILDER_VERSION:
-    all that a built graph is made of."""
-    digest = hashlib.sha256(f"builder {BUILDER_VERSION}\n".encode())
-    for path in (model_dir / "config.json", model_dir / "model.safetensors", CALIBRATION_SENTENCES):
+    """Hash of all that a built graph is made of: the weights, the configuration, the
+    calibration sentences, this module's source, BUILDER_VERSION, onnx and onnxruntime.
+
+    The source is in it because two checkouts sharing a cache (one user's default) may hold
+    different builders under the same BUILDER_VERSION; they must not take each other's graphs.
+    """
+    import onnx
+    import onnxruntime
+
+    tools = f"builder {BUILDER_VERSION} onnx {onnx.__version__} ort {onnxruntime.__version__}"
+    digest = hashlib.sha256(tools.encode())
+    sources = (
+        model_dir / "config.json",
+        model_dir / "model.safetensors",
+        CALIBRATION_SENTENCES,
+        Path(__file__),
+    )
+    for path in sources:
         with path.open("rb") as handle:
             digest.update(hashlib.file_digest(handle, "sha256").digest())
     return digest.hexdigest()[:16]
