@@ -435,10 +435,9 @@ def smoothing_factors(
             peaks[name] = np.maximum(peaks[name], channel_peaks)
     factors = {}
     for name, weights in readers.items():
-        weight_peaks = np.max([np.abs(w).max(axis=1) for w in weights], axis=0)
-        factors[name] = np.maximum(peaks[name], 1e-5) ** alpha / np.maximum(weight_peaks, 1e-5) ** (
-            1 - alpha
-        )
+        activation_peaks = np.maximum(peaks[name], 1e-5)
+        weight_peaks = np.maximum(np.max([np.abs(w).max(axis=1) for w in weights], axis=0), 1e-5)
+        factors[name] = activation_peaks**alpha / weight_peaks ** (1 - alpha)
     return factors
 
 
