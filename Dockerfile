@@ -23,8 +23,8 @@ COPY service ./service
 COPY workers ./workers
 COPY schemas ./schemas
 RUN pip install --constraint constraints.txt .
-# The sentence encoder's ONNX graph, built from the installed weights into the image, so no
-# container builds it at its first task (and none needs a writable cache).
+# The sentence encoder's int8 graph, built into the image once (readable by every user), so a
+# worker's first task does not build it (workers/extraction/encoder.py).
 ENV FACTCHECK_MODEL_CACHE=/opt/factcheck/models
 RUN python -m workers.extraction.encoder build
 

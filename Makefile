@@ -12,9 +12,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# The sentence encoder's ONNX graphs are built here, once (workers/extraction/encoder.py), so
+# no worker, test or benchmark pays for the build; both precisions, since tests compare them.
 $(STAMP): setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[embedded,dev]'
-	$(BIN)/python -m workers.extraction.encoder build
+	$(BIN)/python -m workers.extraction.encoder build --precision all
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -16,10 +16,11 @@ Choices:
   off here and replaced by truncation at 256 and padding of our own with an attention mask.
 - Sentences are sorted by length and batched up to a token budget, so a batch pads little
   and its attention scores stay small whatever the input.
-- The cache key holds a hash of the weights and configuration and BUILDER_VERSION, so a
-  changed package or builder gets a new file. Files are written to a temporary name and
-  renamed, under a file lock, so concurrent workers never read a half-written graph; one that
-  fails to load, or carries another key, is rebuilt.
+- The cache key hashes the weights, the configuration, the calibration sentences, this
+  file, BUILDER_VERSION and the onnx and onnxruntime versions, so a changed package or builder
+  gets a new file. Files are written to a
+  temporary name and renamed, under a file lock, so concurrent workers never read a
+  half-written graph; one that fails to load, or carries another key, is rebuilt.
 - int8: weights per output channel, activations per tensor at run time (onnxruntime's dynamic
   quantisation). BERT's activations have a few outlier channels (up to 15 times the typical
   range), which one int8 scale per tensor resolves poorly. So before quantising, each weight
@@ -64,6 +65,7 @@ __all__ = [
     "encode",
     "graph_path",
     "load_encoder",
+    "session_options",
     "weights_dir",
 ]
 
@@ -71,8 +73,9 @@ log = logging.getLogger(__name__)
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 EMBEDDING_DIM = 384
-# Bump whenever build_graph or the quantisation changes what is written: the cache key holds it.
-BUILDER_VERSION = 2
+# Bump to rebuild every cached graph when what is written changes without this file changing
+# (the key also hashes this file, the weights and the onnx and onnxruntime versions).
+BUILDER_VERSION = 1
 PRECISIONS = ("int8", "fp32")
 OPSET = 17  # the first with LayerNormalization
 IR_VERSION = 8  # the lowest IR that opset 17 allows, read by every onnxruntime in range
@@ -83,8 +86,8 @@ CACHE_KEY_PROPERTY = "factcheck.cache_key"
 BATCH_ROWS = 16
 # Yet encode() runs one sentence per pass unless asked: batched, an int8 embedding moves with
 # its batchmates (up to 0.06 in a coordinate, 0.006 in a score), and extract, score, /score,
-# training and the worker must give one sentence one vector and one score. Alone: 3,850
-# instead of 5,290 words/s here (news-text, one thread).
+# training and the worker must give one sentence one vector and one score. Alone: 3,720
+# instead of 5,700 words/s here (bench.encoder --variants, one thread).
 DEFAULT_BATCH_ROWS = 1
 BATCH_TOKENS = 1024
 # Added to the attention scores of padding, as BERT does: exp() of it is 0 in float32.
@@ -139,10 +142,25 @@ def weights_dir() -> Path:
 
 
 def cache_key(model_dir: Path) -> str:
-    """Hash of the weights, the configuration and BUILDER_VERSION: what a built graph is of."""
-    digest = hashlib.sha256(f"builder {BUILDER_VERSION}\n".encode())
-    for name in ("config.json", "model.safetensors"):
-        with (model_dir / name).open("rb") as handle:
+    """Hash of all that a built graph is made of: the weights, the configuration, the
+    calibration sentences, this module's source, BUILDER_VERSION, onnx and onnxruntime.
+
+    The source is in it because two checkouts sharing a cache (one user's default) may hold
+    different builders under the same BUILDER_VERSION; they must not take each other's graphs.
+    """
+    import onnx
+    import onnxruntime
+
+    tools = f"builder {BUILDER_VERSION} onnx {onnx.__version__} ort {onnxruntime.__version__}"
+    digest = hashlib.sha256(tools.encode())
+    sources = (
+        model_dir / "config.json",
+        model_dir / "model.safetensors",
+        CALIBRATION_SENTENCES,
+        Path(__file__),
+    )
+    for path in sources:
+        with path.open("rb") as handle:
             digest.update(hashlib.file_digest(handle, "sha256").digest())
     return digest.hexdigest()[:16]
 
@@ -409,7 +427,7 @@ def smoothing_factors(
     for name in readers:
         probe.graph.output.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
     session = ort.InferenceSession(
-        probe.SerializeToString(), _session_options(threads=1), ["CPUExecutionProvider"]
+        probe.SerializeToString(), session_options(threads=1), ["CPUExecutionProvider"]
     )
     tokenizer = _tokenizer(model_dir)
     names = list(readers)
@@ -422,10 +440,9 @@ def smoothing_factors(
             peaks[name] = np.maximum(peaks[name], channel_peaks)
     factors = {}
     for name, weights in readers.items():
-        weight_peaks = np.max([np.abs(w).max(axis=1) for w in weights], axis=0)
-        factors[name] = np.maximum(peaks[name], 1e-5) ** alpha / np.maximum(weight_peaks, 1e-5) ** (
-            1 - alpha
-        )
+        activation_peaks = np.maximum(peaks[name], 1e-5)
+        weight_peaks = np.maximum(np.max([np.abs(w).max(axis=1) for w in weights], axis=0), 1e-5)
+        factors[name] = activation_peaks**alpha / weight_peaks ** (1 - alpha)
     return factors
 
 
@@ -480,6 +497,12 @@ def graph_path(
     if _is_valid(path, key):
         return path
     if in_child:
+        log.warning(
+            "building the %s sentence encoder graph at %s (about 10 s); "
+            "`python -m workers.extraction.encoder build` at install time saves this",
+            precision,
+            path,
+        )
         _build_in_child(precision, cache_dir)
         if not _is_valid(path, key):
             raise RuntimeError(f"building the sentence encoder did not produce {path}")
@@ -522,7 +545,8 @@ def _tokenizer(model_dir: Path) -> Any:
     return tokenizer
 
 
-def _session_options(threads: int) -> Any:
+def session_options(threads: int = 1) -> Any:
+    """The encoder's onnxruntime.SessionOptions: `threads` intra-op threads, sequential."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -537,14 +561,14 @@ def _session_options(threads: int) -> Any:
 class SentenceEncoder:
     """One onnxruntime session of the model and its tokenizer."""
 
-    def __init__(self, path: Path | str, threads: int = 1) -> None:
+    def __init__(self, path: Path | str, threads: int = 1, options: Any = None) -> None:
+        """`options` (onnxruntime.SessionOptions) replace session_options(threads)."""
         import onnxruntime as ort
 
         path = Path(path)
         self._tokenizer = _tokenizer(weights_dir())
-        self._session = ort.InferenceSession(
-            str(path), _session_options(threads), providers=["CPUExecutionProvider"]
-        )
+        options = session_options(threads) if options is None else options
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.path = path
         self.version = path.stem
 
@@ -552,11 +576,13 @@ class SentenceEncoder:
         """Word-piece ids of each sentence, [CLS] and [SEP] included, truncated."""
         return [self._tokenizer.encode(sentence).ids for sentence in sentences]
 
-    def encode(self, sentences: Sequence[str], batch_rows: int = DEFAULT_BATCH_ROWS) -> np.ndarray:
+    def encode(
+        self, sentences: Sequence[str], batch_rows: int = DEFAULT_BATCH_ROWS
+    ) -> np.ndarray:
         """(len(sentences), 384) float32 embeddings of unit length, in input order.
 
-        `batch_rows` > 1 batches sentences of similar length (faster, but the int8 graph's
-        vectors then depend slightly on the batch: see DEFAULT_BATCH_ROWS)."""
+        `batch_rows` > 1 batches sentences of similar length: faster, but the int8 graph's
+        vectors then depend slightly on their batchmates (see DEFAULT_BATCH_ROWS)."""
         embeddings = np.zeros((len(sentences), EMBEDDING_DIM), dtype=np.float32)
         if len(sentences) == 0:
             return embeddings
@@ -594,10 +620,10 @@ def _batches(
 
 def load_encoder(precision: str = "int8") -> SentenceEncoder:
     """The process's encoder of `precision`, loaded once (the graph built first if needed)."""
-    return _load_encoder(precision)  # one cache entry per precision, however it is named
+    return _load_encoder(precision)
 
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=len(PRECISIONS))
 def _load_encoder(precision: str) -> SentenceEncoder:
     settings = EncoderSettings.from_env()
     path = graph_path(precision, settings.cache_dir, in_child=True)
