@@ -576,9 +576,7 @@ class SentenceEncoder:
         """Word-piece ids of each sentence, [CLS] and [SEP] included, truncated."""
         return [self._tokenizer.encode(sentence).ids for sentence in sentences]
 
-    def encode(
-        self, sentences: Sequence[str], batch_rows: int = DEFAULT_BATCH_ROWS
-    ) -> np.ndarray:
+    def encode(self, sentences: Sequence[str], batch_rows: int = DEFAULT_BATCH_ROWS) -> np.ndarray:
         """(len(sentences), 384) float32 embeddings of unit length, in input order.
 
         `batch_rows` > 1 batches sentences of similar length: faster, but the int8 graph's
