@@ -25,11 +25,13 @@ from sqlalchemy.engine import Engine
 from service.app import create_app
 from service.config import Settings
 from service.db import make_engine, make_session_factory, psycopg2_url, session_scope
+from service.domain.extraction import store_claims
 from service.domain.users import create_user
 from service.embedded import RedisServer, ensure_database, start_postgres, start_redis
 from service.migrations import upgrade
 from service.models import DESK_ORGANIZATION
-from tests.factories import WorkerProcess
+from tests.factories import BODY, WorkerProcess, article_payload
+from workers.extraction.engine import extract
 
 ADMIN_TOKEN = "fct_test_admin_" + "x" * 24
 TABLES = (
@@ -211,6 +213,18 @@ def headers_for(make_token: Callable[..., str]) -> Callable[..., dict[str, str]]
         return {"Authorization": f"Bearer {make_token(role, organization)}"}
 
     return headers
+
+
+@pytest.fixture
+def article(client: FlaskClient, admin_headers: dict[str, str], sessions: Any) -> dict[str, Any]:
+    """A processed article (tests.factories.BODY) whose claims came from the real engine, as
+    the API answered its submission."""
+    created: dict[str, Any] = client.post(
+        "/api/v1/articles", json=article_payload(body=BODY), headers=admin_headers
+    ).get_json()
+    with session_scope(sessions) as session:
+        store_claims(session, created["id"], 1, extract(BODY))
+    return created
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from service.app import create_app
-from tests.factories import article_payload, shared_articles, wait_until
+from tests.factories import article_payload, wait_until
+from tests.shared_data import shared_articles
 from workers.extraction.engine import extract
 
 pytestmark = pytest.mark.e2e

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.shared_data import shared_path
 from workers.extraction import news_labels
-from workers.extraction.evaluate import data_dir
 from workers.extraction.news_labels import Label, NewsSegment, problems
 
 SEGMENTS = [
@@ -58,9 +58,7 @@ def test_splits_are_by_whole_article_and_stable():
 
 @pytest.fixture(scope="module")
 def articles() -> list[dict]:
-    path = data_dir() / news_labels.NEWS_FILE
-    if not path.is_file():
-        pytest.skip(f"{path} is not present (the shared data folder)")
+    shared_path(str(news_labels.NEWS_FILE))
     return news_labels.load_articles()
 
 
