@@ -10,45 +10,7 @@ from sqlalchemy import text
 from service.auth import OUTSIDE_ROLES, PERMISSIONS, hash_token
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import article_payload, mark_reviewed
-
-ROLES = ("admin", "editor", "reviewer", "newsroom", "viewer")
-
-# The intended policy, written by hand from DESIGN.md's roles and never read from
-# `service.auth.PERMISSIONS` (what it checks): Y may, - may not. The desk (admin, editor,
-# reviewer) reads and reviews everything; only editors and admins publish and decide where
-# verdicts are pushed; only admins manage users. A newsroom is a machine client: it submits
-# and reads its own organisation's articles and reads published reviews, never the queue.
-# A viewer reads (the queue, exports, metrics) and writes nothing.
-POLICY = """
-                    admin  editor  reviewer  newsroom  viewer
-articles:submit       Y      Y        -         Y        -
-articles:read         Y      Y        Y         Y        Y
-claims:score          Y      Y        Y         Y        Y
-claims:read           Y      Y        Y         -        Y
-claims:review         Y      Y        Y         -        -
-verdicts:write        Y      Y        Y         -        -
-verdicts:publish      Y      Y        -         -        -
-reviews:read          Y      Y        Y         Y        Y
-exports:read          Y      Y        Y         -        Y
-webhooks:manage       Y      Y        -         -        -
-users:manage          Y      -        -         -        -
-metrics:read          Y      -        -         -        Y
-"""
-
-
-def read_policy(table: str) -> dict[str, frozenset[str]]:
-    header, *rows = (line.split() for line in table.strip().splitlines())
-    policy = {}
-    for permission, *marks in rows:
-        assert len(marks) == len(header), permission
-        assert set(marks) <= {"Y", "-"}, permission
-        policy[permission] = frozenset(
-            r for r, mark in zip(header, marks, strict=True) if mark == "Y"
-        )
-    return policy
-
-
-ALLOWED = read_policy(POLICY)
+from tests.policy import ALLOWED, ROLES
 
 # (method, path, permission) of every authenticated endpoint.
 ENDPOINTS = [
@@ -337,3 +299,26 @@ def test_revoked_token_and_disabled_user_are_refused(client, make_token, engine)
     for token in (revoked, disabled):
         headers = {"Authorization": f"Bearer {token}"}
         assert client.get("/api/v1/articles", headers=headers).status_code == 401
+
+
+MISSING = 10**9
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "detail"),
+    [
+        ("GET", f"/api/v1/articles/{MISSING}", f"Article {MISSING} does not exist."),
+        ("GET", f"/api/v1/claims/{MISSING}", f"Claim {MISSING} does not exist."),
+        ("GET", f"/api/v1/verdicts/{MISSING}", f"Verdict {MISSING} does not exist."),
+        ("GET", f"/api/v1/users/{MISSING}/tokens", f"User {MISSING} does not exist."),
+        ("DELETE", f"/api/v1/users/{MISSING}", f"User {MISSING} does not exist."),
+        ("GET", f"/api/v1/webhooks/{MISSING}", f"Webhook {MISSING} does not exist."),
+        ("DELETE", f"/api/v1/webhooks/{MISSING}", f"Webhook {MISSING} does not exist."),
+        ("GET", f"/api/v1/webhooks/{MISSING}/deliveries", f"Webhook {MISSING} does not exist."),
+    ],
+)
+def test_a_missing_thing_is_named_in_the_apis_words(client, method, path, detail):
+    """404s say what the caller asked for as the API calls it, never an internal class."""
+    response = client.open(path, method=method, headers=ADMIN)
+    assert response.status_code == 404
+    assert response.get_json()["detail"] == detail

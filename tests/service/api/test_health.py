@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from service.app import create_app
@@ -28,6 +29,9 @@ def test_metrics_count_requests_per_route(client, admin_headers):
     response = client.get("/metrics", headers=admin_headers)
     assert response.status_code == 200
     assert response.mimetype == "text/plain"
+    # The exposition format's own type, with its one charset (Flask added a second).
+    assert response.headers["Content-Type"] == CONTENT_TYPE_LATEST
+    assert response.headers["Content-Type"].count("charset") == 1
     text = response.get_data(as_text=True)
     assert (
         'factcheck_http_requests_total{endpoint="/api/v1/articles",method="GET",status="200"}'
