@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import redis
 from flask.testing import FlaskClient
+from kombu import Connection
 from sqlalchemy import text
 
 from service.app import create_app
@@ -54,6 +55,14 @@ def spans(engine: Any, article_id: int) -> list[tuple[int, int]]:
             {"id": article_id},
         )
         return [tuple(row) for row in rows]
+
+
+@pytest.fixture
+def broker(settings: Any) -> Iterator[Any]:
+    """A Redis client on the test broker: the one kombu itself reads it with, whatever form
+    the URL takes (a socket path for the embedded Redis)."""
+    with Connection(settings.broker_url) as connection:
+        yield connection.default_channel.client
 
 
 def test_seed_articles_are_processed_and_every_claim_anchors(
@@ -207,14 +216,13 @@ def outcomes(worker: WorkerProcess) -> dict[str, str]:
 
 
 def test_a_killed_workers_task_is_handed_back_by_the_broker_and_changes_nothing(
-    client, settings, admin_headers, start_worker, engine
+    client, broker, admin_headers, start_worker, engine
 ):
     """The task of a worker killed mid-way stays unacknowledged in the broker, which hands
     that very message back to the next worker; the worker restarted under the same name
     also re-sends the work at once. Two deliveries: one processes, the other skips."""
     visibility = 5
     returns = {"FACTCHECK_BROKER_VISIBILITY_TIMEOUT": str(visibility)}
-    broker = redis.Redis.from_url(settings.broker_url)
     worker = start_worker(**returns)
     with storing_claims_held(engine):
         article = client.post(URL, json=article_payload(), headers=admin_headers).get_json()
