@@ -207,6 +207,14 @@ def unacknowledged(broker: redis.Redis, article_id: int) -> dict[str, float]:
 OUTCOME = re.compile(rb"Task factcheck\.extract_claims\[([^\]]+)\] succeeded in \S+: '(\w+)'")
 
 
+RECEIVED = re.compile(rb"Task factcheck\.extract_claims\[([^\]]+)\] received")
+
+
+def received(worker: WorkerProcess) -> list[str]:
+    """The ids of the extraction tasks the worker was handed, from its log."""
+    return [task.decode() for task in RECEIVED.findall(worker.log_path.read_bytes())]
+
+
 def outcomes(worker: WorkerProcess) -> dict[str, str]:
     """Task id -> what each extraction the worker ran returned, from its log."""
     return {
@@ -222,13 +230,19 @@ def test_a_killed_workers_task_is_handed_back_by_the_broker_and_changes_nothing(
     that very message back to the next worker; the worker restarted under the same name
     also re-sends the work at once. Two deliveries: one processes, the other skips."""
     visibility = 5
-    returns = {"FACTCHECK_BROKER_VISIBILITY_TIMEOUT": str(visibility)}
+    returns = {
+        "FACTCHECK_BROKER_VISIBILITY_TIMEOUT": str(visibility),
+        # The relay sends no copy of its own meanwhile: the only messages are the broker's.
+        "FACTCHECK_OUTBOX_REDELIVER_SECONDS": "600",
+    }
     worker = start_worker(**returns)
     with storing_claims_held(engine):
         article = client.post(URL, json=article_payload(), headers=admin_headers).get_json()
         kill_held_worker(engine, worker)
     assert status_of(engine, article["id"]) == "processing"
+    # The task the killed worker was running is still the broker's, unacknowledged.
     [(held_task, handed_out)] = unacknowledged(broker, article["id"]).items()
+    assert received(worker) == [held_task]
     assert outcomes(worker) == {}
 
     # The broker hands a message back once it is older than the visibility timeout; a worker
