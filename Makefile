@@ -1,49 +1,63 @@
 # `make run` and `make test` work on a fresh machine: each creates the virtualenv and installs
-# what it needs from setup.cfg before doing anything else.
+# what it needs from setup.cfg before doing anything else. Running needs the package and its
+# embedded Postgres and Redis only (`.[embedded]`); testing, linting, benchmarks and training
+# add the dev extras. pip prints a line per package as it goes.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-STAMP := $(VENV)/.install-stamp
+RUN_STAMP := $(VENV)/.run-stamp
+DEV_STAMP := $(VENV)/.install-stamp
 
 .PHONY: run test lint bench eval train install clean constraints
 
 $(BIN)/python:
+	@echo "==> creating the virtualenv $(VENV)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# The sentence encoder's ONNX graphs are built here, once (workers/extraction/encoder.py), so
-# no worker, test or benchmark pays for the build; both precisions, since tests compare them.
-$(STAMP): setup.cfg pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[embedded,dev]'
+# The sentence encoder's ONNX graph is built here, once (workers/extraction/encoder.py), so no
+# worker pays for the build: the int8 one the service runs with.
+$(RUN_STAMP): setup.cfg pyproject.toml | $(BIN)/python
+	@echo "==> installing the service and what running it needs (.[embedded])"
+	$(BIN)/pip install --disable-pip-version-check -e '.[embedded]'
+	@echo "==> building the sentence encoder's int8 graph (once; cached)"
+	$(BIN)/python -m workers.extraction.encoder build --precision int8
+	touch $@
+
+# The tests compare both precisions, so both graphs are built for them.
+$(DEV_STAMP): $(RUN_STAMP)
+	@echo "==> adding the test, lint and training tools (.[dev])"
+	$(BIN)/pip install --disable-pip-version-check -e '.[embedded,dev]'
+	@echo "==> building the sentence encoder's fp32 graph too (the tests compare them)"
 	$(BIN)/python -m workers.extraction.encoder build --precision all
-	touch $(STAMP)
+	touch $@
 
-install: $(STAMP)
+install: $(DEV_STAMP)
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/factcheck up --demo --port $(PORT)
 
 # Two pytest-xdist workers, each with a database and a Redis database of its own: much of the
 # suite waits on worker processes and brokers, and two at once halve its time on two cores.
 # TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= 2
-test: $(STAMP)
+test: $(DEV_STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy service workers schemas
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.extract
 
-eval: $(STAMP)
+eval: $(DEV_STAMP)
 	$(BIN)/python -m workers.extraction.evaluate
 
-train: $(STAMP)
+train: $(DEV_STAMP)
 	$(BIN)/python -m workers.extraction.train
 
 # The image's dependency pins: what `pip install .` resolves to now, in an empty virtualenv of

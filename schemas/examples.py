@@ -1,7 +1,9 @@
-"""One realistic request body per write endpoint, shown in the OpenAPI document.
+"""Realistic examples shown in the OpenAPI document: one request body per write endpoint,
+and the responses a client reads most.
 
-tests/schemas/test_examples.py loads each through its schema, so an example can never drift
-from what the API accepts.
+tests/schemas/test_examples.py loads each request body through its schema, and
+tests/service/api/test_openapi.py validates each response against the document, so an
+example can never drift from what the API accepts or answers.
 """
 
 from __future__ import annotations
@@ -80,4 +82,183 @@ ANNOTATION: dict[str, Any] = {
             {"type": "TextPositionSelector", "start": 9, "end": 41},
         ],
     },
+}
+
+
+# ---- responses -----------------------------------------------------------------------------
+# What the service answered for the examples above (ids and times made round): one per
+# schema a client reads most, shown in the document beside the schema. tests/service/api/
+# test_openapi.py validates each against its schema, so they cannot drift either.
+
+ANSWERED_AT = "2026-06-11T07:31:02+00:00"
+PROCESSED_AT = "2026-06-11T07:31:04+00:00"
+ARTICLE_SUMMARY: dict[str, Any] = {
+    "id": 12,
+    **{k: ARTICLE[k] for k in ("title", "url", "source", "external_id", "language", "authors")},
+    "published_at": "2026-06-11T07:30:00+00:00",
+    "status": "queued",
+    "revision": 1,
+    "content_hash": "ca84da9fcc93075c4e8ea21244b358f6103f8a40542d9cef98346d859eebc4a3",
+    "failure_reason": None,
+    "processed_at": None,
+    "created_at": ANSWERED_AT,
+    "updated_at": ANSWERED_AT,
+}
+ARTICLE_OUT: dict[str, Any] = ARTICLE_SUMMARY | {
+    "body": ARTICLE["body"],
+    "status": "processed",
+    "processed_at": PROCESSED_AT,
+    "updated_at": PROCESSED_AT,
+    "claim_counts": {"checkworthy": 4, "total": 5},
+}
+# The first claim of ARTICLE_OUT, as the engine found it.
+_FOUND: dict[str, Any] = {
+    "checkworthiness": 0.9734,
+    "checkworthy": True,
+    "dates": [
+        {"end": 64, "kind": "absolute", "start": 60, "text": "2004", "value": "2004"},
+        {"end": 103, "kind": "relative", "start": 93, "text": "on Tuesday", "value": None},
+    ],
+    "end": 104,
+    "entities": [{"end": 21, "label": "OTHER", "start": 9, "text": "Unemployment"}],
+    "kind": "sentence",
+    "language": "en",
+    "prefix": "LONDON — ",
+    "quantities": [
+        {"approximate": None, "end": 34, "start": 30, "text": "4.1%", "unit": "%", "value": 4.1}
+    ],
+    "scored": True,
+    "speaker": "the statistics office",
+    "start": 9,
+    "suffix": ' "This is the strongest labour m',
+    "text": "Unemployment fell to 4.1% in May, the lowest since 2004, the statistics office "
+    "said on Tuesday.",
+    "types": ["quantity"],
+}
+CLAIM_OUT: dict[str, Any] = {
+    "id": 31,
+    "article_id": 12,
+    "revision": 1,
+    **_FOUND,
+    "status": "new",
+    "origin": "engine",
+    "orphaned": False,
+    "assignee_id": None,
+    "version": 1,
+    "created_at": PROCESSED_AT,
+    "updated_at": PROCESSED_AT,
+}
+VERDICT_OUT: dict[str, Any] = {
+    "id": 7,
+    "claim_id": 31,
+    "status": "proposed",
+    "rating": VERDICT["rating"],
+    "rating_label": "Mostly false",
+    "rating_value": 2,
+    "summary": VERDICT["summary"],
+    "rationale": VERDICT["rationale"],
+    "confidence": VERDICT["confidence"],
+    "evidence": [EVIDENCE | {"accessed_at": "2026-06-11T09:00:00+00:00"}],
+    "author": "ana",
+    "published_at": None,
+    "published_by": None,
+    "supersedes_id": None,
+    "correction_reason": None,
+    "version": 1,
+    "created_at": "2026-06-11T09:12:40+00:00",
+    "updated_at": "2026-06-11T09:12:40+00:00",
+}
+CLAIM_DETAIL: dict[str, Any] = CLAIM_OUT | {
+    "verdicts": [VERDICT_OUT],
+    "agreement": "single",
+    "similar": [],
+}
+SCORED: dict[str, Any] = {
+    "claims": [
+        {
+            "checkworthiness": 0.9573,
+            "checkworthy": True,
+            "dates": [
+                {"end": 55, "kind": "absolute", "start": 51, "text": "2004", "value": "2004"}
+            ],
+            "end": 56,
+            "entities": [{"end": 12, "label": "OTHER", "start": 0, "text": "Unemployment"}],
+            "kind": "sentence",
+            "language": "en",
+            "prefix": "",
+            "quantities": [
+                {
+                    "approximate": None,
+                    "end": 25,
+                    "start": 21,
+                    "text": "4.1%",
+                    "unit": "%",
+                    "value": 4.1,
+                }
+            ],
+            "scored": True,
+            "speaker": None,
+            "start": 0,
+            "suffix": "",
+            "text": "Unemployment fell to 4.1% in May, the lowest since 2004.",
+            "types": ["quantity"],
+        },
+        {
+            "checkworthiness": 0.0148,
+            "checkworthy": False,
+            "dates": [
+                {"end": 32, "kind": "relative", "start": 25, "text": "tonight", "value": None}
+            ],
+            "end": 33,
+            "entities": [{"end": 5, "label": "OTHER", "start": 0, "text": "Thank"}],
+            "kind": "sentence",
+            "language": "en",
+            "prefix": "",
+            "quantities": [],
+            "scored": True,
+            "speaker": None,
+            "start": 0,
+            "suffix": "",
+            "text": "Thank you for joining us tonight.",
+            "types": ["other"],
+        },
+    ],
+    "model_version": "checkworthiness-1.fe72be34",
+    "threshold": 0.329,
+}
+CREATED_WEBHOOK: dict[str, Any] = {
+    "id": 3,
+    **WEBHOOK,
+    "active": True,
+    "secret": "whsec_3q2-7wRsv0c1mZb8xkJ4nTf6yUe9aPdLhQoGi5WtVjA",
+    "consecutive_failures": 0,
+    "failing_attempts": 0,
+    "paused_until": None,
+    "disabled_at": None,
+    "disabled_reason": None,
+    "created_by": "ana",
+    "created_at": "2026-06-11T10:02:17+00:00",
+}
+ISSUED_TOKEN: dict[str, Any] = {
+    "token": "fct_Q8m1r7VZlW2cXo4YhJ6uNbT0eKsA9gPdF3iLqR5vHyE",
+    "organization_created": True,
+    "user": {
+        "id": 4,
+        **USER,
+        "disabled_at": None,
+        "created_at": "2026-06-11T10:05:51+00:00",
+    },
+}
+READY: dict[str, Any] = {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+# Component schema name -> its example.
+RESPONSES: dict[str, dict[str, Any]] = {
+    "ArticleSummary": ARTICLE_SUMMARY,
+    "Article": ARTICLE_OUT,
+    "ReviewClaim": CLAIM_OUT,
+    "ClaimDetail": CLAIM_DETAIL,
+    "Verdict": VERDICT_OUT,
+    "ScoreOut": SCORED,
+    "CreatedWebhook": CREATED_WEBHOOK,
+    "IssuedToken": ISSUED_TOKEN,
+    "Health": READY,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import partial
+from importlib.metadata import version as package_version
 
 import swagger_ui_bundle
 from celery import Celery
@@ -13,12 +14,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from schemas import examples
+from service.auth import PERMISSIONS
 from service.config import Settings
 from service.db import commit, discard, make_engine, make_session_factory
 from service.domain.outbox import PUBLISHER_KEY
 from service.errors import ProblemApi, body_over_limit, problem, register_error_handlers
 from service.jsonio import OrjsonProvider
 from service.metrics import install_metrics
+from service.models import ROLES
 from service.ratelimit import SubmissionQuota, install_rate_limits
 from workers.celery_app import make_celery, send
 from workers.extraction.engine import Engine as Extractor
@@ -28,6 +32,44 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 DOCS_ASSETS_PATH = API_PREFIX + "/docs/assets"
 DOCS_ASSETS_MAX_AGE = 24 * 3600
+
+
+def _api_description() -> str:
+    """The document's introduction: what the service does, how to get a token, and which
+    role holds which permission (read from what is enforced)."""
+    rows = "\n".join(
+        f"| `{permission}` | {', '.join(r for r in ROLES if r in roles)} |"
+        for permission, roles in PERMISSIONS.items()
+    )
+    return f"""Submit articles; get back anchored, check-worthy claims; review them and publish
+verdicts as ClaimReview.
+
+## Getting a token
+
+Every operation except `/healthz` and `/readyz` needs a bearer token, sent as
+`Authorization: Bearer fct_...` (the **Authorize** button of this page sends it for you).
+
+- `factcheck up --demo` prints a token of an admin user when it starts; `factcheck up` and
+  `factcheck api` accept the bootstrap admin token set in `FACTCHECK_ADMIN_TOKEN`.
+- `factcheck users create NAME --role ROLE` (on the server) creates a user and prints its
+  token, once; an admin can do the same with `POST /api/v1/users`.
+
+Tokens are shown once and stored hashed: a lost token is replaced
+(`factcheck users rotate NAME`), never recovered.
+
+## Roles
+
+Each operation's description ends with the roles that may call it; a role lacking the
+permission gets 403. A `newsroom` token sees only its own organisation's articles, and of
+the desk's work only what is published: anything else is 404, as if it did not exist.
+
+| permission | roles |
+|---|---|
+{rows}
+"""
+
+
+API_DESCRIPTION = _api_description()
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -80,7 +122,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         API_TITLE="Fact-check annotation service",
-        API_VERSION="1.0.0",
+        API_VERSION=package_version("factcheck"),
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX=API_PREFIX,
         OPENAPI_JSON_PATH="openapi.json",
@@ -133,9 +175,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api = ProblemApi(
         app,
         spec_kwargs={
-            "info": {
-                "description": "Submit articles; get back anchored, check-worthy claims.",
-            },
+            "info": {"description": API_DESCRIPTION},
         },
     )
     api.spec.components.security_scheme(
@@ -172,6 +212,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         {"required": ["text"]},
         {"required": ["sentences"]},
     ]
+    for name, example in examples.RESPONSES.items():
+        api.spec.components.schemas[name]["example"] = example
     api.spec.components.schemas["ClaimPatch"]["minProperties"] = 1
     api.spec.components.schemas["VerdictPatch"]["minProperties"] = 1
     register_error_handlers(app)

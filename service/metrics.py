@@ -99,4 +99,6 @@ def render_metrics(session: Session) -> Response:
         data = generate_latest()
     backlog = CollectorRegistry(auto_describe=False)
     backlog.register(BacklogCollector(session))
-    return Response(data + generate_latest(backlog), mimetype=CONTENT_TYPE_LATEST)
+    # content_type, not mimetype: Flask would add a second charset to the one the
+    # exposition format's type already carries.
+    return Response(data + generate_latest(backlog), content_type=CONTENT_TYPE_LATEST)

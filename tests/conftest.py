@@ -7,6 +7,7 @@ that Redis database is used (and flushed); otherwise embedded Postgres (pgserver
 
 from __future__ import annotations
 
+import graphlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,25 +26,18 @@ from sqlalchemy.engine import Engine
 from service.app import create_app
 from service.config import Settings
 from service.db import make_engine, make_session_factory, psycopg2_url, session_scope
+from service.domain.extraction import store_claims
 from service.domain.users import create_user
 from service.embedded import RedisServer, ensure_database, start_postgres, start_redis
 from service.migrations import upgrade
 from service.models import DESK_ORGANIZATION
-from tests.factories import WorkerProcess
+from tests.factories import BODY, WorkerProcess, article_payload
+from workers.extraction.engine import extract
 
 ADMIN_TOKEN = "fct_test_admin_" + "x" * 24
-TABLES = (
-    "claims",
-    "article_revisions",
-    "articles",
-    "outbox",
-    "api_tokens",
-    "users",
-    "audit_log",
-    "webhook_deliveries",
-    "webhooks",
-)
-AUDIT_TRUNCATE_GUARD = "audit_log_no_truncate"
+# The audit log refuses DELETE (migration 0011): the tests' cleanup lifts that guard, and
+# only that one, in its own transaction.
+AUDIT_APPEND_ONLY = "audit_log_append_only"
 
 os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
 
@@ -136,6 +130,40 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def emptying(engine: Engine) -> str:
+    """The statements that empty every table, children before the tables they reference (so
+    no foreign key refuses), keeping the migrations' own rows: the desk's organisation and
+    the schema version. DELETE rather than TRUNCATE: on the few rows a test writes it takes
+    some 17 ms here against TRUNCATE's 336 ms, paid after every test that has a database."""
+    with engine.connect() as connection:
+        tables = connection.scalars(
+            text(
+                "SELECT relname FROM pg_class WHERE relkind = 'r' "
+                "AND relnamespace = 'public'::regnamespace AND relname <> 'alembic_version'"
+            )
+        )
+        referencing: dict[str, set[str]] = {table: set() for table in tables}
+        for child, parent in connection.execute(
+            text(
+                "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint "
+                "WHERE contype = 'f' AND conrelid <> confrelid"
+            )
+        ):
+            referencing[parent].add(child)
+    deletes = []
+    for table in graphlib.TopologicalSorter(referencing).static_order():
+        keep = " WHERE name <> %(desk)s" if table == "organizations" else ""
+        deletes.append(f"DELETE FROM {table}{keep}")  # noqa: S608 (names from the catalog)
+    return "; ".join(
+        [
+            f"ALTER TABLE audit_log DISABLE TRIGGER {AUDIT_APPEND_ONLY}",
+            *deletes,
+            f"ALTER TABLE audit_log ENABLE TRIGGER {AUDIT_APPEND_ONLY}",
+        ]
+    )
+
+
 @pytest.fixture(autouse=True)
 def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     """Each test starts from empty tables (ids keep growing, so stale messages match nothing)."""
@@ -143,17 +171,10 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     engine = request.getfixturevalue("engine")
+    statements = request.getfixturevalue("emptying")
     yield
     with engine.begin() as connection:
-        # The audit log refuses TRUNCATE (migration 0011): its owner lifts that guard, and
-        # only that one, for this transaction.
-        connection.execute(text(f"ALTER TABLE audit_log DISABLE TRIGGER {AUDIT_TRUNCATE_GUARD}"))
-        connection.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
-        connection.execute(text(f"ALTER TABLE audit_log ENABLE TRIGGER {AUDIT_TRUNCATE_GUARD}"))
-        # The desk's own organisation is the migrations' (the bootstrap admin's): it stays.
-        connection.execute(
-            text("DELETE FROM organizations WHERE name <> :desk"), {"desk": DESK_ORGANIZATION}
-        )
+        connection.exec_driver_sql(statements, {"desk": DESK_ORGANIZATION})
 
 
 @pytest.fixture(scope="session")
@@ -211,6 +232,18 @@ def headers_for(make_token: Callable[..., str]) -> Callable[..., dict[str, str]]
         return {"Authorization": f"Bearer {make_token(role, organization)}"}
 
     return headers
+
+
+@pytest.fixture
+def article(client: FlaskClient, admin_headers: dict[str, str], sessions: Any) -> dict[str, Any]:
+    """A processed article (tests.factories.BODY) whose claims came from the real engine, as
+    the API answered its submission."""
+    created: dict[str, Any] = client.post(
+        "/api/v1/articles", json=article_payload(body=BODY), headers=admin_headers
+    ).get_json()
+    with session_scope(sessions) as session:
+        store_claims(session, created["id"], 1, extract(BODY))
+    return created
 
 
 @pytest.fixture

@@ -14,14 +14,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
+from sqlalchemy import text
 
 from service.config import Settings
 from service.domain.articles import Submitter
 from service.domain.organizations import desk_organization_id
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_ARTICLES = REPO.parent / "shared" / "data" / "articles"
+
+
+# The body of the `article` fixture (tests/conftest.py): two check-worthy sentences and a
+# sign-off the engine scores below the threshold.
+BODY = (
+    "Unemployment fell to 4.1% in May, the lowest since 2001. "
+    "The mayor said crime rose 12% last year. Thank you for reading."
+)
 
 
 def article_payload(**overrides: Any) -> dict[str, Any]:
@@ -39,15 +46,49 @@ def article_payload(**overrides: Any) -> dict[str, Any]:
     return payload
 
 
+def queue(client: Any, headers: dict[str, str], **query: Any) -> list[dict[str, Any]]:
+    """One page of the review queue, as `headers` sees it."""
+    response = client.get("/api/v1/claims", query_string=query, headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return list(response.get_json()["items"])
+
+
+def insert_claim(engine: Any, article_id: int, start: int, claim_text: str, **values: Any) -> int:
+    """A claim row written directly (revision 1): for tests about reading claims, not making
+    them."""
+    row = {
+        "score": 0.9,
+        "checkworthy": True,
+        "status": "new",
+        "types": '["quantity"]',
+        "speaker": None,
+        "kind": "sentence",
+        **values,
+    }
+    with engine.begin() as connection:
+        return int(
+            connection.scalar(
+                text(
+                    'INSERT INTO claims (article_id, revision, start, "end", text, '
+                    "checkworthiness, checkworthy, status, types, speaker, kind) VALUES (:a, 1, "
+                    ":s, :e, :t, :score, :checkworthy, :status, CAST(:types AS jsonb), :speaker, "
+                    ":kind) RETURNING id"
+                ),
+                {"a": article_id, "s": start, "e": start + len(claim_text), "t": claim_text, **row},
+            )
+        )
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def desk_submitter(session: Any) -> Submitter:
     """A submitter as the bootstrap admin is one: no user row, the desk's organisation."""
     return Submitter(None, "test", desk_organization_id(session))
-
-
-def shared_articles() -> list[Path]:
-    if not SHARED_ARTICLES.is_dir():
-        pytest.skip(f"{SHARED_ARTICLES} is not present")
-    return sorted(SHARED_ARTICLES.glob("*.txt"))
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
@@ -139,9 +180,7 @@ class ApiProcess:
     def __init__(
         self, settings: Settings, workdir: Path, workers: int = 1, **env_overrides: str
     ) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"api-{uuid.uuid4().hex[:6]}.log"
         env = dict(os.environ)

@@ -10,16 +10,18 @@ import flask
 import flask_smorest
 from flask import current_app, request
 from flask_smorest import abort
+from flask_smorest.utils import load_info_from_docstring
 from sqlalchemy.orm import Session
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from schemas.common import InputLimits, encode_cursor, input_limits
 from service.app import Services
-from service.auth import current_principal
+from service.auth import PERMISSIONS, current_principal
 from service.domain import PreconditionFailed
 from service.domain.claims import Actor
 from service.jsonio import loads_request
+from service.models import ROLES
 
 
 def services() -> Services:
@@ -110,13 +112,26 @@ class Blueprint(flask_smorest.Blueprint):
         register = super().route(rule, **options)
 
         def guarded(view: Any) -> Any:
-            if getattr(view, "required_permission", None) is None and not getattr(
-                view, "public", False
-            ):
+            permission = getattr(view, "required_permission", None)
+            if permission is None and not getattr(view, "public", False):
                 raise TypeError(f"{self.name} {rule}: declare @require(...) or @public")
+            if permission is not None:
+                _document_roles(view, permission, self.DOCSTRING_INFO_DELIMITER)
             return register(view)
 
         return guarded
+
+
+def _document_roles(view: Any, permission: str, delimiter: str) -> None:
+    """End the operation's description with the roles that may call it (read from the
+    permission the view requires, so the docs cannot drift from what is enforced)."""
+    roles = ", ".join(role for role in ROLES if role in PERMISSIONS[permission])
+    manual = view.__dict__.setdefault("_apidoc", {}).setdefault("manual_doc", {})
+    described = manual.get("description") or load_info_from_docstring(
+        view.__doc__, delimiter=delimiter
+    ).get("description")
+    said = f"**Roles:** {roles} (permission `{permission}`)."
+    manual["description"] = f"{described}\n\n{said}" if described else said
 
 
 def documented_errors(blp: Blueprint, *statuses: int) -> Callable[[Any], Any]:

@@ -76,9 +76,19 @@ class Scope:
 EVERYTHING = Scope()
 
 
+# What the API calls each thing looked up by id: its words, never a class name.
+PUBLIC_NAMES = {
+    "Article": "Article",
+    "Claim": "Claim",
+    "Verdict": "Verdict",
+    "User": "User",
+    "WebhookSubscription": "Webhook",
+}
+
+
 def not_found(model: type[Any], entity_id: int) -> NotFound:
     """The error for a missing row, and for one the caller may not see: the same words."""
-    return NotFound(f"{model.__name__} {entity_id} does not exist.")
+    return NotFound(f"{PUBLIC_NAMES.get(model.__name__, 'Item')} {entity_id} does not exist.")
 
 
 def load(

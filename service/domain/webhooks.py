@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from service.domain import NotFound, Unprocessable, load
+from service.domain import Unprocessable, load, not_found
 from service.domain.audit import record
 from service.domain.outbox import complete, enqueue
 from service.models import (
@@ -237,7 +237,7 @@ def list_deliveries(
 ) -> list[WebhookDelivery]:
     """A subscription's deliveries, newest first."""
     if session.get(WebhookSubscription, webhook_id) is None:
-        raise NotFound(f"WebhookSubscription {webhook_id} does not exist.")
+        raise not_found(WebhookSubscription, webhook_id)
     statement = (
         select(WebhookDelivery)
         .where(WebhookDelivery.webhook_id == webhook_id)

@@ -218,10 +218,9 @@ def test_slow_and_idle_clients_hold_no_api_thread(api, proxy):
             slow = held.enter_context(socket.create_connection(("127.0.0.1", proxy.port)))
             slow.sendall(head)
             held.enter_context(socket.create_connection(("127.0.0.1", proxy.port)))  # idle
-        started = time.monotonic()
+        # Held by any of them, the API would answer no one: through nginx it answers.
         status, _, _ = fetch(f"{proxy.url}/healthz", timeout=5)
         assert status == 200
-        assert time.monotonic() - started < 1.0
 
         direct = held.enter_context(socket.create_connection(upstream.split(":")))
         direct.sendall(head)

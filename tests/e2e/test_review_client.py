@@ -18,8 +18,7 @@ import pytest
 
 from service.client import ApiError, FactcheckClient
 from tests.conftest import ADMIN_TOKEN
-from tests.e2e.test_up import free_port
-from tests.factories import ApiProcess, wait_until
+from tests.factories import ApiProcess, free_port, wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -12,15 +12,15 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import ADMIN_TOKEN
-from tests.factories import ApiProcess, article_payload
+from tests.factories import ApiProcess, article_payload, wait_until
 
 pytestmark = pytest.mark.e2e
 
 HEADER_TIMEOUT = 10
 BODY_LIMIT = 64 * 1024
 BODY_WAIT = 3
-# The issue's target is 1 s; the bound leaves room for a loaded test machine.
-PLAIN_GET_BOUND = 5.0
+# How long a test waits for any answer: a guard against a hang, never a speed bound.
+ANSWER_WAIT = HEADER_TIMEOUT * 3
 
 
 @pytest.fixture
@@ -39,9 +39,7 @@ def api(settings, tmp_path) -> Iterator[ApiProcess]:
     process.stop()
 
 
-def exchange(
-    port: int, request: bytes, timeout: float = PLAIN_GET_BOUND
-) -> tuple[str, dict, bytes]:
+def exchange(port: int, request: bytes, timeout: float = ANSWER_WAIT) -> tuple[str, dict, bytes]:
     """Send raw bytes, read the answer until the server closes: (status line, headers, body)."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
         # The server may answer and close before taking all of an oversized request.
@@ -56,12 +54,23 @@ def exchange(
     return status, headers, body
 
 
-def get(port: int, path: str, token: str | None = None) -> tuple[str, float]:
-    began = time.monotonic()
+def get(port: int, path: str, token: str | None = None) -> str:
     auth = f"Authorization: Bearer {token}\r\n" if token else ""
     request = f"GET {path} HTTP/1.1\r\nHost: t\r\n{auth}Connection: close\r\n\r\n"
     status, _, _ = exchange(port, request.encode())
-    return status, time.monotonic() - began
+    return status
+
+
+def still_open(connection: socket.socket) -> bool:
+    """Whether the server has neither answered nor closed this connection yet."""
+    connection.setblocking(False)
+    try:
+        connection.recv(1, socket.MSG_PEEK)
+    except BlockingIOError:
+        return True
+    finally:
+        connection.setblocking(True)
+    return False
 
 
 def assert_problem(answer: tuple[str, dict, bytes], status: int) -> dict:
@@ -94,14 +103,16 @@ def test_idle_and_slow_clients_do_not_starve_plain_requests(api):
     dripper = threading.Thread(target=drip)
     dripper.start()
     try:
-        timings = []
+        answered = 0
         while time.monotonic() - opened < HEADER_TIMEOUT / 2:
             for path, token in (("/healthz", None), ("/api/v1/ratings", ADMIN_TOKEN)):
-                status, seconds = get(api.port, path, token)
+                status = get(api.port, path, token)
                 assert status.startswith("HTTP/1.1 200"), status
-                timings.append(seconds)
-        print(f"{len(timings)} plain GETs, slowest {max(timings) * 1000:.0f} ms")
-        assert max(timings) < PLAIN_GET_BOUND
+                answered += 1
+        # A server the slow clients starved would answer a plain GET only once their header
+        # deadline freed it, closing them: every one still open means none waited for that.
+        assert answered > 2
+        assert all(still_open(connection) for connection in slow + idle)
     finally:
         stop.set()
         dripper.join()
@@ -168,8 +179,11 @@ def test_access_log_keeps_secrets_in_urls_out(api):
         f"/api/v1/articles?cursor={token}",
     ):
         get(api.port, path)
-    time.sleep(0.5)
-    log = api.log_path.read_text()
+    log = wait_until(
+        lambda: "/api/v1/articles?cursor=" in api.log_path.read_text() and api.log_path.read_text(),
+        10,
+        "the access log lines",
+    )
     for value in (token, secret, "k3y-value", "at-value", "pw-value", "sg-value"):
         assert value not in log
     assert "GET /healthz?token=***&page=2 HTTP/1.1" in log

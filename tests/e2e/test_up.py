@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -14,19 +13,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ADMIN_TOKEN
-from tests.factories import article_payload, wait_until
+from tests.factories import article_payload, free_port, wait_until
 from tests.webhook_receiver import DripReceiver
 
 pytestmark = pytest.mark.e2e
 
 FACTCHECK = Path(sys.executable).parent / "factcheck"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def get_json(url: str) -> object:

@@ -13,32 +13,12 @@ from service.app import create_app
 from service.db import session_scope
 from service.domain.extraction import store_claims
 from tests.conftest import ADMIN_TOKEN
-from tests.factories import article_payload, publish_verdict, shared_articles
+from tests.factories import BODY, article_payload, publish_verdict, queue
+from tests.shared_data import shared_articles
 from workers.extraction.engine import NON_CLAIM_KINDS, default_engine, extract
 from workers.extraction.similarity import similarity_keys
 
 URL = "/api/v1/claims"
-BODY = (
-    "Unemployment fell to 4.1% in May, the lowest since 2001. "
-    "The mayor said crime rose 12% last year. Thank you for reading."
-)
-
-
-@pytest.fixture
-def article(client, admin_headers, sessions) -> dict[str, Any]:
-    """A processed article whose claims came from the real engine."""
-    created = client.post(
-        "/api/v1/articles", json=article_payload(body=BODY), headers=admin_headers
-    ).get_json()
-    with session_scope(sessions) as session:
-        store_claims(session, created["id"], 1, extract(BODY))
-    return created
-
-
-def queue(client, headers, **query: Any) -> list[dict[str, Any]]:
-    response = client.get(URL, query_string=query, headers=headers)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_json()["items"]
 
 
 def patch(client, headers, claim_id: int, etag: str | None, **changes: Any):

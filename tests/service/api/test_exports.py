@@ -7,11 +7,11 @@ import io
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from service.api.exports import csv_cell
 from service.domain import exports as domain
-from tests.factories import article_payload, publish_verdict
+from tests.factories import article_payload, insert_claim, publish_verdict
 
 URL = "/api/v1/exports/claims.csv"
 
@@ -20,27 +20,6 @@ def submit_article(client, headers, **overrides: Any) -> int:
     response = client.post("/api/v1/articles", json=article_payload(**overrides), headers=headers)
     assert response.status_code == 202, response.get_data(as_text=True)
     return response.get_json()["id"]
-
-
-def insert_claim(engine, article_id: int, start: int, claim_text: str, **values: Any) -> int:
-    row = {
-        "score": 0.9,
-        "checkworthy": True,
-        "status": "new",
-        "types": '["quantity"]',
-        "speaker": None,
-        "kind": "sentence",
-        **values,
-    }
-    with engine.begin() as connection:
-        return connection.scalar(
-            text(
-                'INSERT INTO claims (article_id, revision, start, "end", text, checkworthiness, '
-                "checkworthy, status, types, speaker, kind) VALUES (:a, 1, :s, :e, :t, :score, "
-                ":checkworthy, :status, CAST(:types AS jsonb), :speaker, :kind) RETURNING id"
-            ),
-            {"a": article_id, "s": start, "e": start + len(claim_text), "t": claim_text, **row},
-        )
 
 
 def add_verdict(client, claim_id: int, headers, **overrides: Any) -> int:

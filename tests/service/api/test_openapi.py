@@ -5,17 +5,25 @@ from __future__ import annotations
 import json
 import os
 import re
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
+from schemas import examples
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import REPO
+from tests.policy import ALLOWED, ROLES
 from workers.extraction.engine import CLAIM_KINDS
+
+ROLES_SAID = re.compile(
+    r"\*\*Roles:\*\* (?P<roles>[a-z, ]+) \(permission `(?P<permission>[a-z:]+)`\)\.$"
+)
 
 
 @pytest.fixture
@@ -121,6 +129,50 @@ def test_document_is_valid_openapi(client):
         if method in {"get", "post", "put", "patch", "delete"}
     ]
     assert all(operation.get("summary") or operation.get("description") for operation in operations)
+
+
+def test_response_examples_are_what_the_schemas_describe(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    with_examples = {name for name, schema in schemas.items() if "example" in schema}
+    assert with_examples == set(examples.RESPONSES)
+    for name in with_examples:
+        # The document's own components, for the references inside each schema.
+        schema = {"$ref": f"#/components/schemas/{name}", "components": spec["components"]}
+        validator = OAS30Validator(schema, format_checker=OAS30Validator.FORMAT_CHECKER)
+        errors = [
+            f"{list(e.absolute_path)}: {e.message}"
+            for e in validator.iter_errors(schemas[name]["example"])
+        ]
+        assert errors == [], name
+        # Complete: every property the schema lists is shown.
+        assert set(schemas[name]["example"]) == set(schemas[name]["properties"]), name
+
+
+def test_the_documents_version_is_the_packages(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["info"]["version"] == version("factcheck")
+
+
+def test_the_docs_say_how_to_get_a_token_and_who_may_call_each_operation(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    introduction = spec["info"]["description"]
+    assert "Authorization: Bearer" in introduction
+    assert "factcheck users create NAME --role ROLE" in introduction
+    for permission, roles in ALLOWED.items():
+        listed = ", ".join(r for r in ROLES if r in roles)
+        assert f"| `{permission}` | {listed} |" in introduction
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            if operation.get("security") == []:
+                continue
+            said = ROLES_SAID.search(operation["description"])
+            assert said, (method, path)
+            assert said["roles"].split(", ") == [
+                r for r in ROLES if r in ALLOWED[said["permission"]]
+            ], (method, path)
 
 
 def test_claim_kinds_are_an_enum_in_responses_and_queue_filters(client):

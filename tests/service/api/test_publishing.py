@@ -13,7 +13,8 @@ from sqlalchemy import event
 from service.app import create_app
 from service.db import session_scope
 from service.domain.extraction import store_claims
-from tests.factories import article_payload, publish_verdict, shared_articles
+from tests.factories import article_payload, publish_verdict
+from tests.shared_data import shared_articles
 from workers.extraction.anchoring import anchor
 from workers.extraction.engine import default_engine, extract
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from service.db import session_scope
 from service.domain.extraction import store_claims
-from tests.factories import publish_verdict
-from tests.service.api.test_claims import BODY, article, queue  # noqa: F401 (fixture)
+from tests.factories import BODY, publish_verdict, queue
 from workers.extraction.engine import extract
 
 ARTICLES = "/api/v1/articles"
@@ -38,7 +37,7 @@ def test_revision_carries_reviewed_claims_and_orphans_the_rest(
     headers_for,
     admin_headers,
     sessions,
-    article,  # noqa: F811
+    article,
 ):
     reviewer = headers_for("reviewer")
     claims = {c["text"]: c for c in queue(client, reviewer)}
@@ -86,7 +85,7 @@ def test_corrected_spans_are_carried_by_their_own_context(
     headers_for,
     admin_headers,
     sessions,
-    article,  # noqa: F811
+    article,
 ):
     editor = headers_for("editor")
     claims = {c["text"]: c for c in queue(client, editor)}
@@ -132,7 +131,7 @@ def test_unreviewed_claims_of_old_revisions_are_not_carried(
     headers_for,
     admin_headers,
     sessions,
-    article,  # noqa: F811
+    article,
 ):
     client.put(f"{ARTICLES}/{article['id']}", json={"body": REVISED}, headers=admin_headers)
     process(sessions, article["id"], 2, REVISED)
@@ -142,13 +141,13 @@ def test_unreviewed_claims_of_old_revisions_are_not_carried(
     assert not any(c["orphaned"] for c in items)
 
 
-def test_same_body_is_not_a_new_revision(client, admin_headers, article):  # noqa: F811
+def test_same_body_is_not_a_new_revision(client, admin_headers, article):
     again = client.put(f"{ARTICLES}/{article['id']}", json={"body": BODY}, headers=admin_headers)
     assert again.status_code == 200
     assert again.get_json()["revision"] == 1
 
 
-def test_revising_unknown_or_with_bad_body_fails_clearly(client, admin_headers, article):  # noqa: F811
+def test_revising_unknown_or_with_bad_body_fails_clearly(client, admin_headers, article):
     assert (
         client.put(f"{ARTICLES}/999999", json={"body": "x"}, headers=admin_headers).status_code
         == 404
@@ -268,7 +267,7 @@ def test_work_carried_onto_a_span_a_reviewer_already_added_there_is_orphaned_not
     headers_for,
     admin_headers,
     sessions,
-    article,  # noqa: F811
+    article,
 ):
     """A reviewer adds a claim to the queued revision on the very span that earlier work will
     move to: the added claim keeps the span, the earlier one is kept, flagged orphaned."""

@@ -7,7 +7,7 @@ import dataclasses
 from sqlalchemy import text
 
 from service.app import create_app
-from tests.factories import shared_articles
+from tests.shared_data import shared_articles
 from workers.extraction.engine import default_engine
 
 URL = "/api/v1/score"

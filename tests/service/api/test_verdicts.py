@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import mark_reviewed, publish_verdict
-from tests.service.api.test_claims import BODY, article, queue  # noqa: F401 (fixture)
+from tests.factories import mark_reviewed, publish_verdict, queue
 
 CLAIMS = "/api/v1/claims"
 VERDICTS = "/api/v1/verdicts"
@@ -26,7 +25,7 @@ def verdict(rating: str, **extra: Any) -> dict[str, Any]:
     return {"rating": rating, "summary": f"Rated {rating}.", "evidence": [SOURCE], **extra}
 
 
-def test_whole_review_workflow(client, headers_for, article):  # noqa: F811
+def test_whole_review_workflow(client, headers_for, article):
     first, second, editor = headers_for("reviewer"), headers_for("reviewer"), headers_for("editor")
     claim = queue(client, first)[0]
     assert client.post(f"{CLAIMS}/{claim['id']}/take", headers=first).status_code == 200
@@ -122,7 +121,7 @@ def test_whole_review_workflow(client, headers_for, article):  # noqa: F811
     assert history[-1]["after"]["evidence"] == added["evidence"]
 
 
-def test_a_new_verdict_is_returned_exactly_as_stored(client, headers_for, article):  # noqa: F811
+def test_a_new_verdict_is_returned_exactly_as_stored(client, headers_for, article):
     """The created verdict, its evidence and its ETag are what reading it back gives."""
     reviewer = headers_for("reviewer")
     claim = queue(client, reviewer)[0]
@@ -140,7 +139,7 @@ def test_a_new_verdict_is_returned_exactly_as_stored(client, headers_for, articl
     assert created.get_json()["created_at"] is not None
 
 
-def test_verdict_edits_need_if_match_and_the_author(client, headers_for, article):  # noqa: F811
+def test_verdict_edits_need_if_match_and_the_author(client, headers_for, article):
     author, other = headers_for("reviewer"), headers_for("reviewer")
     claim = queue(client, author)[0]
     created = client.post(f"{CLAIMS}/{claim['id']}/verdicts", json=verdict("false"), headers=author)
@@ -158,7 +157,7 @@ def test_verdict_edits_need_if_match_and_the_author(client, headers_for, article
     assert stale.status_code == 412
 
 
-def test_publish_and_correct_honour_if_match(client, headers_for, article):  # noqa: F811
+def test_publish_and_correct_honour_if_match(client, headers_for, article):
     """An editor who read version 1 cannot publish version 2 by accident; without If-Match
     the current version is acted on, as before."""
     reviewer, editor = headers_for("reviewer"), headers_for("editor")
@@ -213,7 +212,7 @@ def test_publish_and_correct_honour_if_match(client, headers_for, article):  # n
         "https://example.org/report\n",
     ],
 )
-def test_evidence_urls_must_be_http_and_bounded(client, headers_for, article, url):  # noqa: F811
+def test_evidence_urls_must_be_http_and_bounded(client, headers_for, article, url):
     reviewer = headers_for("reviewer")
     claim = queue(client, reviewer)[0]
     response = client.post(
@@ -225,7 +224,7 @@ def test_evidence_urls_must_be_http_and_bounded(client, headers_for, article, ur
     assert "evidence.0.url" in response.get_json()["errors"]
 
 
-def test_unknown_rating_and_stance_are_refused(client, headers_for, article):  # noqa: F811
+def test_unknown_rating_and_stance_are_refused(client, headers_for, article):
     reviewer = headers_for("reviewer")
     claim = queue(client, reviewer)[0]
     unknown = client.post(
@@ -254,7 +253,7 @@ def test_rating_scale_is_served_from_configuration(client, headers_for):
     assert {r["key"]: r["value"] for r in ratings}["misleading"] is None
 
 
-def test_agreement_matches_hand_computed_values(client, headers_for, article, sessions):  # noqa: F811
+def test_agreement_matches_hand_computed_values(client, headers_for, article, sessions):
     ann, bob = headers_for("reviewer"), headers_for("reviewer")
     every = queue(client, ann) + queue(client, ann, checkworthy="false")
     claims = [c["id"] for c in every if c["kind"] == "sentence"]  # not what the mayor said
@@ -284,7 +283,7 @@ def test_agreement_matches_hand_computed_values(client, headers_for, article, se
     )
 
 
-def test_a_claim_and_the_statistics_count_the_same_ratings(client, headers_for, article):  # noqa: F811
+def test_a_claim_and_the_statistics_count_the_same_ratings(client, headers_for, article):
     """Each reviewer's last own rating: a second verdict by the same reviewer replaces the
     first, and an editor's correction is not another reviewer's rating."""
     ann, bob, editor = headers_for("reviewer"), headers_for("reviewer"), headers_for("editor")

@@ -7,8 +7,7 @@ import pytest
 from service.domain import exports as domain
 from service.domain.claims import QueueFilter
 from service.ratings import DEFAULT_SCALE
-from tests.factories import article_payload
-from tests.service.api.test_exports import insert_claim
+from tests.factories import article_payload, insert_claim
 
 
 @pytest.fixture

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.shared_data import FIRST_ARTICLE, SECOND_ARTICLE, shared_article
 from workers.extraction.dates import find_dates
-
-ARTICLES_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "articles"
-
-
-def load_article(name: str) -> str:
-    path = ARTICLES_DIR / name
-    if not path.is_file():
-        pytest.skip(f"shared article {path} is not available")
-    with path.open(encoding="utf-8", newline="") as handle:
-        return handle.read()
 
 
 @pytest.mark.parametrize(
@@ -69,12 +58,12 @@ def test_amounts_and_verbs_are_not_dates(sentence):
 
 
 def test_dateline_and_years_in_real_articles():
-    first = load_article("000_dfb115d791d1cf54.txt")
+    first = shared_article(FIRST_ARTICLE)
     found = find_dates(first)
     assert found[0]["value"] == "2026-01-19"
     assert found[0]["start"] < 10
     assert any(d["text"] == "on Sunday" and d["kind"] == "relative" for d in found)
-    second = load_article("001_1c9f022aa12bfb98.txt")
+    second = shared_article(SECOND_ARTICLE)
     found = find_dates(second)
     for item in found:
         assert second[item["start"] : item["end"]] == item["text"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import REPO, shared_articles
+from tests.factories import REPO
+from tests.shared_data import FIRST_ARTICLE, article_names, shared_article, shared_articles
 from workers.extraction.engine import (
     CLAIM_KINDS,
     CONTEXT_CHARS,
@@ -32,9 +33,9 @@ def assert_anchored(body: str, claims: list[dict]) -> None:
             assert claim["start"] <= item["start"] < item["end"] <= claim["end"]
 
 
-@pytest.mark.parametrize("path", shared_articles(), ids=lambda p: p.name)
-def test_seed_articles_yield_anchored_scored_claims(path):
-    body = path.read_text(encoding="utf-8")
+@pytest.mark.parametrize("name", article_names())
+def test_seed_articles_yield_anchored_scored_claims(name):
+    body = shared_article(name)
     claims = extract(body)
     assert_anchored(body, claims)
     sentences = [c for c in claims if c["kind"] == "sentence"]
@@ -42,15 +43,14 @@ def test_seed_articles_yield_anchored_scored_claims(path):
     assert all(c["language"] == "en" and c["scored"] for c in claims)
     assert any(c["checkworthy"] for c in sentences)
     assert any(c["speaker"] for c in sentences)
-    assert any(c["quantities"] for c in claims) or path.name.startswith("000_")
+    assert any(c["quantities"] for c in claims) or name == FIRST_ARTICLE
     assert any(c["kind"] == "reported" for c in claims)
     # In text order: an article's claims are listed by start, then in the order made.
     assert [c["start"] for c in claims] == sorted(c["start"] for c in claims)
 
 
 def test_first_seed_article_keeps_boilerplate_as_non_claims():
-    path = next(p for p in shared_articles() if p.name.startswith("000_"))
-    claims = extract(path.read_text(encoding="utf-8"))
+    claims = extract(shared_article(FIRST_ARTICLE))
     kinds = [c["kind"] for c in claims[:3]]
     assert kinds == ["metadata", "headline", "byline"]
     for claim in claims:

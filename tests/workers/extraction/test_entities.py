@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.shared_data import shared_article
 from workers.extraction.entities import find_entities
-
-ARTICLES_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "articles"
-
-
-def load_article(name: str) -> str:
-    path = ARTICLES_DIR / name
-    if not path.is_file():
-        pytest.skip(f"shared article {path} is not available")
-    with path.open(encoding="utf-8", newline="") as handle:
-        return handle.read()
 
 
 def labels(text: str) -> dict[str, str]:
@@ -78,7 +67,7 @@ def test_speech_verb_and_earlier_mention_make_a_person():
 
 
 def test_real_article_entities():
-    text = load_article("000_dfb115d791d1cf54.txt")
+    text = shared_article("000_dfb115d791d1cf54.txt")
     found = find_entities(text)
     for item in found:
         assert text[item["start"] : item["end"]] == item["text"]

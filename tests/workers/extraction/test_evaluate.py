@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.shared_data import shared_path
 from workers.extraction.engine import extract
 from workers.extraction.evaluate import (
     data_dir,
@@ -59,9 +60,8 @@ def test_a_reported_span_that_fits_the_labelled_span_better_counts_as_an_improve
 
 
 def test_reported_spans_cover_newsclaims_dev_claims_better():
+    shared_path("newsclaims-dev/claims.json")
     directory = data_dir()
-    if not (directory / "newsclaims-dev" / "claims.json").is_file():
-        pytest.skip(f"newsclaims-dev is not in {directory}")
     match = span_match(
         lambda body: extract(body, "en"),
         load_newsclaims_articles(directory),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.shared_data import FIRST_ARTICLE, SECOND_ARTICLE, shared_article
 from workers.extraction.language import (
     SAMPLE_CHARS,
     detect_language,
@@ -22,8 +23,6 @@ from workers.extraction.language import (
 from workers.extraction.segment import split_sentences
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-DATA_DIR = Path(os.environ.get("FACTCHECK_DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
-ARTICLES = ["000_dfb115d791d1cf54.txt", "001_1c9f022aa12bfb98.txt"]
 
 ENGLISH = [
     "The city council voted on Tuesday to close the old bridge, which has been in poor "
@@ -160,13 +159,6 @@ SCRIPT_SAMPLES = {
 }
 
 
-def load_article(name: str) -> str:
-    path = DATA_DIR / "articles" / name
-    if not path.is_file():
-        pytest.skip(f"shared article {path} is not available")
-    return path.read_text(encoding="utf-8")
-
-
 @pytest.mark.parametrize("text", ENGLISH)
 def test_english_news_paragraphs(text: str) -> None:
     assert detect_language(text) == "en"
@@ -257,15 +249,15 @@ def test_mixed_text_follows_the_dominant_language() -> None:
     assert detect_language(text) == "fr"
 
 
-@pytest.mark.parametrize("name", ARTICLES)
+@pytest.mark.parametrize("name", [FIRST_ARTICLE, SECOND_ARTICLE])
 def test_shared_articles_are_english(name: str) -> None:
-    assert detect_language(load_article(name)) == "en"
-    assert is_english(load_article(name))
+    assert detect_language(shared_article(name)) == "en"
+    assert is_english(shared_article(name))
 
 
-@pytest.mark.parametrize("name", ARTICLES)
+@pytest.mark.parametrize("name", [FIRST_ARTICLE, SECOND_ARTICLE])
 def test_no_sentence_of_the_shared_articles_is_read_as_another_language(name: str) -> None:
-    body = load_article(name)
+    body = shared_article(name)
     sentences = [s.text for s in split_sentences(body) if len(s.text.split()) >= 5]
     assert len(sentences) > 5
     assert {detect_language(s) for s in sentences} <= {"en", "und"}

@@ -3,12 +3,13 @@ the shipped passes do, over the articles in ../shared (skipped when it is missin
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
 
+from tests.shared_data import shared_path
 from workers.extraction import news_labels
-from workers.extraction.evaluate import data_dir
 from workers.extraction.news_labels import Label, NewsSegment, problems
 
 SEGMENTS = [
@@ -56,18 +57,18 @@ def test_splits_are_by_whole_article_and_stable():
     assert {news_labels.split_of(f"article-{i}") for i in range(50)} == {"train", "dev"}
 
 
-@pytest.fixture(scope="module")
-def articles() -> list[dict]:
-    path = data_dir() / news_labels.NEWS_FILE
-    if not path.is_file():
-        pytest.skip(f"{path} is not present (the shared data folder)")
+@functools.cache
+def news_articles() -> list[dict]:
+    """The labelled news articles, read once (the test is skipped without the data)."""
+    shared_path(str(news_labels.NEWS_FILE))
     return news_labels.load_articles()
 
 
 @pytest.mark.parametrize(
     "path", [news_labels.FIRST_PASS, news_labels.SECOND_PASS], ids=Path.name.fget
 )
-def test_the_shipped_passes_label_every_segment_of_their_articles(articles, path):
+def test_the_shipped_passes_label_every_segment_of_their_articles(path):
+    articles = news_articles()
     labels = news_labels.read_labels(path)
     ids = news_labels.pass_articles(path, articles, labels)
     segments = [s for a in articles if a["id"] in ids for s in news_labels.article_segments(a)]
@@ -78,6 +79,7 @@ def test_the_shipped_passes_label_every_segment_of_their_articles(articles, path
         )
 
 
-def test_kappa_is_reported_over_the_segments_both_passes_label(articles, capsys):
+def test_kappa_is_reported_over_the_segments_both_passes_label(capsys):
+    news_articles()
     assert news_labels.main(["kappa"]) == 0
     assert "Cohen's kappa" in capsys.readouterr().out

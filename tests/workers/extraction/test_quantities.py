@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.shared_data import shared_article
 from workers.extraction.quantities import find_quantities
-
-ARTICLES_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "articles"
-
-
-def load_article(name: str) -> str:
-    path = ARTICLES_DIR / name
-    if not path.is_file():
-        pytest.skip(f"shared article {path} is not available")
-    with path.open(encoding="utf-8", newline="") as handle:
-        return handle.read()
 
 
 def only(text: str) -> dict:
@@ -122,7 +111,7 @@ def test_several_quantities_in_order_and_anchored():
 
 
 def test_real_article_counts_soldiers_and_victims():
-    text = load_article("001_1c9f022aa12bfb98.txt")
+    text = shared_article("001_1c9f022aa12bfb98.txt")
     found = find_quantities(text)
     assert_anchored(text, found)
     by_value = {q["value"]: q for q in found}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import shared_articles
+from tests.shared_data import shared_articles
 from workers.extraction.engine import extract
 from workers.extraction.reported import reported_span
 from workers.extraction.speakers import find_cue

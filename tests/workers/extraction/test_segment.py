@@ -11,23 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.shared_data import FIRST_ARTICLE, SECOND_ARTICLE, shared_article
 from workers.extraction.segment import Segment, split_sentences
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-ARTICLES_DIR = REPO_ROOT.parent / "shared" / "data" / "articles"
-FIRST_ARTICLE = "000_dfb115d791d1cf54.txt"
-SECOND_ARTICLE = "001_1c9f022aa12bfb98.txt"
 
 LINE_BREAK_CHARS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
-
-
-def load_article(name: str) -> str:
-    path = ARTICLES_DIR / name
-    if not path.is_file():
-        pytest.skip(f"shared article {path} is not available")
-    # newline="" keeps the file's own line endings, so offsets refer to the text on disk.
-    with path.open(encoding="utf-8", newline="") as handle:
-        return handle.read()
 
 
 def assert_invariants(text: str, segments: list[Segment]) -> None:
@@ -56,7 +45,7 @@ def texts(text: str) -> list[str]:
 
 @pytest.mark.parametrize("name", [FIRST_ARTICLE, SECOND_ARTICLE])
 def test_real_article_offsets_are_exact(name: str) -> None:
-    text = load_article(name)
+    text = shared_article(name)
     segments = split_sentences(text)
     assert len(segments) > 5
     assert_invariants(text, segments)
@@ -64,13 +53,13 @@ def test_real_article_offsets_are_exact(name: str) -> None:
 
 @pytest.mark.parametrize("name", [FIRST_ARTICLE, SECOND_ARTICLE])
 def test_real_article_covers_every_non_space_character(name: str) -> None:
-    text = load_article(name)
+    text = shared_article(name)
     covered = "".join(segment.text for segment in split_sentences(text))
     assert re.sub(r"\s+", "", covered) == re.sub(r"\s+", "", text)
 
 
 def test_first_article_boilerplate_kinds() -> None:
-    segments = split_sentences(load_article(FIRST_ARTICLE))
+    segments = split_sentences(shared_article(FIRST_ARTICLE))
     assert [segment.kind for segment in segments[:3]] == ["metadata", "headline", "byline"]
     assert re.fullmatch(r"date \d{4}-\d{2}-\d{2}", segments[0].text)
     # The metadata prefix and the headline glued to it on the same line are split apart.
@@ -84,7 +73,7 @@ def test_first_article_boilerplate_kinds() -> None:
 
 
 def test_first_article_body_paragraph_splits_into_sentences() -> None:
-    text = load_article(FIRST_ARTICLE)
+    text = shared_article(FIRST_ARTICLE)
     segments = split_sentences(text)
     paragraphs = [line.strip() for line in text.splitlines() if line.strip()]
     body = [segment for segment in segments if segment.kind == "sentence"]
@@ -94,7 +83,7 @@ def test_first_article_body_paragraph_splits_into_sentences() -> None:
 
 
 def test_second_article_headline_and_dateline() -> None:
-    segments = split_sentences(load_article(SECOND_ARTICLE))
+    segments = split_sentences(shared_article(SECOND_ARTICLE))
     assert segments[0].kind == "headline"
     dateline, first = segments[1], segments[2]
     assert dateline.kind == "dateline"
@@ -105,7 +94,7 @@ def test_second_article_headline_and_dateline() -> None:
 
 
 def test_second_article_quotes_and_acronyms() -> None:
-    segments = split_sentences(load_article(SECOND_ARTICLE))
+    segments = split_sentences(shared_article(SECOND_ARTICLE))
     closing = "\u201d\u2019\"')]"
     for segment in segments:
         # A closing quote belongs to the sentence it ends, never to the next one.

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
+from tests.shared_data import shared_article, shared_path
 from workers.extraction.segment import Segment, split_sentences
 from workers.extraction.speakers import attribute_speakers
-
-DATA_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data"
-ARTICLES_DIR = DATA_DIR / "articles"
-
-
-def load_article(name: str) -> str:
-    path = ARTICLES_DIR / name
-    if not path.is_file():
-        pytest.skip(f"shared article {path} is not available")
-    with path.open(encoding="utf-8", newline="") as handle:
-        return handle.read()
 
 
 def speakers_of(body: str) -> list[tuple[str, str | None]]:
@@ -103,7 +92,7 @@ def test_writer_statements_have_no_speaker():
 
 
 def _article_speakers(name: str) -> list[tuple[str, str | None]]:
-    return speakers_of(load_article(name))
+    return speakers_of(shared_article(name))
 
 
 def test_first_article_reports_araghchi_and_hussein():
@@ -133,9 +122,7 @@ def test_second_article_quotes():
 
 def test_newsclaims_claimer_accuracy():
     """Claimers named in the sentence are found for at least half of the labelled claims."""
-    claims_path = DATA_DIR / "newsclaims-dev" / "claims.json"
-    if not claims_path.is_file():
-        pytest.skip("newsclaims-dev is not available")
+    claims_path = shared_path("newsclaims-dev/claims.json")
     claims = json.loads(claims_path.read_text(encoding="utf-8"))
     sentences = json.loads((claims_path.parent / "sentences.json").read_text(encoding="utf-8"))
     hits = total = 0

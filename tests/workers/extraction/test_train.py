@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score
 
+from tests.shared_data import shared_path
 from workers.extraction import evaluate
 from workers.extraction.checkworthiness import load_model
 from workers.extraction.evaluate import LabelledSentence
@@ -130,9 +131,7 @@ def test_average_precision_agrees_with_scikit_learn() -> None:
 
 
 def test_evaluate_prints_every_labelled_set(capsys: pytest.CaptureFixture[str]) -> None:
-    data = evaluate.data_dir()
-    if not (data / "checkthat2024").is_dir():
-        pytest.skip(f"shared data folder {data} is not available")
+    shared_path("checkthat2024")
 
     assert evaluate.main([]) == 0
 
