@@ -119,7 +119,7 @@ class Engine:
         most = self.max_candidates
         if most is not None and len(segments) > most:
             raise TooManyCandidates(most)
-        claims = []
+        claims: list[dict[str, Any]] = []
         sentence_of: list[int | None] = []  # a clause's or reported span's sentence
         for segment, attribution in zip(segments, attribute(body, segments), strict=True):
             sentence = self._annotate(body, segment, attribution.speaker, language)
