@@ -11,8 +11,10 @@ machine may be shared. It prints the ratio
 int8 / fp32 of the same run and how close int8 stays to fp32 on these sentences (cosine).
 
 --variants also measures what was tried to make it faster or better: no length bucketing, one
-sentence per run, larger batches, lower graph optimisation levels, and the int8 graphs of plain
-quantize_dynamic (per tensor, or per channel, without smoothing).
+sentence per run, larger batches, lower graph optimisation levels, the int8 graphs of plain
+quantize_dynamic (per tensor, or per channel, without smoothing), the smoothed dynamic graph
+shipped before the per-token one (batched, and one sentence a run as it shipped), and static
+int8 (quantize_static, QDQ and QOperator, calibrated on models/encoder_calibration.txt).
 """
 
 from __future__ import annotations
@@ -122,6 +124,79 @@ def plain_int8(fp32: Path, folder: Path, per_channel: bool) -> Path:
     return output
 
 
+def smoothed_fp32(folder: Path) -> Path:
+    """The fp32 graph with the shipped SmoothQuant factors, before any quantisation."""
+    import onnx
+
+    from workers.extraction import encoder
+
+    model_dir = encoder.weights_dir()
+    plain = encoder.build_graph(model_dir)
+    path = folder / "smoothed-fp32.onnx"
+    onnx.save(encoder.build_graph(model_dir, encoder.smoothing_factors(plain, model_dir)), path)
+    return path
+
+
+def dynamic_per_tensor(smoothed: Path, folder: Path) -> Path:
+    """The int8 graph shipped before the per-token one: quantize_dynamic on the smoothed
+    graph (activations one scale per tensor, so per batch), layer 0's FFN output in fp32."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from workers.extraction.encoder import FP32_MATMULS
+
+    output = folder / "dynamic-smoothed.onnx"
+    quantize_dynamic(
+        smoothed,
+        output,
+        per_channel=True,
+        weight_type=QuantType.QInt8,
+        nodes_to_exclude=list(FP32_MATMULS),
+        extra_options={"MatMulConstBOnly": True},
+    )
+    return output
+
+
+def static_int8(smoothed: Path, folder: Path, quant_format: str) -> Path:
+    """quantize_static on the smoothed graph: fixed activation scales (MinMax over the tokens
+    of models/encoder_calibration.txt), weights per channel; batch-invariant by design."""
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+
+    from workers.extraction import encoder
+
+    tokenizer = encoder._tokenizer(encoder.weights_dir())
+
+    class Calibration(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.sentences = iter(encoder._calibration_sentences())
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            sentence = next(self.sentences, None)
+            if sentence is None:
+                return None
+            ids = np.array([tokenizer.encode(sentence).ids], dtype=np.int64)
+            return {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+
+    output = folder / f"static-{quant_format}.onnx"
+    quantize_static(
+        smoothed,
+        output,
+        Calibration(),
+        quant_format=getattr(QuantFormat, quant_format),
+        op_types_to_quantize=["MatMul"],
+        per_channel=True,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+        nodes_to_exclude=list(encoder.FP32_MATMULS),
+        extra_options={"MatMulConstBOnly": True},
+    )
+    return output
+
+
 def cosine_to(reference: np.ndarray, other: np.ndarray) -> np.ndarray:
     return np.sum(reference * other, axis=1)  # both have unit rows
 
@@ -172,6 +247,17 @@ def main(argv: Sequence[str] | None = None) -> None:
                 graph = plain_int8(fp32_path, folder, per_channel)
                 configs.append(
                     (f"int8 plain quantize_dynamic, {name}", {**base, "graph": str(graph)})
+                )
+            smoothed = smoothed_fp32(folder)
+            before = {**base, "graph": str(dynamic_per_tensor(smoothed, folder))}
+            configs += [
+                ("int8 dynamic per tensor, smoothed", before),
+                ("same, one sentence a run (before)", {**before, "rows": 1}),
+            ]
+            for quant_format in ("QDQ", "QOperator"):
+                graph = static_int8(smoothed, folder, quant_format)
+                configs.append(
+                    (f"int8 static {quant_format}, smoothed", {**base, "graph": str(graph)})
                 )
 
         # Round-robin, a fresh process each time: drift in the machine's load (it may be

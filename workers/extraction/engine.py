@@ -21,8 +21,13 @@ Choices:
 - Only English is scored. Other languages are segmented and annotated, with
   `checkworthiness` and `checkworthy` null and `scored` false: never a guessed score.
 - Every claim gets its `embedding` from the shipped sentence encoder
-  (:mod:`workers.extraction.encoder`), in one batched forward pass per text; the same vector
-  feeds the check-worthiness model and is stored for matching claims against fact-checks.
+  (:mod:`workers.extraction.encoder`); the same vector feeds the check-worthiness model and
+  is stored for matching claims against fact-checks. One forward pass per sentence serves
+  everything: a clause's or reported span's vector is the mean of its sentence's token
+  states over the span's word pieces (with the sentence's [CLS] and [SEP]), not a second
+  encoding of its text. So a clause scored by `extract` reads its sentence around it and
+  may score differently from the same words sent alone to `score` (MODEL_CARD.md measures
+  how much); a sentence gets one vector and one score by any entry point.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
+
+import numpy as np
 
 from workers.extraction.checkworthiness import CheckworthinessModel, load_model
 from workers.extraction.claimtypes import classify_types
@@ -112,15 +119,20 @@ class Engine:
         most = self.max_candidates
         if most is not None and len(segments) > most:
             raise TooManyCandidates(most)
-        claims = []
+        claims: list[dict[str, Any]] = []
+        sentence_of: list[int | None] = []  # a clause's or reported span's sentence
         for segment, attribution in zip(segments, attribute(body, segments), strict=True):
             sentence = self._annotate(body, segment, attribution.speaker, language)
+            index = len(claims)
             claims.append(sentence)
+            sentence_of.append(None)
             if segment.kind == "sentence":
-                claims.extend(self._parts(body, segment, attribution, sentence))
+                parts = self._parts(body, segment, attribution, sentence)
+                claims.extend(parts)
+                sentence_of.extend([index] * len(parts))
             if most is not None and len(claims) > most:
                 raise TooManyCandidates(most)
-        self._score(claims, in_document=True)
+        self._score(claims, in_document=True, sentence_of=sentence_of)
         return claims
 
     def _parts(
@@ -250,12 +262,22 @@ class Engine:
             "suffix": body[part.end : part.end + CONTEXT_CHARS],
         }
 
-    def _score(self, claims: list[dict[str, Any]], *, in_document: bool) -> None:
-        """Fill embeddings and scores in place: one batched encoder pass for every claim,
-        then one batched model call for every scorable claim, on the same vectors."""
+    def _score(
+        self,
+        claims: list[dict[str, Any]],
+        *,
+        in_document: bool,
+        sentence_of: Sequence[int | None] | None = None,
+    ) -> None:
+        """Fill embeddings and scores in place: one encoder pass per sentence, then one
+        batched model call for every scorable claim, on the same vectors.
+
+        A claim whose `sentence_of` is the index of another (a clause or reported span of
+        that sentence) is not encoded again: its vector is pooled from its sentence's pass.
+        """
         if not claims:
             return
-        vectors = self.encoder.encode([c["text"] for c in claims])
+        vectors = self._embeddings(claims, sentence_of or [None] * len(claims))
         scorable = []
         rows = []
         for row, (claim, vector) in enumerate(zip(claims, vectors, strict=True)):
@@ -280,6 +302,33 @@ class Engine:
                 checkworthy=bool(score >= self.threshold),
                 scored=True,
             )
+
+    def _embeddings(
+        self, claims: Sequence[dict[str, Any]], sentence_of: Sequence[int | None]
+    ) -> np.ndarray:
+        own = [row for row, sentence in enumerate(sentence_of) if sentence is None]
+        parts: dict[int, list[int]] = {row: [] for row in own}
+        for row, sentence in enumerate(sentence_of):
+            if sentence is not None:
+                parts[sentence].append(row)
+        spans = [
+            [
+                (
+                    claims[part]["start"] - claims[row]["start"],
+                    claims[part]["end"] - claims[row]["start"],
+                )
+                for part in parts[row]
+            ]
+            for row in own
+        ]
+        encoded, pooled = self.encoder.encode_with_spans(
+            [claims[row]["text"] for row in own], spans
+        )
+        vectors = np.zeros((len(claims), encoded.shape[1]), dtype=np.float32)
+        vectors[own] = encoded
+        for row, span_vectors in zip(own, pooled, strict=True):
+            vectors[parts[row]] = span_vectors
+        return vectors
 
 
 @lru_cache(maxsize=1)

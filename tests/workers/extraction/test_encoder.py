@@ -88,24 +88,53 @@ def test_long_sentences_are_truncated_at_256_word_pieces(fp32: SentenceEncoder) 
     assert np.abs(longer[0] - longer[1]).max() < 1e-6
 
 
-def test_batched_output_equals_one_by_one(fp32: SentenceEncoder, int8: SentenceEncoder) -> None:
-    """Padding never leaks into an embedding; in int8 only the shared activation scale does."""
-    together = fp32.encode(SENTENCES, batch_rows=16)
-    alone = np.stack([fp32.encode([sentence])[0] for sentence in SENTENCES])
-    assert np.abs(together - alone).max() < 1e-5
+@pytest.mark.parametrize("precision", encoder.PRECISIONS)
+def test_a_sentence_gets_one_vector_whatever_its_batchmates(precision: str) -> None:
+    """What makes extract, score, training and the worker agree on a sentence's score: the
+    int8 inputs are quantised per token and pooling sums in a fixed order, so neither the
+    other rows nor the padded width of a batch reach a sentence's vector, to the last bit."""
+    model = encoder.load_encoder(precision)
+    alone = np.stack([model.encode([sentence])[0] for sentence in SENTENCES])
+    others = [
+        "Short.",
+        "Prices rose 4% in May.",
+        "He said it would be ready by 2027 at the latest.",
+    ]
 
-    together = int8.encode(SENTENCES, batch_rows=16)
-    alone = np.stack([int8.encode([sentence])[0] for sentence in SENTENCES])
-    assert cosines(together, alone).min() >= 0.99
+    together = model.encode(SENTENCES, batch_rows=16)
+    mixed = model.encode([*others, *SENTENCES[::-1], *others], batch_rows=16)
+    two_by_two = model.encode(SENTENCES, batch_rows=2)
 
-
-def test_by_default_a_sentence_gets_one_vector_whatever_its_neighbours(
-    int8: SentenceEncoder,
-) -> None:
-    """What makes extract, score, training and the worker agree on a sentence's score."""
-    together = int8.encode(SENTENCES)
-    alone = np.stack([int8.encode([sentence])[0] for sentence in SENTENCES])
     assert np.array_equal(together, alone)
+    assert np.array_equal(mixed[len(others) : len(others) + len(SENTENCES)][::-1], alone)
+    assert np.array_equal(two_by_two, alone)
+
+
+def test_a_span_is_pooled_from_its_sentence_pass(int8: SentenceEncoder) -> None:
+    sentence = "Rents rose 20% in two years, the mayor said, but wages fell."
+    clause = (0, sentence.index(", but"))
+    wages = (sentence.index("wages"), len(sentence) - 1)
+    whole = (0, len(sentence))
+
+    vectors, (spans,) = int8.encode_with_spans([sentence], [[clause, wages, whole]])
+
+    assert np.array_equal(spans[2], vectors[0])  # every word piece: the sentence's own mean
+    assert np.allclose(np.linalg.norm(spans, axis=1), 1.0, atol=1e-5)
+    own = int8.encode([sentence[clause[0] : clause[1]], sentence[wages[0] : wages[1]]])
+    assert (cosines(spans[:2], own) > 0.7).all()  # near the span encoded alone
+    assert cosines(spans[:1], spans[1:2])[0] < cosines(spans[:1], own[:1])[0]
+    _, beside = int8.encode_with_spans(["Short.", sentence], [[(0, 5)], [clause, wages, whole]])
+    assert np.array_equal(beside[1], spans)
+
+
+def test_a_span_past_the_256th_word_piece_is_encoded_on_its_own(int8: SentenceEncoder) -> None:
+    tail = "And a further clause that is cut off."
+    sentence = f"{LONG} {tail}"
+    start = sentence.index(tail)
+
+    _, (spans,) = int8.encode_with_spans([sentence], [[(start, len(sentence))]])
+
+    assert np.array_equal(spans[0], int8.encode([tail])[0])
 
 
 def test_output_follows_input_order_whatever_the_lengths(fp32: SentenceEncoder) -> None:

@@ -241,3 +241,22 @@ def test_every_claim_has_a_unit_embedding_and_one_score_whatever_the_entry_point
     span = engine.annotate_span(body, first["start"], first["end"])
     assert alone["checkworthiness"] == span["checkworthiness"] == first["checkworthiness"]
     assert alone["embedding"] == span["embedding"] == first["embedding"]
+
+
+def test_clauses_and_reported_spans_are_pooled_from_their_sentence_pass():
+    """One forward pass per sentence: a part's vector comes from its sentence's token states,
+    and a sentence's vector is the same whatever else the article holds."""
+    sentence = "Rents rose 20% in two years, Mayor Ana Ruiz said, but wages fell 3% last year."
+    body = f"Thank you all for coming. {sentence}"
+    engine = default_engine()
+    claims = engine.extract(body)
+    whole = next(c for c in claims if c["text"] == sentence)
+    parts = [c for c in claims if c["kind"] in ("clause", "reported")]
+    assert parts
+
+    spans = [(c["start"] - whole["start"], c["end"] - whole["start"]) for c in parts]
+    vectors, (pooled,) = engine.encoder.encode_with_spans([sentence], [spans])
+
+    assert whole["embedding"] == vectors[0].tolist()
+    assert [c["embedding"] for c in parts] == pooled.tolist()
+    assert engine.extract(sentence)[0]["embedding"] == whole["embedding"]
