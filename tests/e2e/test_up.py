@@ -121,7 +121,7 @@ def test_up_demo_serves_processes_and_survives_a_restart(tmp_path):
                 assert detail["body"][claim["start"] : claim["end"]] == claim["text"]
         submitted = subprocess.run(
             [str(FACTCHECK), "submit", str(EXAMPLES / "school-meals-study.txt"),
-             "--url", base, "--token", ADMIN_TOKEN, "--source", "cli-test"],
+             "--server", base, "--token", ADMIN_TOKEN, "--source", "cli-test"],
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
         assert submitted.returncode == 0, submitted.stderr

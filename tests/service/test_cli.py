@@ -17,7 +17,9 @@ from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
 from service.app import create_app
-from service.cli import demo_user_token, main, read_example
+from service.cli import main
+from service.cli.article_file import parse_article, read_article_file
+from service.cli.demo import demo_user_token
 from service.db import psycopg2_url, session_scope
 from service.domain.extraction import store_claims
 from tests.conftest import ADMIN_TOKEN
@@ -107,25 +109,54 @@ def test_db_upgrade_refusal_is_a_message_not_a_traceback(scratch_url, monkeypatc
     assert "Traceback" not in result.output
 
 
-def test_read_example_splits_title_and_body(tmp_path):
+def test_read_article_file_splits_title_and_body(tmp_path):
     path = tmp_path / "story.txt"
     path.write_text("Headline here\n\nFirst paragraph.\n\nSecond.\n", encoding="utf-8")
-    article = read_example(path)
-    assert article["title"] == "Headline here"
-    assert article["body"] == "First paragraph.\n\nSecond."
-    assert article["external_id"] == "story"
+    article = read_article_file(path, "desk")
+    assert article == {
+        "title": "Headline here",
+        "body": "First paragraph.\n\nSecond.",
+        "source": "desk",
+        "external_id": "story",
+    }
+
+
+def test_an_article_file_gives_its_date_and_byline_as_fields_not_as_the_title():
+    """The shape of the shared sample articles: a dated title line and a byline."""
+    text = " date 2026-01-19 Ports reopen after the storm\n\nBy Staff, Agencies\n\nThe port said.\n"
+    assert parse_article(text) == {
+        "title": "Ports reopen after the storm",
+        "published_at": "2026-01-19T00:00:00Z",
+        "authors": ["Staff", "Agencies"],
+        "body": "The port said.",
+    }
+    both = parse_article("Title\nBy Ana Ruiz and Li Wei\nBody text.")
+    assert both["authors"] == ["Ana Ruiz", "Li Wei"]
+    assert both["body"] == "Body text."
+
+
+def test_an_article_file_without_blank_lines_or_byline_keeps_its_first_sentence():
+    assert parse_article("Title\nBy 2030 the city will have 10 stations.\nMore.") == {
+        "title": "Title",
+        "body": "By 2030 the city will have 10 stations.\nMore.",
+    }
+    assert parse_article("Only one line of text.\n") == {
+        "title": None,
+        "body": "Only one line of text.",
+    }
 
 
 def test_extract_prints_checkworthy_claims_offline(tmp_path):
     path = tmp_path / "story.txt"
     body = (
-        "Budget row\n\nThe council cut spending by 12% to $4.5 million in 2025, "
+        "The council cut spending by 12% to $4.5 million in 2025, "
         "records show. Thank you for reading."
     )
-    path.write_text(body, encoding="utf-8")
+    path.write_text(f"Budget row\n\n{body}", encoding="utf-8")
     result = CliRunner().invoke(main, ["extract", str(path)])
     assert result.exit_code == 0, result.output
     (document,) = json.loads(result.output)
+    assert document["title"] == "Budget row"
     texts = [c["text"] for c in document["claims"]]
     assert texts
     assert all(c["checkworthy"] for c in document["claims"])
@@ -134,7 +165,20 @@ def test_extract_prints_checkworthy_claims_offline(tmp_path):
     every = json.loads(CliRunner().invoke(main, ["extract", "--all", str(path)]).output)
     assert len(every[0]["claims"]) > len(document["claims"])
     for claim in every[0]["claims"]:
-        assert body[claim["start"] : claim["end"]] == claim["text"]
+        assert body[claim["start"] : claim["end"]] == claim["text"], "offsets into the body"
+
+
+def test_extract_plain_reads_the_whole_text_as_the_body(tmp_path):
+    path = tmp_path / "notes.txt"
+    text_ = "Rents rose 9% in 2025.\nThe council cut spending by 12% to $4.5 million.\n"
+    path.write_text(text_, encoding="utf-8")
+    result = CliRunner().invoke(main, ["extract", "--all", "--plain", str(path)])
+    assert result.exit_code == 0, result.output
+    (document,) = json.loads(result.output)
+    assert document["title"] is None
+    assert [text_[c["start"] : c["end"]] for c in document["claims"]][:1] == [
+        "Rents rose 9% in 2025."
+    ]
 
 
 def test_extract_and_score_use_the_configured_threshold_offline(tmp_path, monkeypatch):
@@ -196,7 +240,8 @@ def test_score_names_the_speaker_of_each_sentence_as_extract_does(tmp_path):
     assert scored.exit_code == 0, scored.output
     speakers = [json.loads(line)["speaker"] for line in scored.output.splitlines()]
     assert speakers == ["the statistics office", "Ana Ruiz", None]
-    extracted = CliRunner().invoke(main, ["extract", "--all", "--format", "jsonl", str(path)])
+    extract_args = ["extract", "--plain", "--all", "--format", "jsonl", str(path)]
+    extracted = CliRunner().invoke(main, extract_args)
     sentences = [json.loads(line) for line in extracted.output.splitlines()]
     assert [c["speaker"] for c in sentences if c["kind"] == "sentence"] == speakers
 
@@ -214,7 +259,7 @@ def test_score_detects_each_line_unless_a_language_is_given():
 
 
 def test_verdict_evidence_option_reads_a_trailing_stance():
-    from service.cli import _evidence
+    from service.cli.review import _evidence
 
     assert _evidence("https://a.example/x,refutes") == {
         "url": "https://a.example/x",
@@ -282,7 +327,7 @@ def test_submit_again_returns_the_same_articles_with_languages_left_to_detection
     french.write_text(
         "Vote du budget\n\nLe conseil a adopté un budget de 4,7 millions d'euros.\n", "utf-8"
     )
-    args = ["submit", str(english), str(french), "--url", live_api, "--token", ADMIN_TOKEN]
+    args = ["submit", str(english), str(french), "--server", live_api, "--token", ADMIN_TOKEN]
 
     def run(*extra: str) -> list[dict]:
         result = CliRunner().invoke(main, [*args, *extra])
@@ -313,7 +358,7 @@ def test_submit_again_returns_the_same_articles_with_languages_left_to_detection
 def test_submit_refuses_a_file_edited_since_it_was_submitted(live_api, tmp_path):
     path = tmp_path / "story.txt"
     path.write_text("Story\n\nFirst text.\n", "utf-8")
-    args = ["submit", str(path), "--url", live_api, "--token", ADMIN_TOKEN]
+    args = ["submit", str(path), "--server", live_api, "--token", ADMIN_TOKEN]
     assert CliRunner().invoke(main, args).exit_code == 0
     path.write_text("Story\n\nEdited text.\n", "utf-8")
     result = CliRunner().invoke(main, args)
