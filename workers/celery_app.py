@@ -36,7 +36,12 @@ TASK_ROUTES = {
 # would bury everything else at INFO. What it does (messages re-sent, deliveries resumed) the
 # tasks log themselves, and a failure is logged above INFO.
 ROUTINE_TASKS = ("factcheck.relay_outbox", "factcheck.resume_webhooks")
-TASK_LIFECYCLE_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")
+TASK_LIFECYCLE_LOGGERS = (
+    "celery.beat",  # sending
+    "celery.worker.strategy",  # received
+    "celery.worker.request",  # discarded once expired
+    "celery.app.trace",  # succeeded
+)
 
 
 class RoutineTaskLines(logging.Filter):
