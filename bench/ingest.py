@@ -1128,7 +1128,7 @@ def _child_env(infra: Infrastructure, admin_token: str, metrics_dir: Path) -> di
 
 
 def _gunicorn(port: int, workers: int, app: str) -> list[str]:
-    from service.cli import _gunicorn_command
+    from service.cli.serve import _gunicorn_command
 
     command = _gunicorn_command(port, workers, HOST)
     if command[-1] != API_APP:
@@ -1143,7 +1143,7 @@ def run(args: argparse.Namespace) -> str:
 
 
 def _run_in(args: argparse.Namespace, workdir: Path) -> str:
-    from service.cli import _worker_command
+    from service.cli.serve import _worker_command
 
     cores = len(os.sched_getaffinity(0))
     sampler = Sampler()

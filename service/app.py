@@ -116,7 +116,8 @@ class Services:
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level)
-    log.info("factcheck API settings: %s", settings.redacted())
+    # DEBUG: each API process creates the app, so at INFO `factcheck up` printed it twice.
+    log.debug("factcheck API settings: %s", settings.redacted())
     app = Flask("factcheck")
     app.json = OrjsonProvider(app)
     app.config.update(

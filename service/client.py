@@ -130,7 +130,7 @@ class Evidence:
 
 
 class FactcheckClient:
-    """The review API: queue, claims, verdicts, publishing, CSV export."""
+    """The review API: submitting, the queue, claims, verdicts, publishing, CSV export."""
 
     def __init__(self, base_url: str, token: str, *, timeout: float = 30.0) -> None:
         if not token:
@@ -182,6 +182,15 @@ class FactcheckClient:
         """The decoded JSON body and the ETag header, if any."""
         with self._open(method, path, **kwargs) as response:
             return json.load(response), response.headers.get("ETag")
+
+    # -- articles ----------------------------------------------------------------------------
+
+    def submit_article(self, article: Mapping[str, Any]) -> dict[str, Any]:
+        """Submit an article (the API's fields); "created" is False when the same (source,
+        external_id) was submitted before and the existing article came back."""
+        with self._open("POST", "/articles", body=dict(article)) as response:
+            submitted: dict[str, Any] = json.load(response)
+            return {**submitted, "created": response.status == 202}
 
     # -- the queue and claims ----------------------------------------------------------------
 

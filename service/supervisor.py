@@ -6,6 +6,11 @@ person. A child that keeps dying (`max_restarts` exits within `window` seconds) 
 restart will cure: the supervisor gives up and says which one.
 
 Each running child's pid is written to `<run_dir>/<name>.pid`, for operators and fault tests.
+
+Each child runs in a process group of its own, so a terminal's Ctrl-C (sent to the foreground
+group) reaches the supervising process only, and each child is stopped once, by `stop`: a
+Celery worker sent SIGINT by the terminal and then SIGTERM would stop twice, the second time
+killing its pool (billiard then reports "Worker was sent SIGKILL! Perhaps out of memory?").
 """
 
 from __future__ import annotations
@@ -107,6 +112,6 @@ class Supervisor:
             (self.run_dir / f"{child.name}.pid").unlink(missing_ok=True)
 
     def _spawn(self, child: Child) -> None:
-        child.process = subprocess.Popen(child.command, env=self.env)
+        child.process = subprocess.Popen(child.command, env=self.env, process_group=0)
         child.restart_at = None
         (self.run_dir / f"{child.name}.pid").write_text(f"{child.process.pid}\n")

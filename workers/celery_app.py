@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -30,6 +31,31 @@ TASK_ROUTES = {
     "factcheck.resume_webhooks": {"queue": MAINTENANCE_QUEUE},
     "factcheck.deliver_webhook": {"queue": WEBHOOK_QUEUE},
 }
+
+# Housekeeping beat sends every few seconds: its "sending", "received" and "succeeded" lines
+# would bury everything else at INFO. What it does (messages re-sent, deliveries resumed) the
+# tasks log themselves, and a failure is logged above INFO.
+ROUTINE_TASKS = ("factcheck.relay_outbox", "factcheck.resume_webhooks")
+TASK_LIFECYCLE_LOGGERS = (
+    "celery.beat",  # sending
+    "celery.worker.strategy",  # received
+    "celery.worker.request",  # discarded once expired
+    "celery.app.trace",  # succeeded
+)
+
+
+class RoutineTaskLines(logging.Filter):
+    """Drops the INFO lines Celery writes about each run of a routine task."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO:
+            return True
+        message = record.getMessage()
+        return not any(task in message for task in ROUTINE_TASKS)
+
+
+for _logger in TASK_LIFECYCLE_LOGGERS:
+    logging.getLogger(_logger).addFilter(RoutineTaskLines())
 
 
 def make_celery(settings: Settings) -> Celery:

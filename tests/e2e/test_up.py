@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -114,7 +115,7 @@ def test_up_demo_serves_processes_and_survives_a_restart(tmp_path):
                 assert detail["body"][claim["start"] : claim["end"]] == claim["text"]
         submitted = subprocess.run(
             [str(FACTCHECK), "submit", str(EXAMPLES / "school-meals-study.txt"),
-             "--url", base, "--token", ADMIN_TOKEN, "--source", "cli-test"],
+             "--server", base, "--token", ADMIN_TOKEN, "--source", "cli-test"],
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
         assert submitted.returncode == 0, submitted.stderr
@@ -218,3 +219,62 @@ def test_up_delivers_webhooks_apart_from_extraction(tmp_path, settings):
     finally:
         drip.stop()
         stop(process)
+
+
+def test_up_demo_shows_its_token_last_stays_quiet_and_stops_at_the_first_ctrl_c(tmp_path, settings):
+    """The first hour: the banner after every start-up banner, the token in a file of the
+    user's only, no line per relay run, and a terminal's Ctrl-C (to the whole foreground
+    process group) stopping every process once, cleanly."""
+    home, port = tmp_path / "home", free_port()
+    log = tmp_path / "up.log"
+    env = {k: v for k, v in os.environ.items() if k != "FACTCHECK_ADMIN_TOKEN"}
+    env.update(
+        DATABASE_URL=settings.database_url,
+        CELERY_BROKER_URL=settings.broker_url,
+        FACTCHECK_OUTBOX_RELAY_INTERVAL="1",
+    )
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [str(FACTCHECK), "up", "--demo", "--port", str(port), "--home", str(home)],
+            env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        wait_until(lambda: b"Press Ctrl-C" in log.read_bytes(), 120, "factcheck up to start")
+        shown = log.read_text()
+        banner = shown.index("Press Ctrl-C")
+        for ready in ("extraction@", "webhooks@"):
+            assert shown.index(ready) < banner, f"{ready} started after the banner"
+        assert shown.rindex(" ready.") < banner, "a worker's start-up came after the banner"
+        token_file = home / "demo-token"
+        token = token_file.read_text().strip()
+        assert f"export TOKEN={token}" in shown
+        assert str(token_file) in shown
+        assert token_file.stat().st_mode & 0o777 == 0o600
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/articles",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            assert response.status == 200
+
+        heartbeat = home / "beat-schedule.heartbeat"
+        after_banner = time.time()
+        wait_until(
+            lambda: heartbeat.exists() and heartbeat.stat().st_mtime > after_banner + 2,
+            30,
+            "beat to send the relay a few times after the banner",
+        )
+        quiet = log.read_text()
+        assert "Sending due task" not in quiet
+        assert "factcheck.relay_outbox[" not in quiet, "a line per relay run"
+        assert "API settings" not in quiet
+        tree = descendants(process.pid)
+        assert tree
+    finally:
+        os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+    assert process.wait(timeout=60) == 0
+    wait_until(lambda: not any(alive(pid) for pid in tree), 30, "every child to exit")
+    stopped = log.read_text()
+    assert stopped.rstrip().endswith("stopped")
+    assert "SIGKILL" not in stopped
+    assert "cold shutdown" not in stopped, "a worker was told to stop twice"

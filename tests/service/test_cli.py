@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
+import subprocess
 import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -17,11 +23,18 @@ from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
 from service.app import create_app
-from service.cli import demo_user_token, main, read_example
+from service.cli import main
+from service.cli.article_file import parse_article, read_article_file
+from service.cli.common import failure_message
+from service.cli.demo import demo_user_token
+from service.client import ApiError, FactcheckClient
+from service.config import ConfigError
 from service.db import psycopg2_url, session_scope
 from service.domain.extraction import store_claims
+from service.webhook_signing import signature
 from tests.conftest import ADMIN_TOKEN
-from tests.factories import article_payload
+from tests.e2e.test_up import FACTCHECK, free_port
+from tests.factories import article_payload, wait_until
 from workers.extraction.engine import extract
 
 TAKE_BODY = "Unemployment fell to 4.1% in May, the lowest since 2001."
@@ -107,25 +120,54 @@ def test_db_upgrade_refusal_is_a_message_not_a_traceback(scratch_url, monkeypatc
     assert "Traceback" not in result.output
 
 
-def test_read_example_splits_title_and_body(tmp_path):
+def test_read_article_file_splits_title_and_body(tmp_path):
     path = tmp_path / "story.txt"
     path.write_text("Headline here\n\nFirst paragraph.\n\nSecond.\n", encoding="utf-8")
-    article = read_example(path)
-    assert article["title"] == "Headline here"
-    assert article["body"] == "First paragraph.\n\nSecond."
-    assert article["external_id"] == "story"
+    article = read_article_file(path, "desk")
+    assert article == {
+        "title": "Headline here",
+        "body": "First paragraph.\n\nSecond.",
+        "source": "desk",
+        "external_id": "story",
+    }
+
+
+def test_an_article_file_gives_its_date_and_byline_as_fields_not_as_the_title():
+    """The shape of the shared sample articles: a dated title line and a byline."""
+    text = " date 2026-01-19 Ports reopen after the storm\n\nBy Staff, Agencies\n\nThe port said.\n"
+    assert parse_article(text) == {
+        "title": "Ports reopen after the storm",
+        "published_at": "2026-01-19T00:00:00Z",
+        "authors": ["Staff", "Agencies"],
+        "body": "The port said.",
+    }
+    both = parse_article("Title\nBy Ana Ruiz and Li Wei\nBody text.")
+    assert both["authors"] == ["Ana Ruiz", "Li Wei"]
+    assert both["body"] == "Body text."
+
+
+def test_an_article_file_without_blank_lines_or_byline_keeps_its_first_sentence():
+    assert parse_article("Title\nBy 2030 the city will have 10 stations.\nMore.") == {
+        "title": "Title",
+        "body": "By 2030 the city will have 10 stations.\nMore.",
+    }
+    assert parse_article("Only one line of text.\n") == {
+        "title": None,
+        "body": "Only one line of text.",
+    }
 
 
 def test_extract_prints_checkworthy_claims_offline(tmp_path):
     path = tmp_path / "story.txt"
     body = (
-        "Budget row\n\nThe council cut spending by 12% to $4.5 million in 2025, "
+        "The council cut spending by 12% to $4.5 million in 2025, "
         "records show. Thank you for reading."
     )
-    path.write_text(body, encoding="utf-8")
+    path.write_text(f"Budget row\n\n{body}", encoding="utf-8")
     result = CliRunner().invoke(main, ["extract", str(path)])
     assert result.exit_code == 0, result.output
     (document,) = json.loads(result.output)
+    assert document["title"] == "Budget row"
     texts = [c["text"] for c in document["claims"]]
     assert texts
     assert all(c["checkworthy"] for c in document["claims"])
@@ -134,7 +176,20 @@ def test_extract_prints_checkworthy_claims_offline(tmp_path):
     every = json.loads(CliRunner().invoke(main, ["extract", "--all", str(path)]).output)
     assert len(every[0]["claims"]) > len(document["claims"])
     for claim in every[0]["claims"]:
-        assert body[claim["start"] : claim["end"]] == claim["text"]
+        assert body[claim["start"] : claim["end"]] == claim["text"], "offsets into the body"
+
+
+def test_extract_plain_reads_the_whole_text_as_the_body(tmp_path):
+    path = tmp_path / "notes.txt"
+    text_ = "Rents rose 9% in 2025.\nThe council cut spending by 12% to $4.5 million.\n"
+    path.write_text(text_, encoding="utf-8")
+    result = CliRunner().invoke(main, ["extract", "--all", "--plain", str(path)])
+    assert result.exit_code == 0, result.output
+    (document,) = json.loads(result.output)
+    assert document["title"] is None
+    assert [text_[c["start"] : c["end"]] for c in document["claims"]][:1] == [
+        "Rents rose 9% in 2025."
+    ]
 
 
 def test_extract_and_score_use_the_configured_threshold_offline(tmp_path, monkeypatch):
@@ -196,7 +251,8 @@ def test_score_names_the_speaker_of_each_sentence_as_extract_does(tmp_path):
     assert scored.exit_code == 0, scored.output
     speakers = [json.loads(line)["speaker"] for line in scored.output.splitlines()]
     assert speakers == ["the statistics office", "Ana Ruiz", None]
-    extracted = CliRunner().invoke(main, ["extract", "--all", "--format", "jsonl", str(path)])
+    extract_args = ["extract", "--plain", "--all", "--format", "jsonl", str(path)]
+    extracted = CliRunner().invoke(main, extract_args)
     sentences = [json.loads(line) for line in extracted.output.splitlines()]
     assert [c["speaker"] for c in sentences if c["kind"] == "sentence"] == speakers
 
@@ -214,7 +270,7 @@ def test_score_detects_each_line_unless_a_language_is_given():
 
 
 def test_verdict_evidence_option_reads_a_trailing_stance():
-    from service.cli import _evidence
+    from service.cli.review import _evidence
 
     assert _evidence("https://a.example/x,refutes") == {
         "url": "https://a.example/x",
@@ -282,7 +338,7 @@ def test_submit_again_returns_the_same_articles_with_languages_left_to_detection
     french.write_text(
         "Vote du budget\n\nLe conseil a adopté un budget de 4,7 millions d'euros.\n", "utf-8"
     )
-    args = ["submit", str(english), str(french), "--url", live_api, "--token", ADMIN_TOKEN]
+    args = ["submit", str(english), str(french), "--server", live_api, "--token", ADMIN_TOKEN]
 
     def run(*extra: str) -> list[dict]:
         result = CliRunner().invoke(main, [*args, *extra])
@@ -313,7 +369,7 @@ def test_submit_again_returns_the_same_articles_with_languages_left_to_detection
 def test_submit_refuses_a_file_edited_since_it_was_submitted(live_api, tmp_path):
     path = tmp_path / "story.txt"
     path.write_text("Story\n\nFirst text.\n", "utf-8")
-    args = ["submit", str(path), "--url", live_api, "--token", ADMIN_TOKEN]
+    args = ["submit", str(path), "--server", live_api, "--token", ADMIN_TOKEN]
     assert CliRunner().invoke(main, args).exit_code == 0
     path.write_text("Story\n\nEdited text.\n", "utf-8")
     result = CliRunner().invoke(main, args)
@@ -439,3 +495,131 @@ def test_extract_and_score_leave_embeddings_out_unless_asked(tmp_path):
         else:
             claim = json.loads(asked.output.splitlines()[0])
         assert len(claim["embedding"]) == 384
+
+
+def test_submit_stores_the_files_title_date_byline_and_the_articles_url(live_api, tmp_path):
+    path = tmp_path / "ports.txt"
+    path.write_text(
+        " date 2026-01-19 Ports reopen after the storm\n\nBy Ana Ruiz and Li Wei\n\n"
+        "The port authority said 40 ships were waiting.\n",
+        encoding="utf-8",
+    )
+    url = "https://news.example.org/2026/01/ports"
+    args = ["submit", str(path), "--article-url", url, "--server", live_api, "--token", ADMIN_TOKEN]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    article_id = json.loads(result.stdout)["id"]
+    stored = FactcheckClient(live_api, ADMIN_TOKEN).get_article(article_id)
+    assert stored["title"] == "Ports reopen after the storm"
+    assert stored["published_at"] == "2026-01-19T00:00:00+00:00"
+    assert stored["authors"] == ["Ana Ruiz", "Li Wei"]
+    assert stored["url"] == url
+    assert stored["body"] == "The port authority said 40 ships were waiting."
+
+
+def test_submit_takes_one_article_url_for_one_file_only(tmp_path):
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    for path in (first, second):
+        path.write_text("Title\n\nBody.\n", encoding="utf-8")
+    args = ["submit", str(first), str(second), "--article-url", "https://a.example/x"]
+    result = CliRunner().invoke(main, [*args, "--token", ADMIN_TOKEN])
+    assert result.exit_code == 2
+    assert "one FILE" in result.stderr
+
+
+def test_submit_still_takes_the_deprecated_url_option_saying_so(live_api, tmp_path):
+    path = tmp_path / "story.txt"
+    path.write_text("Story\n\nFirst text.\n", "utf-8")
+    result = CliRunner().invoke(
+        main, ["submit", str(path), "--url", live_api, "--token", ADMIN_TOKEN]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["created"] is True
+    assert "--url is deprecated; use --server" in result.stderr
+
+
+def test_extract_gives_the_offsets_of_the_article_submit_stores(live_api, tmp_path):
+    path = tmp_path / "budget.txt"
+    path.write_text(
+        "Budget vote\n\nBy Ana Ruiz\n\nThe council approved a $4.7 million budget on Monday. "
+        "Spending rises 18% next year, the mayor said.\n",
+        encoding="utf-8",
+    )
+    submitted = CliRunner().invoke(
+        main, ["submit", str(path), "--server", live_api, "--token", ADMIN_TOKEN]
+    )
+    assert submitted.exit_code == 0, submitted.output
+    article_id = json.loads(submitted.stdout)["id"]
+    body = FactcheckClient(live_api, ADMIN_TOKEN).get_article(article_id)["body"]
+    extracted = CliRunner().invoke(main, ["extract", "--all", str(path)])
+    assert extracted.exit_code == 0, extracted.output
+    (document,) = json.loads(extracted.output)
+    spans = [(c["start"], c["end"], c["text"]) for c in document["claims"]]
+    assert spans == [(c["start"], c["end"], c["text"]) for c in extract(body)]
+    assert all(body[start:end] == text_ for start, end, text_ in spans)
+
+
+def test_a_refusal_is_one_line_and_exit_status_1_for_every_audience(live_api, monkeypatch):
+    """The API's 404, a bad setting before a worker starts: a message, never a traceback."""
+    missing = CliRunner().invoke(
+        main, ["claim", "show", "999999", "--server", live_api, "--token", ADMIN_TOKEN]
+    )
+    assert missing.exit_code == 1
+    assert missing.stderr.startswith("error: 404 Not found: Claim 999999 does not exist")
+    assert len(missing.stderr.strip().splitlines()) == 1
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    for command in (["worker"], ["beat"], ["api"]):
+        refused = CliRunner().invoke(main, command)
+        assert refused.exit_code == 1, refused.output
+        assert refused.stderr.startswith("error: DATABASE_URL is not set")
+        assert not isinstance(refused.exception, ConfigError)
+    unreachable = CliRunner().invoke(
+        main, ["queue", "--server", "http://127.0.0.1:1", "--token", ADMIN_TOKEN]
+    )
+    assert unreachable.exit_code == 1
+    assert "Service unreachable" in unreachable.stderr
+
+
+def test_a_bug_still_shows_its_traceback():
+    """Only refusals become messages: an unexpected error is not hidden behind one."""
+    assert failure_message(KeyError("id")) is None
+    assert failure_message(ApiError(409, "Conflict", "taken")) == "409 Conflict: taken"
+
+
+def test_webhook_listen_prints_verified_deliveries_and_refuses_others(tmp_path):
+    port, secret = free_port(), "whsec_" + "k" * 32
+    command = [FACTCHECK, "webhook", "listen", "--port", str(port), "--secret", secret]
+    listener = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        event = {"id": "41", "event": "verdict.published", "occurred_at": "x", "data": {}}
+        body = json.dumps(event).encode()
+        stamp = int(time.time())
+
+        def post(signed: str) -> int:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/",
+                data=body,
+                headers={"X-Factcheck-Timestamp": str(stamp), "X-Factcheck-Signature": signed},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+                    return int(response.status)
+            except urllib.error.HTTPError as error:
+                return error.code
+
+        wait_until(lambda: _listening(port), 30, "the listener to start")
+        assert post("sha256=" + "0" * 64) == 400
+        assert post(signature(secret, stamp, body)) == 200
+    finally:
+        listener.send_signal(signal.SIGINT)
+        out, err = listener.communicate(timeout=30)
+    assert [json.loads(line) for line in out.decode().splitlines()] == [event]
+    assert "rejected a request: the signature does not match" in err.decode()
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True

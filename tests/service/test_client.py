@@ -80,7 +80,7 @@ def test_submit_refuses_a_redirect_and_keeps_its_token(redirecting, elsewhere, t
     article = tmp_path / "harbour.txt"
     article.write_text("Harbour vote\n\nThe council approved a $4.7 million budget.\n", "utf-8")
     result = CliRunner().invoke(
-        main, ["submit", str(article), "--url", redirecting.url, "--token", TOKEN]
+        main, ["submit", str(article), "--server", redirecting.url, "--token", TOKEN]
     )
     assert result.exit_code == 1
     assert "redirects are not followed" in result.stderr

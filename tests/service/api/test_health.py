@@ -53,8 +53,11 @@ def test_metrics_report_the_backlogs(client, admin_headers, engine):
     assert 'factcheck_articles_backlog{status="processing"} 1.0' in text_
 
 
-def test_start_up_logs_settings_without_secrets(settings, caplog):
+def test_start_up_logs_settings_without_secrets_at_debug_only(settings, caplog):
     with caplog.at_level(logging.INFO, logger="service.app"):
+        create_app(settings)
+    assert "factcheck API settings" not in caplog.text, "each API process would print them"
+    with caplog.at_level(logging.DEBUG, logger="service.app"):
         create_app(settings)
     assert "factcheck API settings" in caplog.text
     assert ADMIN_TOKEN not in caplog.text
