@@ -21,6 +21,8 @@ from service.domain.articles import Submitter
 from service.domain.organizations import desk_organization_id
 
 REPO = Path(__file__).resolve().parent.parent
+# The console script of the virtualenv running the tests.
+FACTCHECK = Path(sys.executable).parent / "factcheck"
 
 
 # The body of the `article` fixture (tests/conftest.py): two check-worthy sentences and a

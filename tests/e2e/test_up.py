@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -14,12 +13,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ADMIN_TOKEN
-from tests.factories import article_payload, free_port, wait_until
+from tests.factories import FACTCHECK, article_payload, free_port, wait_until
 from tests.webhook_receiver import DripReceiver
 
 pytestmark = pytest.mark.e2e
 
-FACTCHECK = Path(sys.executable).parent / "factcheck"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 

@@ -33,8 +33,7 @@ from service.db import psycopg2_url, session_scope
 from service.domain.extraction import store_claims
 from service.webhook_signing import signature
 from tests.conftest import ADMIN_TOKEN
-from tests.e2e.test_up import FACTCHECK, free_port
-from tests.factories import article_payload, wait_until
+from tests.factories import FACTCHECK, article_payload, free_port, wait_until
 from workers.extraction.engine import extract
 
 TAKE_BODY = "Unemployment fell to 4.1% in May, the lowest since 2001."
