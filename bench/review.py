@@ -894,7 +894,7 @@ def explain_queue(database_url: str, plan: Plan) -> list[str]:
     from sqlalchemy import event
 
     from service.db import make_engine, make_session_factory
-    from service.domain import claims as domain
+    from service.domain.claims import queue as domain
 
     engine = make_engine(database_url, pool_size=1)
     captured: list[tuple[str, Any]] = []

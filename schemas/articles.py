@@ -16,8 +16,8 @@ from schemas.common import (
     nonblank_text,
     text,
 )
+from service.vocabulary import ARTICLE_STATUSES
 
-ARTICLE_STATUSES = ("queued", "processing", "processed", "failed")
 MAX_TITLE = 1_000
 MAX_SHORT = 200
 

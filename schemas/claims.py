@@ -19,7 +19,7 @@ from schemas.common import (
     text,
 )
 from schemas.verdicts import VerdictSchema
-from workers.extraction.engine import CLAIM_KINDS
+from service.vocabulary import CLAIM_KINDS, CLAIM_STATUSES, CLAIM_TYPES
 
 
 class SpanSchema(ma.Schema):
@@ -117,13 +117,6 @@ class ArticleClaimsQuerySchema(PageQuerySchema):
         load_default=False,
         metadata={"description": "Reviewed claims of earlier revisions whose text is gone"},
     )
-
-
-CLAIM_STATUSES = ("new", "in_review", "reviewed", "published", "not_checkworthy")
-CLAIM_TYPES = (
-    "quantity", "prediction", "correlation/causation", "rules/laws", "personal experience",
-    "voting", "support", "opinion", "other",
-)  # fmt: skip
 
 
 class ReviewClaimSchema(ClaimSchema):

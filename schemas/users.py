@@ -5,9 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from schemas.common import PageQuerySchema, PageSchema, Pattern
-
-ROLES = ("admin", "editor", "reviewer", "newsroom", "viewer")
-
+from service.vocabulary import ROLES
 
 # User and organisation names: short, and safe in a shell and a URL.
 NAME = [

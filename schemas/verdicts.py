@@ -7,9 +7,8 @@ from typing import Any
 import marshmallow as ma
 
 from schemas.common import Timestamp, http_url, nonblank_text, text
+from service.vocabulary import STANCES, VERDICT_STATUSES
 
-STANCES = ("supports", "refutes", "context")
-VERDICT_STATUSES = ("proposed", "published", "superseded")
 MAX_EVIDENCE = 50
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import marshmallow as ma
 
 from schemas.common import PageQuerySchema, PageSchema, http_url, text
-from service.models import DELIVERY_STATUSES, WEBHOOK_EVENTS
+from service.vocabulary import DELIVERY_STATUSES, WEBHOOK_EVENTS
 
 
 class WebhookInSchema(ma.Schema):

@@ -3,27 +3,35 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from functools import partial
 from importlib.metadata import version as package_version
 
 import swagger_ui_bundle
-from celery import Celery
 from flask import Flask, Response, g, request, send_from_directory
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from schemas import examples
-from service.auth import PERMISSIONS
+from service.api import Services
+from service.api.articles import blp as articles_blp
+from service.api.claims import blp as claims_blp
+from service.api.exports import blp as exports_blp
+from service.api.health import blp as health_blp
+from service.api.publishing import annotations_blp, reviews_blp
+from service.api.score import blp as score_blp
+from service.api.stats import blp as stats_blp
+from service.api.users import blp as users_blp
+from service.api.verdicts import blp as verdicts_blp
+from service.api.verdicts import ratings_blp
+from service.api.webhooks import blp as webhooks_blp
 from service.config import Settings
 from service.db import commit, discard, make_engine, make_session_factory
 from service.domain.outbox import PUBLISHER_KEY
 from service.errors import ProblemApi, body_over_limit, problem, register_error_handlers
-from service.jsonio import OrjsonProvider
+from service.json_provider import OrjsonProvider
 from service.metrics import install_metrics
-from service.models import ROLES
 from service.ratelimit import SubmissionQuota, install_rate_limits
+from service.vocabulary import PERMISSIONS, ROLES
 from workers.celery_app import make_celery, send
 from workers.extraction.engine import Engine as Extractor
 
@@ -71,46 +79,6 @@ the desk's work only what is published: anything else is 404, as if it did not e
 
 API_DESCRIPTION = _api_description()
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-
-
-@dataclass
-class Services:
-    """What a request needs, kept on `app.extensions["factcheck"]`."""
-
-    settings: Settings
-    engine: Engine
-    sessions: sessionmaker[Session]
-    celery: Celery
-    # The claim-extraction engine with the configured check-worthiness threshold.
-    extractor: Extractor
-
-    # The read replica's engine and sessions, when DATABASE_REPLICA_URL is set.
-    replica_engine: Engine | None = None
-    replica_sessions: sessionmaker[Session] | None = None
-    # Articles per token per period (FACTCHECK_SUBMIT_QUOTA); None: no quota.
-    submit_quota: SubmissionQuota | None = None
-
-    def session(self) -> Session:
-        """The request's session, opened on first use and closed at teardown."""
-        if "db" not in g:
-            g.db = self.sessions()
-        session: Session = g.db
-        return session
-
-    @property
-    def read_sessions(self) -> sessionmaker[Session]:
-        """Sessions for list and search reads: the read replica's, else the primary's."""
-        return self.replica_sessions or self.sessions
-
-    def read_session(self) -> Session:
-        """The request's session for list and search reads: on the read replica when one is
-        configured (it may lag the primary), else the request's own session."""
-        if self.replica_sessions is None:
-            return self.session()
-        if "read_db" not in g:
-            g.read_db = self.replica_sessions()
-        session: Session = g.read_db
-        return session
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -183,18 +151,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "API token"}
     )
     api.spec.options["security"] = [{"bearerAuth": []}]
-
-    from service.api.articles import blp as articles_blp
-    from service.api.claims import blp as claims_blp
-    from service.api.exports import blp as exports_blp
-    from service.api.health import blp as health_blp
-    from service.api.publishing import annotations_blp, reviews_blp
-    from service.api.score import blp as score_blp
-    from service.api.stats import blp as stats_blp
-    from service.api.users import blp as users_blp
-    from service.api.verdicts import blp as verdicts_blp
-    from service.api.verdicts import ratings_blp
-    from service.api.webhooks import blp as webhooks_blp
 
     api.register_blueprint(health_blp)
     api.register_blueprint(articles_blp, url_prefix=API_PREFIX + "/articles")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import hmac
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -17,31 +15,9 @@ from sqlalchemy.orm import Session
 
 from service.domain import EVERYTHING, Scope
 from service.domain.organizations import desk_organization_id
+from service.domain.users import hash_token
 from service.models import ApiToken, User
-
-TOKEN_PREFIX = "fct_"  # noqa: S105 (a marker, not a secret)
-
-# The one permission table. A role not listed for a permission is refused (403).
-PERMISSIONS: dict[str, frozenset[str]] = {
-    "articles:submit": frozenset({"admin", "editor", "newsroom"}),
-    "articles:read": frozenset({"admin", "editor", "reviewer", "newsroom", "viewer"}),
-    "users:manage": frozenset({"admin"}),
-    "metrics:read": frozenset({"admin", "viewer"}),
-    "claims:score": frozenset({"admin", "editor", "reviewer", "newsroom", "viewer"}),
-    "claims:read": frozenset({"admin", "editor", "reviewer", "viewer"}),
-    "claims:review": frozenset({"admin", "editor", "reviewer"}),
-    "verdicts:write": frozenset({"admin", "editor", "reviewer"}),
-    "verdicts:publish": frozenset({"admin", "editor"}),
-    # Subscriptions decide where verdicts are pushed: the people who decide what is published.
-    "webhooks:manage": frozenset({"admin", "editor"}),
-    # Published reviews (ClaimReview) are what newsrooms and aggregators pick up.
-    "reviews:read": frozenset({"admin", "editor", "reviewer", "newsroom", "viewer"}),
-    # Bulk CSV of claims and every verdict, proposed ones included: who may read the queue.
-    "exports:read": frozenset({"admin", "editor", "reviewer", "viewer"}),
-}
-# Clients outside the desk: they read their own organisation's articles only, and of the
-# desk's work only what is published (the desk's roles read everything they may read).
-OUTSIDE_ROLES = frozenset({"newsroom"})
+from service.vocabulary import OUTSIDE_ROLES, PERMISSIONS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -66,16 +42,6 @@ class Principal:
         if self.role in OUTSIDE_ROLES:
             return Scope(organization_id=self.organization_id, published_only=True)
         return EVERYTHING
-
-
-def new_token() -> str:
-    """A random bearer token (256 bits), shown to its owner once."""
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
-
-
-def hash_token(token: str) -> str:
-    """Tokens are high-entropy random strings, so a plain SHA-256 digest is a safe lookup key."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 # Built once: every request runs it, and building and keying it again cost more than the

@@ -149,7 +149,9 @@ RATE_OFF = frozenset({"0", "off"})
 RATE_STORAGE_SCHEMES = ("redis", "rediss", "redis+unix", "memory")
 
 
-def _rate(env: Mapping[str, str], name: str, default: str, *, single: bool = False) -> str | None:
+def _rate(
+    env: Mapping[str, str], name: str, default: str | None, *, single: bool = False
+) -> str | None:
     """A rate in Flask-Limiter's notation ("1200/minute", "100 per hour;10/second"), or None
     when set to 0 or off (no limit)."""
     raw = env.get(name, "").strip()
@@ -255,48 +257,97 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         hint = "point it at your service, or run `factcheck up` for embedded Postgres and Redis"
+        default = cls  # a dataclass keeps each field's default as a class attribute
         settings = cls(
             database_url=_required(env, "DATABASE_URL", hint),
             broker_url=_required(env, "CELERY_BROKER_URL", hint),
             admin_token=env.get("FACTCHECK_ADMIN_TOKEN") or None,
             database_replica_url=env.get("DATABASE_REPLICA_URL", "").strip() or None,
-            max_request_bytes=_int(env, "FACTCHECK_MAX_REQUEST_BYTES", 12 * MiB, 1024),
-            max_batch_articles=_int(env, "FACTCHECK_MAX_BATCH_ARTICLES", 100, 1),
-            max_article_chars=_int(env, "FACTCHECK_MAX_ARTICLE_CHARS", 200_000, 1),
-            max_article_claims=_int(env, "FACTCHECK_MAX_ARTICLE_CLAIMS", 10_000, 1),
-            db_pool_size=_int(env, "FACTCHECK_DB_POOL_SIZE", 5, 1),
-            db_max_overflow=_int(env, "FACTCHECK_DB_MAX_OVERFLOW", 0),
-            db_pool_timeout_seconds=_float(env, "FACTCHECK_DB_POOL_TIMEOUT", 5.0),
-            db_other_connections=_int(env, "FACTCHECK_DB_OTHER_CONNECTIONS", 20),
-            header_timeout_seconds=_float(env, "FACTCHECK_HEADER_TIMEOUT", 10.0),
-            db_statement_timeout_ms=_int(env, "FACTCHECK_DB_STATEMENT_TIMEOUT_MS", 30_000, 0),
-            outbox_redeliver_seconds=_int(env, "FACTCHECK_OUTBOX_REDELIVER_SECONDS", 120, 1),
-            outbox_relay_interval_seconds=_float(env, "FACTCHECK_OUTBOX_RELAY_INTERVAL", 10.0),
-            outbox_max_attempts=_int(env, "FACTCHECK_OUTBOX_MAX_ATTEMPTS", 20, 1),
-            task_soft_time_limit=_int(env, "FACTCHECK_TASK_SOFT_TIME_LIMIT", 120, 1),
-            task_time_limit=_int(env, "FACTCHECK_TASK_TIME_LIMIT", 150, 1),
-            broker_visibility_timeout=_int(env, "FACTCHECK_BROKER_VISIBILITY_TIMEOUT", 900, 1),
-            worker_prefetch_multiplier=_int(env, "FACTCHECK_WORKER_PREFETCH", 1, 1),
-            publish_timeout_seconds=_float(env, "FACTCHECK_PUBLISH_TIMEOUT", 2.0),
+            max_request_bytes=_int(
+                env, "FACTCHECK_MAX_REQUEST_BYTES", default.max_request_bytes, 1024
+            ),
+            max_batch_articles=_int(
+                env, "FACTCHECK_MAX_BATCH_ARTICLES", default.max_batch_articles, 1
+            ),
+            max_article_chars=_int(
+                env, "FACTCHECK_MAX_ARTICLE_CHARS", default.max_article_chars, 1
+            ),
+            max_article_claims=_int(
+                env, "FACTCHECK_MAX_ARTICLE_CLAIMS", default.max_article_claims, 1
+            ),
+            db_pool_size=_int(env, "FACTCHECK_DB_POOL_SIZE", default.db_pool_size, 1),
+            db_max_overflow=_int(env, "FACTCHECK_DB_MAX_OVERFLOW", default.db_max_overflow),
+            db_pool_timeout_seconds=_float(
+                env, "FACTCHECK_DB_POOL_TIMEOUT", default.db_pool_timeout_seconds
+            ),
+            db_other_connections=_int(
+                env, "FACTCHECK_DB_OTHER_CONNECTIONS", default.db_other_connections
+            ),
+            header_timeout_seconds=_float(
+                env, "FACTCHECK_HEADER_TIMEOUT", default.header_timeout_seconds
+            ),
+            db_statement_timeout_ms=_int(
+                env, "FACTCHECK_DB_STATEMENT_TIMEOUT_MS", default.db_statement_timeout_ms, 0
+            ),
+            outbox_redeliver_seconds=_int(
+                env, "FACTCHECK_OUTBOX_REDELIVER_SECONDS", default.outbox_redeliver_seconds, 1
+            ),
+            outbox_relay_interval_seconds=_float(
+                env, "FACTCHECK_OUTBOX_RELAY_INTERVAL", default.outbox_relay_interval_seconds
+            ),
+            outbox_max_attempts=_int(
+                env, "FACTCHECK_OUTBOX_MAX_ATTEMPTS", default.outbox_max_attempts, 1
+            ),
+            task_soft_time_limit=_int(
+                env, "FACTCHECK_TASK_SOFT_TIME_LIMIT", default.task_soft_time_limit, 1
+            ),
+            task_time_limit=_int(env, "FACTCHECK_TASK_TIME_LIMIT", default.task_time_limit, 1),
+            broker_visibility_timeout=_int(
+                env, "FACTCHECK_BROKER_VISIBILITY_TIMEOUT", default.broker_visibility_timeout, 1
+            ),
+            worker_prefetch_multiplier=_int(
+                env, "FACTCHECK_WORKER_PREFETCH", default.worker_prefetch_multiplier, 1
+            ),
+            publish_timeout_seconds=_float(
+                env, "FACTCHECK_PUBLISH_TIMEOUT", default.publish_timeout_seconds
+            ),
             checkworthy_threshold=checkworthy_threshold_from_env(env),
-            similar_min_jaccard=_fraction(env, "FACTCHECK_SIMILAR_MIN_JACCARD", 0.5),
+            similar_min_jaccard=_fraction(
+                env, "FACTCHECK_SIMILAR_MIN_JACCARD", default.similar_min_jaccard
+            ),
             rating_scale=_scale(env, "FACTCHECK_RATING_SCALE"),
-            organization_name=env.get("FACTCHECK_ORGANIZATION_NAME") or "Fact-check desk",
+            organization_name=env.get("FACTCHECK_ORGANIZATION_NAME") or default.organization_name,
             organization_url=env.get("FACTCHECK_ORGANIZATION_URL") or None,
             claimreview_url_template=_url_template(env, "FACTCHECK_CLAIMREVIEW_URL"),
-            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            log_level=env.get("LOG_LEVEL", default.log_level).upper(),
             webhook_allow_private=_flag(env, "FACTCHECK_WEBHOOK_ALLOW_PRIVATE"),
-            webhook_timeout_seconds=_float(env, "FACTCHECK_WEBHOOK_TIMEOUT", 5.0),
-            webhook_max_attempts=_int(env, "FACTCHECK_WEBHOOK_MAX_ATTEMPTS", 8, 1),
-            webhook_retry_base_seconds=_float(env, "FACTCHECK_WEBHOOK_RETRY_BASE", 10.0),
-            webhook_retry_max_seconds=_float(env, "FACTCHECK_WEBHOOK_RETRY_MAX", 3600.0),
-            webhook_disable_after=_int(env, "FACTCHECK_WEBHOOK_DISABLE_AFTER", 10, 1),
-            webhook_pause_after=_int(env, "FACTCHECK_WEBHOOK_PAUSE_AFTER", 3, 1),
-            rate_limit_per_token=_rate(env, "FACTCHECK_RATELIMIT_PER_TOKEN", "1200/minute"),
-            rate_limit_per_address=_rate(env, "FACTCHECK_RATELIMIT_PER_ADDRESS", "300/minute"),
-            submit_quota=_rate(env, "FACTCHECK_SUBMIT_QUOTA", "2000/hour", single=True),
+            webhook_timeout_seconds=_float(
+                env, "FACTCHECK_WEBHOOK_TIMEOUT", default.webhook_timeout_seconds
+            ),
+            webhook_max_attempts=_int(
+                env, "FACTCHECK_WEBHOOK_MAX_ATTEMPTS", default.webhook_max_attempts, 1
+            ),
+            webhook_retry_base_seconds=_float(
+                env, "FACTCHECK_WEBHOOK_RETRY_BASE", default.webhook_retry_base_seconds
+            ),
+            webhook_retry_max_seconds=_float(
+                env, "FACTCHECK_WEBHOOK_RETRY_MAX", default.webhook_retry_max_seconds
+            ),
+            webhook_disable_after=_int(
+                env, "FACTCHECK_WEBHOOK_DISABLE_AFTER", default.webhook_disable_after, 1
+            ),
+            webhook_pause_after=_int(
+                env, "FACTCHECK_WEBHOOK_PAUSE_AFTER", default.webhook_pause_after, 1
+            ),
+            rate_limit_per_token=_rate(
+                env, "FACTCHECK_RATELIMIT_PER_TOKEN", default.rate_limit_per_token
+            ),
+            rate_limit_per_address=_rate(
+                env, "FACTCHECK_RATELIMIT_PER_ADDRESS", default.rate_limit_per_address
+            ),
+            submit_quota=_rate(env, "FACTCHECK_SUBMIT_QUOTA", default.submit_quota, single=True),
             rate_limit_storage_url=_rate_storage(env, "FACTCHECK_RATELIMIT_STORAGE_URL"),
-            trusted_proxies=_int(env, "FACTCHECK_TRUSTED_PROXIES", 0, 0),
+            trusted_proxies=_int(env, "FACTCHECK_TRUSTED_PROXIES", default.trusted_proxies, 0),
         )
         if settings.admin_token is not None and len(settings.admin_token) < 24:
             raise ConfigError("FACTCHECK_ADMIN_TOKEN must be at least 24 characters long")

@@ -37,6 +37,16 @@ PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://factcheck.invalid/problems/"
 WEBARGS_LOCATIONS = frozenset({"json", "query", "headers", "form", "view_args"})
 
+# Python 3.13 renamed these statuses after RFC 9110 (CONTENT_TOO_LARGE, UNPROCESSABLE_CONTENT);
+# the OpenAPI document keeps the names its clients reference.
+_DOCUMENTED_NAMES = {413: "REQUEST_ENTITY_TOO_LARGE", 422: "UNPROCESSABLE_ENTITY"}
+
+
+def status_name(status: int) -> str:
+    """The name of a status's response in the OpenAPI document, e.g. "NOT_FOUND"."""
+    return _DOCUMENTED_NAMES.get(status) or http.HTTPStatus(status).name
+
+
 _DOMAIN_STATUS: dict[type[DomainError], int] = {
     NotFound: 404,
     Conflict: 409,
@@ -144,7 +154,7 @@ class ProblemApi(Api):
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
                 prepare_response(response, self.spec, PROBLEM_JSON)
-            self.spec.components.response(status.name, response, lazy=True)
+            self.spec.components.response(status_name(status), response, lazy=True)
         default: dict[str, Any] = {"description": "Error", "schema": self.ERROR_SCHEMA}
         prepare_response(default, self.spec, PROBLEM_JSON)
         self.spec.components.response("DEFAULT_ERROR", default, lazy=True)

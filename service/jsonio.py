@@ -7,6 +7,9 @@ stored spans of a page (150 small arrays) took 0.93 ms with json.loads, 0.36 ms 
 The JSON is the same as Flask's: keys sorted, no spaces, then a newline. Text is sent as
 UTF-8 rather than \\u escapes; both are the same JSON.
 
+Nothing here imports Flask (the database layer uses it too): the Flask provider that sends
+responses with it is `service.json_provider`.
+
 Request bodies are decoded here too, for every endpoint (webargs reads them through
 `request.get_json`): JSON that holds a lone surrogate, which is no text Python, Postgres or
 a hash can encode, or that nests deeper than MAX_DEPTH, is refused as it is decoded.
@@ -16,11 +19,9 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, cast
+from typing import Any
 
 import orjson
-from flask import Response
-from flask.json.provider import DefaultJSONProvider
 
 # Integers beyond 64 bits come back as floats; no stored value holds one (ids are bigint).
 loads = orjson.loads
@@ -129,32 +130,3 @@ def _find_surrogate(value: Any, path: str) -> None:
             if found:
                 raise LoneSurrogate(child, found[0], in_key=True)
             _find_surrogate(item, child)
-
-
-class OrjsonProvider(DefaultJSONProvider):
-    """Flask's JSON provider, with orjson for every response and body that needs no options;
-    request bodies are read by `loads_request`."""
-
-    def dumps(self, obj: Any, **kwargs: Any) -> str:
-        if kwargs:
-            return super().dumps(obj, **kwargs)
-        return self._encode(obj).decode()
-
-    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        if kwargs:
-            return super().loads(s, **kwargs)
-        return loads_request(s)
-
-    def response(self, *args: Any, **kwargs: Any) -> Response:
-        if (self.compact is None and self._app.debug) or self.compact is False:
-            return cast(Response, super().response(*args, **kwargs))  # indented, as in debug
-        obj = self._prepare_response_obj(args, kwargs)
-        return Response(self._encode(obj) + b"\n", mimetype=self.mimetype)
-
-    def _encode(self, obj: Any) -> bytes:
-        try:
-            return orjson.dumps(obj, default=self.default, option=RESPONSE_OPTIONS)
-        except TypeError:
-            # What orjson refuses (a lone surrogate, an integer beyond 64 bits) as Flask sends
-            # it: ASCII with \u escapes, which any text encodes.
-            return super().dumps(obj, separators=(",", ":")).encode()

@@ -28,6 +28,15 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from service.vocabulary import (
+    ARTICLE_STATUSES,
+    CLAIM_STATUSES,
+    DELIVERY_STATUSES,
+    ROLES,
+    STANCES,
+    VERDICT_STATUSES,
+)
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -36,9 +45,6 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-ROLES = ("admin", "editor", "reviewer", "newsroom", "viewer")
-ARTICLE_STATUSES = ("queued", "processing", "processed", "failed")
-CLAIM_STATUSES = ("new", "in_review", "reviewed", "published", "not_checkworthy")
 # The desk's own organisation (migration 0013): its users by default, and the bootstrap admin.
 DESK_ORGANIZATION = "desk"
 
@@ -272,10 +278,6 @@ class OutboxMessage(Base):
     )
 
 
-VERDICT_STATUSES = ("proposed", "published", "superseded")
-STANCES = ("supports", "refutes", "context")
-
-
 class Verdict(Base):
     """A reviewer's rating of a claim. Published verdicts are never edited, only corrected:
     a correction is a new published verdict that supersedes the old one, which is kept."""
@@ -352,16 +354,6 @@ class AuditEvent(Base):
         Index("ix_audit_log_entity", "entity_type", "entity_id", "id"),
         {"info": {"append_only": True}},
     )
-
-
-WEBHOOK_EVENTS = (
-    "article.processed",
-    "article.failed",
-    "claim.verdict_added",
-    "verdict.published",
-    "verdict.corrected",
-)
-DELIVERY_STATUSES = ("pending", "succeeded", "failed")
 
 
 class WebhookSubscription(Base):

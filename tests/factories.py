@@ -225,3 +225,187 @@ class ApiProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+
+
+# One factory per model, each making its row through the domain, as the service would:
+# the rows are what the service itself writes, defaults, audit events and all. Each takes
+# the caller's session and leaves committing to it. (ClaimSimilarityKey rows are the
+# database's: a trigger writes them from a claim's similarity keys.)
+
+TEST_ACTOR = "test"
+TEST_BODY = (
+    "The council approved a budget of $4 million for the new harbour. "
+    "Unemployment fell to 4.1% last year, the lowest rate in a decade. "
+    "Critics said the plan was rushed."
+)
+
+
+def make_organization(session: Any, name: str | None = None) -> Any:
+    """An Organization (a newsroom's, say)."""
+    from service.domain.organizations import find_or_create_organization
+
+    name = name or f"org-{uuid.uuid4().hex[:8]}"
+    return find_or_create_organization(session, name, actor=TEST_ACTOR).organization
+
+
+def make_user(session: Any, role: str = "reviewer", organization: str | None = None) -> Any:
+    """A User of `role` (of the desk, or of the organisation named), with a first token."""
+    from service.domain.users import create_user, get_user
+
+    name = f"{role}-{uuid.uuid4().hex[:8]}"
+    issued = create_user(session, name, role, actor=TEST_ACTOR, organization=organization)
+    return get_user(session, issued.user_id)
+
+
+def make_token(session: Any, user: Any) -> str:
+    """One more ApiToken of `user`; returns the bearer token (stored only hashed)."""
+    from service.domain.users import issue_token
+
+    return issue_token(session, user)
+
+
+def actor_of(user: Any) -> Any:
+    """The domain's Actor for a stored user."""
+    from service.domain import Actor
+
+    return Actor(user.id, user.name, user.role)
+
+
+def make_article(session: Any, **overrides: Any) -> Any:
+    """An Article at revision 1 (queued, its extraction promised), with its ArticleRevision."""
+    from service.domain.articles import get_article, submit_article
+
+    data = article_payload(**{"body": TEST_BODY, **overrides})
+    result = submit_article(session, data, desk_submitter(session))
+    return get_article(session, result.article["id"])
+
+
+def make_article_revision(session: Any, article: Any, body: str) -> Any:
+    """The ArticleRevision a new body makes (the article is queued again)."""
+    from sqlalchemy import select
+
+    from service.domain.revisions import revise_article
+    from service.models import ArticleRevision
+
+    revise_article(session, article.id, {"body": body}, desk_submitter(session))
+    return session.scalars(
+        select(ArticleRevision).where(
+            ArticleRevision.article_id == article.id,
+            ArticleRevision.revision == article.revision,
+        )
+    ).one()
+
+
+def make_claims(session: Any, article: Any) -> list[Any]:
+    """The engine's Claims of the article's current revision, stored as a worker stores them
+    (the article is then processed); in body order."""
+    from sqlalchemy import select
+
+    from service.domain.extraction import start_extraction, store_claims
+    from service.models import Claim
+    from workers.extraction.engine import extract
+
+    started = start_extraction(session, article.id, article.revision)
+    assert started is not None, "the revision is not waiting for extraction"
+    store_claims(session, article.id, article.revision, extract(started[0]))
+    return list(
+        session.scalars(
+            select(Claim)
+            .where(Claim.article_id == article.id, Claim.revision == article.revision)
+            .order_by(Claim.start)
+        )
+    )
+
+
+def make_claim(session: Any, article: Any | None = None) -> Any:
+    """A check-worthy Claim of a processed article (a new one unless given)."""
+    claims = make_claims(session, article or make_article(session))
+    return next(claim for claim in claims if claim.checkworthy)
+
+
+def evidence_item(**overrides: Any) -> dict[str, Any]:
+    """One piece of Evidence as a verdict carries it; tests override what they are about."""
+    item: dict[str, Any] = {
+        "url": "https://stats.example.org/unemployment",
+        "title": "Labour market statistics",
+        "stance": "refutes",
+    }
+    item.update(overrides)
+    return item
+
+
+def make_verdict(
+    session: Any, claim: Any, author: Any, rating: str = "false", **overrides: Any
+) -> Any:
+    """A proposed Verdict by `author` (a User) on `claim`, with one Evidence item."""
+    from service.domain.verdicts import add_verdict
+    from service.ratings import DEFAULT_SCALE
+
+    data: dict[str, Any] = {
+        "rating": rating,
+        "summary": "The figure is out of date.",
+        "evidence": [evidence_item()],
+    }
+    data.update(overrides)
+    return add_verdict(session, claim.id, data, actor_of(author), DEFAULT_SCALE)
+
+
+def make_outbox_message(session: Any, task: str | None = None, **payload: Any) -> Any:
+    """An OutboxMessage promising `task` (by default an extraction that finds nothing)."""
+    from service.domain.outbox import enqueue
+    from service.vocabulary import EXTRACT_TASK
+
+    return enqueue(session, task or EXTRACT_TASK, payload or {"article_id": 0, "revision": 1})
+
+
+def make_audit_event(session: Any, action: str = "test.recorded", **after: Any) -> Any:
+    """An AuditEvent, as every audited change records one."""
+    from sqlalchemy import func, select
+
+    from service.domain.audit import record
+    from service.models import AuditEvent
+
+    record(session, TEST_ACTOR, action, "test", None, after=after or None)
+    session.flush()
+    return session.get(AuditEvent, session.scalar(select(func.max(AuditEvent.id))))
+
+
+def make_subscription(
+    session: Any, events: tuple[str, ...] = ("verdict.published",), url: str | None = None
+) -> Any:
+    """A WebhookSubscription (to a local receiver by default, so private addresses are
+    allowed); `.secret` of the returned value is shown once, as the API shows it."""
+    from service.domain.webhooks import create_subscription
+
+    data = {"url": url or "http://127.0.0.1:9/hook", "events": list(events)}
+    return create_subscription(session, data, actor=TEST_ACTOR, allow_private=True)
+
+
+def make_delivery(session: Any, subscription: Any, event: str | None = None) -> Any:
+    """A pending WebhookDelivery of `event` (the subscription's first) to `subscription`."""
+    from service.domain.webhooks import emit
+    from service.models import WebhookDelivery
+
+    event = event or subscription.events[0]
+    (delivery_id,) = [
+        found
+        for found in emit(session, event, {"test": True})
+        if session.get(WebhookDelivery, found).webhook_id == subscription.id
+    ]
+    return session.get(WebhookDelivery, delivery_id)
+
+
+def make_published_verdict(session: Any, claim: Any, editor: Any, **overrides: Any) -> Any:
+    """A published Verdict on `claim` by `editor` (a User): the claim taken, rated,
+    marked reviewed and the verdict published, as the desk does it."""
+    from service.domain.claims.lifecycle import take_claim, update_claim
+    from service.domain.verdicts import publish_verdict
+    from workers.extraction.engine import default_engine
+
+    take_claim(session, claim.id, actor_of(editor))
+    verdict = make_verdict(session, claim, editor, **overrides)
+    update_claim(
+        session, claim.id, claim.version, {"status": "reviewed"}, actor_of(editor),
+        extractor=default_engine(),
+    )  # fmt: skip
+    return publish_verdict(session, verdict.id, actor_of(editor))

@@ -15,22 +15,20 @@ from celery import Celery
 from kombu import Exchange, Queue
 
 from service.config import Settings
+from service.vocabulary import (
+    EXTRACTION_QUEUE,
+    QUEUES,
+    RELAY_OUTBOX_TASK,
+    RESUME_WEBHOOKS_TASK,
+    TASK_QUEUES,
+)
 
-EXTRACTION_QUEUE = "extraction"
-WEBHOOK_QUEUE = "webhooks"
-MAINTENANCE_QUEUE = "maintenance"
-QUEUES = (EXTRACTION_QUEUE, WEBHOOK_QUEUE, MAINTENANCE_QUEUE)
 # How often beat looks for webhook retries whose delayed message was lost.
 WEBHOOK_SWEEP_SECONDS = 60.0
 # Present for as long as the broker keeps its data (see `broker_lost_its_tasks`).
 BROKER_MARKER_KEY = "factcheck:broker-marker"
 
-TASK_ROUTES = {
-    "factcheck.extract_claims": {"queue": EXTRACTION_QUEUE},
-    "factcheck.relay_outbox": {"queue": MAINTENANCE_QUEUE},
-    "factcheck.resume_webhooks": {"queue": MAINTENANCE_QUEUE},
-    "factcheck.deliver_webhook": {"queue": WEBHOOK_QUEUE},
-}
+TASK_ROUTES = {task: {"queue": queue} for task, queue in TASK_QUEUES.items()}
 
 # Housekeeping beat sends every few seconds: its "sending", "received" and "succeeded" lines
 # would bury everything else at INFO. What it does (messages re-sent, deliveries resumed) the
@@ -106,12 +104,12 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     """What beat sends, and how often (seconds)."""
     return {
         "relay-outbox": {
-            "task": "factcheck.relay_outbox",
+            "task": RELAY_OUTBOX_TASK,
             "schedule": settings.outbox_relay_interval_seconds,
             "options": {"expires": max(settings.outbox_relay_interval_seconds, 1.0)},
         },
         "resume-webhooks": {
-            "task": "factcheck.resume_webhooks",
+            "task": RESUME_WEBHOOKS_TASK,
             "schedule": WEBHOOK_SWEEP_SECONDS,
             "options": {"expires": WEBHOOK_SWEEP_SECONDS},
         },

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import Settings
 from service.db import make_engine, make_session_factory, session_scope
-from service.domain.articles import EXTRACT_TASK
 from service.domain.extraction import (
     fail_extraction,
     settle_extraction,
@@ -35,7 +34,13 @@ from service.domain.outbox import (
     relay,
     resend_cut_off,
 )
-from service.domain.webhooks import DELIVER_TASK, overdue_deliveries, settle_delivery
+from service.domain.webhooks import overdue_deliveries, settle_delivery
+from service.vocabulary import (
+    DELIVER_WEBHOOK_TASK,
+    EXTRACT_TASK,
+    RELAY_OUTBOX_TASK,
+    RESUME_WEBHOOKS_TASK,
+)
 from workers.celery_app import broker_lost_its_tasks, send
 from workers.extraction.engine import Engine, TooManyCandidates
 from workers.webhooks import deliver
@@ -93,7 +98,7 @@ def resources(task: Task) -> _Resources:
 
 
 @shared_task(
-    name="factcheck.extract_claims",
+    name=EXTRACT_TASK,
     **DURABLE_TASK,
     max_retries=8,
 )
@@ -163,7 +168,7 @@ def _fail(
 
 
 @shared_task(
-    name="factcheck.deliver_webhook",
+    name=DELIVER_WEBHOOK_TASK,
     **DURABLE_TASK,
     # The delivery row counts HTTP attempts and decides when to give up; a database outage
     # is waited out (at most 300 s apart) rather than leaving the delivery pending forever.
@@ -181,7 +186,7 @@ def deliver_webhook(self: Task, delivery_id: int, outbox_id: int | None = None) 
     return attempted.outcome
 
 
-@shared_task(name="factcheck.resume_webhooks", bind=True, acks_late=False)
+@shared_task(name=RESUME_WEBHOOKS_TASK, bind=True, acks_late=False)
 def resume_webhooks(self: Task) -> int:
     """Re-send webhook deliveries whose retry never ran (its delayed message was lost) or
     whose attempt was cut off (its lease lapsed)."""
@@ -189,17 +194,20 @@ def resume_webhooks(self: Task) -> int:
     with session_scope(res.sessions) as session:
         overdue = overdue_deliveries(session, grace_seconds=WEBHOOK_RETRY_GRACE_SECONDS)
     for delivery_id in overdue:
-        self.app.send_task("factcheck.deliver_webhook", kwargs={"delivery_id": delivery_id})
+        self.app.send_task(DELIVER_WEBHOOK_TASK, kwargs={"delivery_id": delivery_id})
     if overdue:
         log.warning("re-sent %d overdue webhook deliveries", len(overdue))
     return len(overdue)
 
 
 # What marks each task's work failed when the outbox gives up on its message.
-SETTLERS: dict[str, Settler] = {EXTRACT_TASK: settle_extraction, DELIVER_TASK: settle_delivery}
+SETTLERS: dict[str, Settler] = {
+    EXTRACT_TASK: settle_extraction,
+    DELIVER_WEBHOOK_TASK: settle_delivery,
+}
 
 
-@shared_task(name="factcheck.relay_outbox", bind=True, acks_late=False)
+@shared_task(name=RELAY_OUTBOX_TASK, bind=True, acks_late=False)
 def relay_outbox(self: Task) -> int:
     """Re-send outbox messages that were never completed (broker outage, lost worker)."""
     res = resources(self)

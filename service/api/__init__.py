@@ -4,24 +4,69 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import flask
 import flask_smorest
-from flask import current_app, request
+from celery import Celery
+from flask import current_app, g, request
 from flask_smorest import abort
 from flask_smorest.utils import load_info_from_docstring
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from schemas.common import InputLimits, encode_cursor, input_limits
-from service.app import Services
-from service.auth import PERMISSIONS, current_principal
-from service.domain import PreconditionFailed
-from service.domain.claims import Actor
+from service.auth import current_principal
+from service.config import Settings
+from service.domain import Actor, PreconditionFailed
+from service.errors import status_name
 from service.jsonio import loads_request
-from service.models import ROLES
+from service.ratelimit import SubmissionQuota
+from service.vocabulary import PERMISSIONS, ROLES
+from workers.extraction.engine import Engine as Extractor
+
+
+@dataclass
+class Services:
+    """What a request needs, kept on `app.extensions["factcheck"]`."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    celery: Celery
+    # The claim-extraction engine with the configured check-worthiness threshold.
+    extractor: Extractor
+
+    # The read replica's engine and sessions, when DATABASE_REPLICA_URL is set.
+    replica_engine: Engine | None = None
+    replica_sessions: sessionmaker[Session] | None = None
+    # Articles per token per period (FACTCHECK_SUBMIT_QUOTA); None: no quota.
+    submit_quota: SubmissionQuota | None = None
+
+    def session(self) -> Session:
+        """The request's session, opened on first use and closed at teardown."""
+        if "db" not in g:
+            g.db = self.sessions()
+        session: Session = g.db
+        return session
+
+    @property
+    def read_sessions(self) -> sessionmaker[Session]:
+        """Sessions for list and search reads: the read replica's, else the primary's."""
+        return self.replica_sessions or self.sessions
+
+    def read_session(self) -> Session:
+        """The request's session for list and search reads: on the read replica when one is
+        configured (it may lag the primary), else the request's own session."""
+        if self.replica_sessions is None:
+            return self.session()
+        if "read_db" not in g:
+            g.read_db = self.replica_sessions()
+        session: Session = g.read_db
+        return session
 
 
 def services() -> Services:
@@ -59,22 +104,6 @@ def id_page(items: list[Any], limit: int) -> dict[str, Any]:
     """A page of items keyed on id; a full page has a cursor to the next one."""
     next_cursor = encode_cursor(items[-1].id) if len(items) == limit else None
     return {"items": items, "next_cursor": next_cursor}
-
-
-_STATUS_NAMES = {
-    400: "BAD_REQUEST",
-    412: "PRECONDITION_FAILED",
-    428: "PRECONDITION_REQUIRED",
-    401: "UNAUTHORIZED",
-    403: "FORBIDDEN",
-    404: "NOT_FOUND",
-    409: "CONFLICT",
-    413: "REQUEST_ENTITY_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-    422: "UNPROCESSABLE_ENTITY",
-    429: "TOO_MANY_REQUESTS",
-    503: "SERVICE_UNAVAILABLE",
-}
 
 
 class ArgumentsParser(FlaskParser):
@@ -140,7 +169,7 @@ def documented_errors(blp: Blueprint, *statuses: int) -> Callable[[Any], Any]:
 
     def decorate(view: Any) -> Any:
         for status in (401, 403, 429, *statuses):
-            view = blp.alt_response(status, response=_STATUS_NAMES[status])(view)
+            view = blp.alt_response(status, response=status_name(status))(view)
         return view
 
     return decorate

@@ -30,7 +30,7 @@ from service.api import (
 )
 from service.auth import current_principal, require
 from service.domain import articles as domain
-from service.models import Article
+from service.domain.revisions import revise_article
 from service.ratelimit import charge_submissions
 
 blp = Blueprint("articles", __name__, description="Articles submitted for fact-checking")
@@ -39,13 +39,6 @@ blp = Blueprint("articles", __name__, description="Articles submitted for fact-c
 def _submitter() -> domain.Submitter:
     principal = current_principal()
     return domain.Submitter(principal.user_id, principal.actor, principal.organization_id)
-
-
-def _detail(article: Article) -> dict[str, Any]:
-    return {
-        **{c.key: getattr(article, c.key) for c in Article.__table__.columns if c.key != "search"},
-        "claim_counts": domain.claim_counts(db(), article, current_principal().scope),
-    }
 
 
 @blp.route("", methods=["POST"])
@@ -128,7 +121,7 @@ def get_article(article_id: int) -> dict[str, Any]:
     Another organisation's article is 404 to a newsroom token, as a missing one; its claim
     counts are of the claims it lists.
     """
-    return _detail(domain.get_article(db(), article_id, current_principal().scope))
+    return domain.article_detail(db(), article_id, current_principal().scope)
 
 
 @blp.route("/<int:article_id>", methods=["PUT"])
@@ -148,7 +141,7 @@ def revise(data: dict[str, Any], article_id: int) -> tuple[dict[str, Any], int]:
     """
     charge_submissions(1)
     principal = current_principal()
-    result = domain.revise_article(db(), article_id, data, _submitter(), principal.scope)
+    result = revise_article(db(), article_id, data, _submitter(), principal.scope)
     return result.article, 202 if result.created else 200
 
 

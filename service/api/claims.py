@@ -31,40 +31,19 @@ from service.api import (
     read_db,
     services,
 )
-from service.api.verdicts import present as present_verdicts
 from service.api.verdicts import with_etag as verdict_with_etag
 from service.auth import require
-from service.domain import claims as domain
 from service.domain import verdicts as verdicts_domain
-from service.domain.agreement import unit_agreement
-from service.domain.claim_creation import add_claim
-from service.domain.similar_claims import similar_claims
+from service.domain.claims import lifecycle, queue
+from service.domain.claims.detail import claim_detail
+from service.domain.claims.spans import add_claim
 from service.models import Claim
 
 blp = Blueprint("claims", __name__, description="Claims under review")
-# Columns for the database's own use, never shown.
-HIDDEN = frozenset({"search", "similarity_keys"})
 
 
 def _with_etag(claim: Claim, status: int = 200) -> tuple[Claim, int, dict[str, str]]:
     return claim, status, {"ETag": etag("claim", claim.id, claim.version)}
-
-
-def queue_filter(query: dict[str, Any]) -> domain.QueueFilter:
-    """The queue filter named by a QueueQuerySchema query (also used by the CSV export)."""
-    return domain.QueueFilter(
-        status=query.get("status"),
-        checkworthy=query["checkworthy"],
-        min_score=query.get("min_score"),
-        claim_type=query.get("type"),
-        kind=query.get("kind"),
-        assignee_id=query.get("assignee"),
-        article_id=query.get("article"),
-        source=query.get("source"),
-        created_after=query.get("created_after"),
-        created_before=query.get("created_before"),
-        query=query.get("q"),
-    )
 
 
 @blp.route("", methods=["GET"])
@@ -78,12 +57,12 @@ def list_queue(query: dict[str, Any]) -> dict[str, Any]:
     Filters combine; `checkworthy=false` lists the rest, including claims in languages that
     are not scored; `sort=recency` lists newest first.
     """
-    where = queue_filter(query)
+    where = queue.queue_filter(query)
     limit = query["limit"]
-    items = domain.list_queue(
+    items = queue.list_queue(
         read_db(), where, sort=query["sort"], limit=limit, after=query.get("cursor")
     )
-    next_cursor = encode_cursor(*domain.queue_cursor(items[-1])) if len(items) == limit else None
+    next_cursor = encode_cursor(*queue.queue_cursor(items[-1])) if len(items) == limit else None
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -113,20 +92,11 @@ def get_claim(claim_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
     `similar` lists the same or nearly the same claim in other articles, each with its
     published verdict if it has one. The ETag header is what PATCH's If-Match must send.
     """
-    claim = domain.get_claim(db(), claim_id, similarity_keys=True)
-    verdicts = verdicts_domain.claim_verdicts(db(), claim_id)
-    ratings = verdicts_domain.reviewer_ratings(verdicts)
     settings = services().settings
-    similar = similar_claims(
-        db(), claim, min_jaccard=settings.similar_min_jaccard, scale=settings.rating_scale
+    detail = claim_detail(
+        db(), claim_id, scale=settings.rating_scale, min_jaccard=settings.similar_min_jaccard
     )
-    detail = {
-        **{c.key: getattr(claim, c.key) for c in Claim.__table__.columns if c.key not in HIDDEN},
-        "verdicts": present_verdicts(verdicts),
-        "agreement": unit_agreement(ratings),
-        "similar": similar,
-    }
-    return detail, 200, {"ETag": etag("claim", claim.id, claim.version)}
+    return detail, 200, {"ETag": etag("claim", claim_id, detail["version"])}
 
 
 @blp.route("/<int:claim_id>", methods=["PATCH"])
@@ -145,9 +115,9 @@ def update(changes: dict[str, Any], claim_id: int) -> tuple[Claim, int, dict[str
     entities), as if added there; a span that is already another claim is 409 naming it in
     `claim_id`.
     """
-    domain.get_claim(db(), claim_id)  # 404 before any verdict on If-Match
+    lifecycle.get_claim(db(), claim_id)  # 404 before any verdict on If-Match
     version = expected_version("claim", claim_id)
-    claim = domain.update_claim(
+    claim = lifecycle.update_claim(
         db(), claim_id, version, changes, current_actor(), extractor=services().extractor
     )
     return _with_etag(claim)
@@ -159,7 +129,7 @@ def update(changes: dict[str, Any], claim_id: int) -> tuple[Claim, int, dict[str
 @documented_errors(blp, 404, 409)
 def take(claim_id: int) -> tuple[Claim, int, dict[str, str]]:
     """Assign the claim to yourself and start reviewing it (409 if someone else has it)."""
-    return _with_etag(domain.take_claim(db(), claim_id, current_actor()))
+    return _with_etag(lifecycle.take_claim(db(), claim_id, current_actor()))
 
 
 @blp.route("/<int:claim_id>/verdicts", methods=["POST"])
@@ -181,5 +151,5 @@ def add_verdict(data: dict[str, Any], claim_id: int) -> Any:
 @documented_errors(blp, 404)
 def history(query: dict[str, Any], claim_id: int) -> dict[str, Any]:
     """Every recorded change to the claim, oldest first: who, what, when, before, after."""
-    items = domain.history(db(), claim_id, limit=query["limit"], after_id=cursor_id(query))
+    items = lifecycle.history(db(), claim_id, limit=query["limit"], after_id=cursor_id(query))
     return id_page(items, query["limit"])

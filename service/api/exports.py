@@ -15,9 +15,9 @@ from flask import Response, stream_with_context
 
 from schemas.exports import ClaimExportQuerySchema
 from service.api import Blueprint, documented_errors, services
-from service.api.claims import queue_filter
 from service.auth import require
 from service.domain import exports as domain
+from service.domain.claims.queue import queue_filter
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import marshmallow as ma
@@ -10,8 +9,7 @@ import marshmallow as ma
 from schemas.stats import AgreementQuerySchema, AgreementSchema
 from service.api import Blueprint, documented_errors, read_db, services
 from service.auth import require
-from service.domain.agreement import krippendorff_alpha, pairwise_agreement
-from service.domain.verdicts import current_ratings
+from service.domain.stats import agreement_report
 
 blp = Blueprint("stats", __name__, description="Review statistics")
 
@@ -24,32 +22,11 @@ blp = Blueprint("stats", __name__, description="Review statistics")
 def agreement(query: dict[str, Any]) -> dict[str, Any]:
     """Krippendorff's alpha (nominal on every rating; ordinal and interval on the numeric
     ones) and pairwise agreement with Cohen's kappa per reviewer pair."""
-    ratings = current_ratings(
+    return agreement_report(
         read_db(),
+        services().settings.rating_scale,
         article_id=query.get("article"),
         source=query.get("source"),
         since=query.get("since"),
         until=query.get("until"),
     )
-    values = {
-        r.key: float(r.value) for r in services().settings.rating_scale if r.value is not None
-    }
-    per_claim = Counter(r.unit for r in ratings)
-    return {
-        "claims": sum(1 for count in per_claim.values() if count >= 2),
-        "ratings": len(ratings),
-        "alpha": {
-            metric: krippendorff_alpha(ratings, metric=metric, values=values)
-            for metric in ("nominal", "ordinal", "interval")
-        },
-        "pairs": [
-            {
-                "reviewers": list(pair.coders),
-                "claims": pair.units,
-                "agreed": pair.agreed,
-                "share": pair.share,
-                "kappa": pair.kappa,
-            }
-            for pair in pairwise_agreement(ratings)
-        ],
-    }

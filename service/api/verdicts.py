@@ -33,21 +33,8 @@ ratings_blp = Blueprint("ratings", __name__, description="The configured rating 
 
 
 def present(verdicts: Sequence[Verdict]) -> list[dict[str, Any]]:
-    """Verdicts with their evidence and the rating's label and value, in two queries."""
-    scale = {rating.key: rating for rating in services().settings.rating_scale}
-    evidence = domain.evidence_of(db(), [v.id for v in verdicts])
-    shown = []
-    for verdict in verdicts:
-        rating = scale.get(verdict.rating)
-        shown.append(
-            {
-                **{c.key: getattr(verdict, c.key) for c in Verdict.__table__.columns},
-                "rating_label": rating.label if rating else None,
-                "rating_value": rating.value if rating else None,
-                "evidence": evidence[verdict.id],
-            }
-        )
-    return shown
+    """Verdicts with their evidence and the rating's label and value."""
+    return domain.presented(db(), verdicts, services().settings.rating_scale)
 
 
 def with_etag(verdict: Verdict, status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:

@@ -56,6 +56,15 @@ class PreconditionFailed(DomainError):
 
 
 @dataclass(frozen=True)
+class Actor:
+    """Who acts: the stored user (None for the bootstrap admin), its name and role."""
+
+    user_id: int | None
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
 class Scope:
     """What a caller may read.
 

@@ -13,12 +13,10 @@ from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from service.domain import EVERYTHING, Conflict, Scope, load, not_found
-from service.domain.audit import record
-from service.domain.claims import QueuedClaim, queued_claims, shown_columns, visible_claims
-from service.domain.outbox import enqueue, publish_after_commit
-from service.models import Article, ArticleRevision, Claim
-
-EXTRACT_TASK = "factcheck.extract_claims"
+from service.domain.claims.queue import QueuedClaim, queued_claims, shown_columns, visible_claims
+from service.domain.outbox import publish_after_commit
+from service.models import Article, Claim
+from service.vocabulary import EXTRACT_TASK
 
 SUBMITTED_FIELDS = (
     "title",
@@ -197,67 +195,7 @@ def submit_articles(
     return results
 
 
-def revise_article(
-    session: Session,
-    article_id: int,
-    data: Mapping[str, Any],
-    submitter: Submitter,
-    scope: Scope = EVERYTHING,
-) -> SubmitResult:
-    """A new revision with a new body (claims are re-extracted; reviewer work carried over).
-
-    The same body again changes nothing and is not a new revision (`created` False), unless
-    the article's extraction failed: then the same revision is queued again (`created`
-    True), the way to retry it. An article outside `scope` is NotFound.
-    """
-    article = get_article(session, article_id, scope, for_update=True)
-    digest = content_hash(data["body"])
-    title = data.get("title", article.title)
-    if digest == article.content_hash and title == article.title:
-        if article.status == "failed":
-            return _requeue(session, article, submitter)
-        return SubmitResult(_summary(article), created=False)
-    before = {"revision": article.revision, "content_hash": article.content_hash}
-    article.revision += 1
-    article.body, article.title, article.content_hash = data["body"], title, digest
-    article.status, article.failure_reason, article.processed_at = "queued", None, None
-    article.updated_at = func.now()
-    session.add(
-        ArticleRevision(
-            article_id=article.id,
-            revision=article.revision,
-            title=title,
-            body=data["body"],
-            content_hash=digest,
-        )
-    )
-    enqueue(session, EXTRACT_TASK, {"article_id": article.id, "revision": article.revision})
-    session.flush()
-    session.refresh(article)
-    record(
-        session, submitter.actor, "article.revised", "article", article.id,
-        before=before, after={"revision": article.revision, "content_hash": digest},
-    )  # fmt: skip
-    return SubmitResult(_summary(article), created=True)
-
-
-def _requeue(session: Session, article: Article, submitter: Submitter) -> SubmitResult:
-    """Queue a failed revision for extraction again."""
-    reason = article.failure_reason
-    article.status, article.failure_reason, article.processed_at = "queued", None, None
-    article.updated_at = func.now()
-    enqueue(session, EXTRACT_TASK, {"article_id": article.id, "revision": article.revision})
-    session.flush()
-    session.refresh(article)
-    record(
-        session, submitter.actor, "article.requeued", "article", article.id,
-        before={"status": "failed", "failure_reason": reason},
-        after={"status": "queued", "revision": article.revision},
-    )  # fmt: skip
-    return SubmitResult(_summary(article), created=True)
-
-
-def _summary(article: Article) -> dict[str, Any]:
+def summary(article: Article) -> dict[str, Any]:
     return {column.key: getattr(article, column.key) for column in _SUMMARY_COLUMNS}
 
 
@@ -270,6 +208,16 @@ def get_article(
     if not scope.sees(article.organization_id):
         raise not_found(Article, article_id)
     return article
+
+
+def article_detail(session: Session, article_id: int, scope: Scope = EVERYTHING) -> dict[str, Any]:
+    """What an article's page shows: its stored columns (not its search vector) and how many
+    claims it has, as `scope` may count them."""
+    article = get_article(session, article_id, scope)
+    return {
+        **{c.key: getattr(article, c.key) for c in Article.__table__.columns if c.key != "search"},
+        "claim_counts": claim_counts(session, article, scope),
+    }
 
 
 def claim_counts(session: Session, article: Article, scope: Scope = EVERYTHING) -> ClaimCounts:
@@ -330,7 +278,7 @@ def list_claims(
     orphaned: bool = False,
 ) -> list[QueuedClaim]:
     """Claims of the article's current revision in text order, keyset-paginated, as
-    `scope` may see them (see `claims.visible_claims` and `claims.shown_columns`).
+    `scope` may see them (see `claims.queue.visible_claims` and `claims.queue.shown_columns`).
 
     With `orphaned`, instead the reviewed claims of earlier revisions whose text is gone.
     """

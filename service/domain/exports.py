@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from service.domain.claims import QueueFilter, filter_conditions
+from service.domain.claims.fields import EXPORTED_FIELDS
+from service.domain.claims.queue import QueueFilter, current_conditions, matches_text
 from service.domain.verdicts import evidence_of
 from service.models import Article, Claim, Verdict
 from service.ratings import Rating
@@ -25,42 +26,29 @@ from service.ratings import Rating
 PAGE_CLAIMS = 500
 VERDICT_SELECTIONS = ("all", "published")
 
-COLUMNS = (
-    "claim_id", "article_id", "article_title", "article_url", "source", "revision",
-    "start", "end", "claim_text", "kind", "speaker", "checkworthiness", "checkworthy", "types",
-    "claim_status", "assignee_id", "claim_created_at",
+# The claim's exported fields (service.domain.claims.fields), its article's columns after
+# its article_id.
+_CLAIM = [getattr(Claim, name).label(column) for name, column in EXPORTED_FIELDS]
+_AFTER_ARTICLE_ID = [column for _, column in EXPORTED_FIELDS].index("article_id") + 1
+_CLAIM_COLUMNS = (
+    *_CLAIM[:_AFTER_ARTICLE_ID],
+    Article.title.label("article_title"),
+    Article.url.label("article_url"),
+    Article.source.label("source"),
+    *_CLAIM[_AFTER_ARTICLE_ID:],
+)
+VERDICT_COLUMNS = (
     "verdict_id", "verdict_status", "rating", "rating_label", "rating_value", "summary",
     "rationale", "confidence", "verdict_author", "published_at", "published_by",
     "supersedes_id", "correction_reason", "evidence_count", "evidence",
 )  # fmt: skip
-
-_CLAIM_COLUMNS = (
-    Claim.id.label("claim_id"),
-    Claim.article_id,
-    Article.title.label("article_title"),
-    Article.url.label("article_url"),
-    Article.source,
-    Claim.revision,
-    Claim.start,
-    Claim.end,
-    Claim.text.label("claim_text"),
-    Claim.kind,
-    Claim.speaker,
-    Claim.checkworthiness,
-    Claim.checkworthy,
-    Claim.types,
-    Claim.status.label("claim_status"),
-    Claim.assignee_id,
-    Claim.created_at.label("claim_created_at"),
-)
+COLUMNS = (*(column.key for column in _CLAIM_COLUMNS), *VERDICT_COLUMNS)
 
 
 def _conditions(where: QueueFilter) -> list[ColumnElement[Any]]:
-    conditions: list[ColumnElement[Any]] = [Claim.revision == Article.revision]
-    conditions += filter_conditions(where)
+    conditions = current_conditions(where)
     if where.query:
-        tsquery = func.websearch_to_tsquery("english", where.query)
-        conditions.append(or_(Claim.search.op("@@")(tsquery), Article.search.op("@@")(tsquery)))
+        conditions.append(matches_text(where.query))
     return conditions
 
 
@@ -137,7 +125,7 @@ def _verdict_columns(
     verdict: Any, ratings: dict[str, Rating], evidence: dict[int, list[Any]]
 ) -> dict[str, Any]:
     if verdict is None:
-        return dict.fromkeys(COLUMNS[COLUMNS.index("verdict_id") :])
+        return dict.fromkeys(VERDICT_COLUMNS)
     rating = ratings.get(verdict.rating)
     items = evidence[verdict.id]
     return {

@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, literal_column, or_, select, update
+from sqlalchemy import delete, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from service.domain.audit import record
+from service.domain.claims.fields import ENGINE_FIELDS
 from service.domain.outbox import complete
+from service.domain.revisions import carry_over, spans_at
 from service.domain.similar_claims import similarity_keys_of
 from service.domain.webhooks import article_event, emit
-from service.models import Article, Claim, Verdict
-from workers.extraction.anchoring import anchor
-from workers.extraction.engine import CONTEXT_CHARS as CONTEXT
+from service.models import Article, Claim
+from service.vocabulary import PENDING_ARTICLE_STATUSES
 
 # What full-text search on articles matches: the title and the head of the body.
 SEARCH_VECTOR = func.to_tsvector(
@@ -23,23 +24,6 @@ SEARCH_VECTOR = func.to_tsvector(
 )
 
 MAX_FAILURE_REASON = 2_000
-CLAIM_FIELDS = (
-    "start",
-    "end",
-    "text",
-    "prefix",
-    "suffix",
-    "kind",
-    "checkworthiness",
-    "checkworthy",
-    "types",
-    "speaker",
-    "quantities",
-    "dates",
-    "entities",
-    "language",
-    "embedding",
-)
 
 
 def start_extraction(
@@ -55,7 +39,7 @@ def start_extraction(
         .where(
             Article.id == article_id,
             Article.revision == revision,
-            Article.status.in_(("queued", "processing")),
+            Article.status.in_(PENDING_ARTICLE_STATUSES),
         )
         .values(status="processing", updated_at=func.now())
         .returning(Article.body, Article.language)
@@ -85,7 +69,7 @@ def store_claims(
         .with_for_update()
     )
     complete(session, outbox_id)
-    if status not in ("queued", "processing"):
+    if status not in PENDING_ARTICLE_STATUSES:
         return False
     session.execute(
         delete(Claim).where(
@@ -99,7 +83,7 @@ def store_claims(
     if revision > 1:
         held = carry_over(session, article_id, revision)
     else:
-        held = _spans_at(session, article_id, revision)
+        held = spans_at(session, article_id, revision)
     claims = [c for c in claims if (c["start"], c["end"]) not in held]
     if claims:
         keys = similarity_keys_of((c["text"], c.get("kind", "sentence")) for c in claims)
@@ -110,7 +94,7 @@ def store_claims(
             insert(Claim).execution_options(render_nulls=True),
             [
                 {"article_id": article_id, "revision": revision, "origin": "engine"}
-                | {field: claim[field] for field in CLAIM_FIELDS if field in claim}
+                | {field: claim[field] for field in ENGINE_FIELDS if field in claim}
                 | {"similarity_keys": claim_keys}
                 for claim, claim_keys in zip(claims, keys, strict=True)
             ],
@@ -138,82 +122,6 @@ def store_claims(
     return True
 
 
-def carry_over(session: Session, article_id: int, revision: int) -> set[tuple[int, int]]:
-    """Move reviewer work from earlier revisions onto `revision`; returns the spans that
-    revision then holds (claims a reviewer added there already included).
-
-    A claim carries reviewer work when it was taken, reviewed, rated, or added or corrected
-    by a reviewer.
-    If its exact text still anchors (by TextQuoteSelector: text, then prefix and suffix) on
-    a span the revision does not hold yet, it moves to the new revision with its id, status
-    and verdicts; otherwise it is flagged orphaned and stays where it was, verdicts included.
-    """
-    body = session.scalar(select(Article.body).where(Article.id == article_id)) or ""
-    has_verdict = select(Verdict.id).where(Verdict.claim_id == Claim.id).exists()
-    worked = session.scalars(
-        select(Claim)
-        .where(
-            Claim.article_id == article_id,
-            Claim.revision < revision,
-            Claim.orphaned.is_(False),
-            # A span a reviewer chose (added, or corrected: kind "span") is reviewer work too.
-            or_(
-                Claim.status != "new",
-                Claim.origin == "reviewer",
-                Claim.kind == "span",
-                has_verdict,
-            ),
-        )
-        .order_by(Claim.id)
-        .with_for_update()
-    ).all()
-    held = _spans_at(session, article_id, revision)
-    for claim in worked:
-        start = anchor(body, claim.text, claim.prefix, claim.suffix, claim.start)
-        end = None if start is None else start + len(claim.text)
-        before: dict[str, Any] = {
-            "revision": claim.revision,
-            "start": claim.start,
-            "end": claim.end,
-        }
-        after: dict[str, Any]
-        if start is None or end is None or (start, end) in held:
-            claim.orphaned = True
-            action, after = "claim.orphaned", {"orphaned": True}
-        else:
-            shift = start - claim.start
-            claim.revision, claim.start, claim.end = revision, start, end
-            # Its quantities, dates and entities are offsets into the body too: they move with it.
-            claim.quantities = _shifted(claim.quantities, shift)
-            claim.dates = _shifted(claim.dates, shift)
-            claim.entities = _shifted(claim.entities, shift)
-            claim.prefix = body[max(0, start - CONTEXT) : start]
-            claim.suffix = body[end : end + CONTEXT]
-            held.add((start, end))
-            action, after = "claim.carried_over", {"revision": revision, "start": start, "end": end}
-        claim.version += 1
-        claim.updated_at = func.now()
-        session.flush()
-        record(session, "system", action, "claim", claim.id, before=before, after=after)
-    return held
-
-
-def _spans_at(session: Session, article_id: int, revision: int) -> set[tuple[int, int]]:
-    """(start, end) of every claim the revision holds."""
-    rows = session.execute(
-        select(Claim.start, Claim.end).where(
-            Claim.article_id == article_id, Claim.revision == revision
-        )
-    )
-    return {(start, end) for start, end in rows}
-
-
-def _shifted(spans: list[Any], shift: int) -> list[Any]:
-    if not shift or not spans:
-        return spans
-    return [span | {"start": span["start"] + shift, "end": span["end"] + shift} for span in spans]
-
-
 def settle_extraction(
     session: Session, payload: Mapping[str, Any], outbox_id: int, reason: str
 ) -> None:
@@ -239,7 +147,7 @@ def fail_extraction(
         .where(
             Article.id == article_id,
             Article.revision == revision,
-            Article.status.in_(("queued", "processing")),
+            Article.status.in_(PENDING_ARTICLE_STATUSES),
         )
         .values(status="failed", failure_reason=reason, updated_at=func.now())
         .returning(Article.id)

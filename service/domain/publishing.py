@@ -15,10 +15,18 @@ from typing import Any
 from sqlalchemy import and_, func, literal, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
-from service.domain import EVERYTHING, InvalidState, Scope, Unprocessable, load, not_found
+from service.domain import (
+    EVERYTHING,
+    Actor,
+    InvalidState,
+    Scope,
+    Unprocessable,
+    load,
+    not_found,
+)
 from service.domain.articles import get_article
-from service.domain.claim_creation import add_claim
-from service.domain.claims import Actor, visible_claims
+from service.domain.claims.queue import visible_claims
+from service.domain.claims.spans import add_claim
 from service.domain.verdicts import evidence_of
 from service.models import Article, Claim, Evidence, Verdict
 from service.ratings import Rating

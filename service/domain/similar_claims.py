@@ -21,7 +21,7 @@ from sqlalchemy.types import BigInteger
 
 from service.models import Claim, Verdict
 from service.ratings import Rating
-from workers.extraction.engine import NON_CLAIM_KINDS
+from service.vocabulary import NON_CLAIM_KINDS
 from workers.extraction.similarity import jaccard_to, similarity_keys_many
 
 SIMILAR_LIMIT = 5

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from service.auth import hash_token, new_token
 from service.domain import Conflict, InvalidState, NotFound, load
 from service.domain.audit import record
 from service.domain.organizations import find_or_create_organization
-from service.models import DESK_ORGANIZATION, ROLES, ApiToken, User
+from service.models import DESK_ORGANIZATION, ApiToken, User
+from service.vocabulary import ROLES
+
+TOKEN_PREFIX = "fct_"  # noqa: S105 (a marker, not a secret)
+
+
+def new_token() -> str:
+    """A random bearer token (256 bits), shown to its owner once."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """Tokens are high-entropy random strings, so a plain SHA-256 digest is a safe lookup key."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from service.domain import (
+    Actor,
     Conflict,
     InvalidState,
     PermissionDenied,
@@ -25,16 +26,17 @@ from service.domain import (
 )
 from service.domain.agreement import ReviewerRating
 from service.domain.audit import record
-from service.domain.claims import (
-    ASSIGNS_OTHERS,
-    PUBLISHABLE_FROM,
-    Actor,
+from service.domain.claims.lifecycle import (
+    check_open_to_verdicts,
+    check_publishable,
     ensure_current,
     get_claim,
+    publish,
 )
 from service.domain.webhooks import emit, verdict_event
 from service.models import Article, Claim, Evidence, Verdict
 from service.ratings import Rating
+from service.vocabulary import EDITOR_ROLES
 
 VERDICT_FIELDS = ("rating", "summary", "rationale", "confidence")
 EVIDENCE_FIELDS = ("url", "title", "publisher", "excerpt", "stance", "archived_url", "accessed_at")
@@ -118,6 +120,27 @@ def claim_verdicts(session: Session, claim_id: int) -> list[Verdict]:
     return list(session.scalars(_CLAIM_VERDICTS, {"claim_id": claim_id}))
 
 
+def presented(
+    session: Session, verdicts: Sequence[Verdict], scale: Sequence[Rating]
+) -> list[dict[str, Any]]:
+    """Verdicts as the API shows them: with their evidence and the rating's label and value,
+    in one query for all the evidence."""
+    ratings = {rating.key: rating for rating in scale}
+    evidence = evidence_of(session, [v.id for v in verdicts])
+    shown = []
+    for verdict in verdicts:
+        rating = ratings.get(verdict.rating)
+        shown.append(
+            {
+                **{c.key: getattr(verdict, c.key) for c in Verdict.__table__.columns},
+                "rating_label": rating.label if rating else None,
+                "rating_value": rating.value if rating else None,
+                "evidence": evidence[verdict.id],
+            }
+        )
+    return shown
+
+
 def _last_own(ratings: Sequence[ReviewerRating]) -> list[ReviewerRating]:
     """Each reviewer's last rating of each claim, of `ratings` in verdict id order."""
     return [
@@ -180,8 +203,7 @@ def add_verdict(
     """A reviewer's proposed verdict on a claim, with its evidence."""
     claim = get_claim(session, claim_id, for_update=True)
     ensure_current(session, claim)
-    if claim.status in ("not_checkworthy",):
-        raise InvalidState(f"Claim {claim_id} is marked not check-worthy; reopen it first.")
+    check_open_to_verdicts(claim)
     _check_rating(data["rating"], scale)
     verdict = Verdict(
         claim_id=claim_id,
@@ -226,7 +248,7 @@ def update_verdict(
         raise InvalidState(
             f"Verdict {verdict_id} is {verdict.status}; publish a correction instead."
         )
-    if actor.role not in ASSIGNS_OTHERS and verdict.author_id != actor.user_id:
+    if actor.role not in EDITOR_ROLES and verdict.author_id != actor.user_id:
         raise PermissionDenied("Only its author or an editor may edit a proposed verdict.")
     if "rating" in changes:
         _check_rating(changes["rating"], scale)
@@ -272,13 +294,7 @@ def publish_verdict(
             "correction to it instead.",
             published_verdict_id=published,
         )
-    if claim.status not in PUBLISHABLE_FROM:
-        raise InvalidState(
-            f"Claim {claim.id} is {claim.status}: only a reviewed claim is published "
-            "(new -> in_review -> reviewed -> published).",
-            claim_status=claim.status,
-            publishable_from=sorted(PUBLISHABLE_FROM),
-        )
+    check_publishable(claim)
     _publish(verdict, claim, actor)
     session.flush()
     session.refresh(verdict)
@@ -343,6 +359,4 @@ def _publish(verdict: Verdict, claim: Claim, actor: Actor) -> None:
     verdict.published_at = func.now()
     verdict.published_by = actor.name
     verdict.version += 1
-    claim.status = "published"
-    claim.version += 1
-    claim.updated_at = func.now()
+    publish(claim)

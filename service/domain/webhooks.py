@@ -33,18 +33,11 @@ from sqlalchemy.orm import Session
 from service.domain import Unprocessable, load, not_found
 from service.domain.audit import record
 from service.domain.outbox import complete, enqueue
-from service.models import (
-    WEBHOOK_EVENTS,
-    Article,
-    Claim,
-    Verdict,
-    WebhookDelivery,
-    WebhookSubscription,
-)
+from service.models import Article, Claim, Verdict, WebhookDelivery, WebhookSubscription
+from service.vocabulary import DELIVER_WEBHOOK_TASK, WEBHOOK_EVENTS
 
 log = logging.getLogger(__name__)
 
-DELIVER_TASK = "factcheck.deliver_webhook"
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a marker, not a secret)
 # One refusal for a host that does not resolve and for one that resolves inside: which it is,
 # and what an internal name resolves to, is the service's network map, not an editor's.
@@ -286,7 +279,7 @@ def emit(session: Session, event: str, data: Mapping[str, Any]) -> list[int]:
             "occurred_at": occurred_at.isoformat(),
             "data": dict(data),
         }
-        enqueue(session, DELIVER_TASK, {"delivery_id": delivery.id})
+        enqueue(session, DELIVER_WEBHOOK_TASK, {"delivery_id": delivery.id})
         ids.append(delivery.id)
     session.flush()
     return ids

@@ -14,7 +14,7 @@ from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 
 from service import jsonio
-from service.jsonio import OrjsonProvider
+from service.json_provider import OrjsonProvider
 
 PAGE = {
     "items": [

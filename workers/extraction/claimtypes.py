@@ -15,21 +15,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from service.vocabulary import CLAIM_TYPES
 from workers.extraction.quantities import find_quantities
 
 __all__ = ["CLAIM_TYPES", "classify_types"]
-
-CLAIM_TYPES = (
-    "quantity",
-    "prediction",
-    "correlation/causation",
-    "rules/laws",
-    "personal experience",
-    "voting",
-    "support",
-    "opinion",
-    "other",
-)
 
 
 _LIVED = (

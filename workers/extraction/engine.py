@@ -38,6 +38,9 @@ from typing import Any
 
 import numpy as np
 
+# CLAIM_KINDS: every kind a claim of this engine (or a reviewer's span) can have.
+from service.vocabulary import CLAIM_KINDS as CLAIM_KINDS
+from service.vocabulary import NON_CLAIM_KINDS
 from workers.extraction.checkworthiness import CheckworthinessModel, load_model
 from workers.extraction.claimtypes import classify_types
 from workers.extraction.compound import split_compound
@@ -61,11 +64,6 @@ SCORED_LANGUAGES = frozenset({"en"})
 # Short or ambiguous Latin-script text detects as "und"; it is scored as the default language,
 # since only a confident detection of another language should withhold a score.
 DEFAULT_LANGUAGE = "en"
-NON_CLAIM_KINDS = frozenset({"byline", "metadata", "dateline", "caption", "credit"})
-# Every kind a claim can have: the segmenter's, the engine's own, and a reviewer's span.
-CLAIM_KINDS = (
-    "sentence", "headline", "clause", "reported", "span", *sorted(NON_CLAIM_KINDS),
-)  # fmt: skip
 
 
 class TooManyCandidates(ValueError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.domain import exports as domain
-from service.domain.claims import QueueFilter
+from service.domain.claims.queue import QueueFilter
 from service.ratings import DEFAULT_SCALE
 from tests.factories import article_payload, insert_claim
 

@@ -100,8 +100,8 @@ def test_failure_records_the_reason_and_completes_the_work(sessions):
 
 def test_a_claim_a_reviewer_added_before_extraction_is_kept_not_a_crash(sessions):
     """The engine's claim on the same span would break the unique span; the reviewer's wins."""
-    from service.domain.claim_creation import add_claim
-    from service.domain.claims import Actor
+    from service.domain import Actor
+    from service.domain.claims.spans import add_claim
     from workers.extraction.engine import Engine
 
     article_id, outbox_id = submitted(sessions)

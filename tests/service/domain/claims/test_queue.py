@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import inspect, text
 
 from service.db import session_scope
-from service.domain import claims as queue_module
-from service.domain.claims import QUEUED_FIELDS, QueueFilter, list_queue, queue_cursor
+from service.domain.claims import queue as queue_module
+from service.domain.claims.queue import QUEUED_FIELDS, QueueFilter, list_queue, queue_cursor
 from service.domain.extraction import store_claims
 from service.models import Claim
 from tests.factories import article_payload

@@ -1,0 +1,31 @@
+"""What a claim's page shows: the claim, its verdicts with their evidence, whether its
+reviewers agree, and the same or nearly the same claim in other articles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service.domain.agreement import unit_agreement
+from service.domain.claims.fields import SHOWN_FIELDS
+from service.domain.claims.lifecycle import get_claim
+from service.domain.similar_claims import similar_claims
+from service.domain.verdicts import claim_verdicts, presented, reviewer_ratings
+from service.ratings import Rating
+
+
+def claim_detail(
+    session: Session, claim_id: int, *, scale: Sequence[Rating], min_jaccard: float
+) -> dict[str, Any]:
+    """The claim's shown fields, `verdicts` (oldest first, with evidence), `agreement` and
+    `similar` (claims of other articles at least `min_jaccard` similar); NotFound if none."""
+    claim = get_claim(session, claim_id, similarity_keys=True)
+    verdicts = claim_verdicts(session, claim_id)
+    return {
+        **{name: getattr(claim, name) for name in SHOWN_FIELDS},
+        "verdicts": presented(session, verdicts, scale),
+        "agreement": unit_agreement(reviewer_ratings(verdicts)),
+        "similar": similar_claims(session, claim, min_jaccard=min_jaccard, scale=scale),
+    }
