@@ -399,6 +399,9 @@ def test_demo_token_belongs_to_a_stored_admin_who_can_take_claims(settings, clie
 def started_api_workers(monkeypatch, args: list[str]) -> tuple[int | None, str]:
     """Run `factcheck api ARGS` up to its exec: (the gunicorn workers it started, output)."""
     started: list[list[str]] = []
+    # `api` sets the metrics folder in os.environ itself when none is set: setting it here
+    # first (empty counts as unset) has monkeypatch put back what was there before.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""))
     monkeypatch.setattr(os, "execv", lambda _path, argv: started.append(argv))
     result = CliRunner().invoke(main, ["api", *args])
     if not started:
@@ -456,7 +459,9 @@ def test_api_gives_its_gunicorn_workers_a_new_shared_metrics_folder(
     """Without a shared folder each worker's /metrics would count only its own requests."""
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("CELERY_BROKER_URL", broker_url)
-    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    # Empty counts as unset; monkeypatch then restores the variable's absence at the end, which
+    # a delenv of a variable not yet set would not (and the folder removed below would leak).
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
     started = []
 
     def execv(path, argv):
@@ -466,7 +471,7 @@ def test_api_gives_its_gunicorn_workers_a_new_shared_metrics_folder(
     for _ in range(2):
         result = CliRunner().invoke(main, ["api", "--workers", "2", "--port", "8123"])
         assert result.exit_code == 0, result.output
-        monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = ""
     [(argv, first), (_, second)] = started
     assert "gunicorn" in argv
     assert "--workers" in argv

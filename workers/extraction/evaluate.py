@@ -19,6 +19,7 @@ import importlib
 import json
 import os
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,6 +148,65 @@ def load_checkthat_debates(directory: Path) -> list[LabelledSentence]:
         )
         for (document, line), row in sorted(kept.items())
         if row["in_claimbuster"] != "1" and row["text"].strip()
+    ]
+
+
+def normalised_text(text: str) -> str:
+    """Text as the shared sets' SOURCE.txt files match it: NFKC, lower case, punctuation as
+    spaces, whitespace collapsed."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return " ".join(
+        "".join(" " if unicodedata.category(c)[0] in "PS" else c for c in folded).split()
+    )
+
+
+def _bare_claim(text: str) -> str:
+    """A PolitiFact claim as a sentence: without the quotes around the whole of it, and
+    without the "Says ..." PolitiFact writes when it paraphrases (its speaker left out: no
+    sentence of a news article or debate reads like that)."""
+    text = text.strip()
+    for _ in range(2):  # either may wrap the other
+        if text.startswith(("Says ", "Said ")) and len(text) > 5:
+            text = text[5].upper() + text[6:]
+        if len(text) >= 2 and text[0] in '"“' and text[-1] in '"”' and text.count('"') <= 2:
+            text = text[1:-1].strip()
+    return text
+
+
+def load_fact_checked_claims(directory: Path) -> list[LabelledSentence]:
+    """Claims PolitiFact checked (../fact-checked-claims): every one positive, check-worthy by
+    construction, whatever its rating. Surrounding quotes are taken off; a claim whose
+    normalised text was already read (LIAR repeats most of the CheckThat! 2022 collection) is
+    left out. Each claim is a document of its own; position unknown."""
+    path = directory / "fact-checked-claims" / "fact_checked_claims.tsv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    seen: set[str] = set()
+    claims: list[LabelledSentence] = []
+    for row in rows:
+        text = _bare_claim(row["claim"])
+        key = normalised_text(text)
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        claims.append(LabelledSentence(text=text, label=True, document=row["claim_id"]))
+    return claims
+
+
+def load_subjectivity(directory: Path) -> list[LabelledSentence]:
+    """CheckThat! subjectivity in news (../subjectivity-news), train and dev: SUBJ (the
+    author's opinion) is positive here, OBJ negative. Each sentence is a document of its own."""
+    path = directory / "subjectivity-news" / "subjectivity_en.tsv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return [
+        LabelledSentence(
+            text=row["sentence"].strip(),
+            label=row["label"] == "SUBJ",
+            document=f"subjectivity:{row['sentence_id']}",
+        )
+        for row in rows
+        if row["sentence"].strip()
     ]
 
 

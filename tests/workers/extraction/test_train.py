@@ -20,9 +20,15 @@ from workers.extraction.checkworthiness import load_model
 from workers.extraction.evaluate import LabelledSentence
 from workers.extraction.features import FeatureConfig
 from workers.extraction.train import (
+    EmbeddingCache,
+    Recipe,
     best_f1_threshold,
     document_folds,
+    embed,
+    held_out_texts,
+    text_key,
     train_model,
+    training_data,
 )
 
 SMALL_CONFIG = FeatureConfig(hash_bits=16)
@@ -157,3 +163,144 @@ def test_claimer_accuracy_counts_partial_name_matches() -> None:
 
     assert n_claims == 2
     assert accuracy == 0.5
+
+
+def shared_set(name: str) -> Path:
+    """A set of the shared data folder; the test is skipped when it is not there."""
+    path = evaluate.data_dir() / name
+    if not path.is_dir():
+        pytest.skip(f"{path} is not available")
+    return path.parent
+
+
+def test_normalised_text_folds_case_punctuation_and_width() -> None:
+    assert evaluate.normalised_text("“Taxes ROSE,” he said —  by 10%.") == (
+        "taxes rose he said by 10"
+    )
+    assert evaluate.normalised_text("ﬁve") == "five"  # NFKC
+
+
+def test_auxiliary_rows_are_scored_neither_for_c_nor_for_the_threshold() -> None:
+    target = synthetic_corpus()
+    # Auxiliary rows that contradict the templates: were they scored, dev AP would fall.
+    auxiliary = [
+        LabelledSentence(f"Thank you, friend number {i}.", True, f"aux-{i}") for i in range(40)
+    ]
+    scored = np.r_[np.ones(len(target), dtype=bool), np.zeros(len(auxiliary), dtype=bool)]
+
+    trained = train_model(target + auxiliary, SMALL_CONFIG, (1.0,), n_folds=2, scored=scored)
+
+    assert len(trained.labels) == len(target)
+    assert trained.labels.sum() == sum(s.label for s in target)
+    assert trained.dev.average_precision == pytest.approx(
+        evaluate.average_precision(trained.labels, trained.dev_probabilities)
+    )
+
+
+def test_the_threshold_is_chosen_on_the_threshold_rows_alone() -> None:
+    corpus = synthetic_corpus()
+    everything = train_model(corpus, SMALL_CONFIG, (1.0,), n_folds=2)
+    first_documents = np.array([s.document in ("doc-0", "doc-1") for s in corpus])
+
+    some = train_model(corpus, SMALL_CONFIG, (1.0,), n_folds=2, threshold_rows=first_documents)
+
+    labels = everything.labels
+    assert some.model.threshold == best_f1_threshold(
+        labels[first_documents], some.dev_probabilities[first_documents]
+    )
+    assert everything.model.threshold == best_f1_threshold(labels, everything.dev_probabilities)
+
+
+def test_embeddings_are_read_back_from_the_cache_without_encoding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers.extraction.encoder import load_encoder
+
+    monkeypatch.setenv("FACTCHECK_EMBEDDING_CACHE", str(tmp_path))
+    texts = ["Unemployment rose to 7% in 2003.", "Thank you, Jim.", "Thank you, Jim."]
+    first = embed(texts)
+    assert list(tmp_path.glob("*/*.npz"))
+
+    def no_encoding(*args: object, **kwargs: object) -> np.ndarray:
+        raise AssertionError("a cached sentence was encoded again")
+
+    monkeypatch.setattr(load_encoder(), "encode", no_encoding)
+    again = embed(texts)
+
+    assert np.array_equal(first, again)
+    assert np.array_equal(first[:2], load_encoder().__class__.encode(load_encoder(), texts[:2]))
+
+
+def test_an_embedding_cache_shard_holds_its_keys_and_vectors(tmp_path: Path) -> None:
+    keys = [text_key("a"), text_key("b")]
+    vectors = np.arange(2 * 384, dtype=np.float32).reshape(2, 384)
+    EmbeddingCache(tmp_path).add(keys, vectors)
+
+    reread = EmbeddingCache(tmp_path)
+
+    assert np.array_equal(reread.get(text_key("b")), vectors[1])  # type: ignore[arg-type]
+    assert reread.get(text_key("c")) is None
+    assert not list(tmp_path.glob(".*"))  # no temporary file left behind
+
+
+def test_fact_checked_claims_are_unique_unquoted_positives() -> None:
+    directory = shared_set("fact-checked-claims")
+
+    claims = evaluate.load_fact_checked_claims(directory)
+
+    assert len(claims) > 20_000
+    assert all(claim.label for claim in claims)
+    keys = [evaluate.normalised_text(claim.text) for claim in claims]
+    assert len(set(keys)) == len(keys)
+    assert not [claim for claim in claims if claim.text.startswith("Says ")]
+    quoted = [
+        c for c in claims if c.text[0] == '"' and c.text[-1] == '"' and c.text.count('"') == 2
+    ]
+    assert not quoted
+    assert any(claim.text.startswith('"') for claim in claims)  # a quote of part of it stays
+
+
+def test_subjectivity_sentences_are_read_with_their_labels() -> None:
+    directory = shared_set("subjectivity-news")
+
+    sentences = evaluate.load_subjectivity(directory)
+
+    assert len(sentences) == 1292
+    assert sum(s.label for s in sentences) == 298 + 240  # SUBJ in train and dev
+    assert len({s.document for s in sentences}) == len(sentences)
+
+
+def test_checkthat_debates_leave_out_the_sentences_claimbuster_has() -> None:
+    directory = shared_set("checkthat-debates")
+
+    debates = evaluate.load_checkthat_debates(directory)
+
+    claimbuster = {
+        evaluate.normalised_text(s.text)
+        for s in evaluate.load_claimbuster(directory, "crowdsourced")
+    }
+    long_ones = [s for s in debates if len(evaluate.normalised_text(s.text).split()) >= 6]
+    assert len(debates) > 70_000
+    assert 800 < sum(s.label for s in debates) < 1_199
+    assert not [s for s in long_ones if evaluate.normalised_text(s.text) in claimbuster]
+
+
+def test_no_auxiliary_sentence_repeats_an_evaluation_or_target_sentence() -> None:
+    directory = shared_set("fact-checked-claims")
+    shared_set("checkthat-debates")
+    shared_set("subjectivity-news")
+    sources = ("claimbuster", "news", "checkthat-debates", "fact-checked", "subjective")
+
+    data = training_data(
+        directory, Recipe(tuple((source, 1.0) for source in sources)), embeddings=False
+    )
+
+    target = [s for s, scored in zip(data.sentences, data.scored, strict=True) if scored]
+    auxiliary = [s for s, scored in zip(data.sentences, data.scored, strict=True) if not scored]
+    assert len(target) == len(evaluate.load_claimbuster(directory, "crowdsourced")) + len(
+        evaluate.load_news_text(directory, "train")
+    )
+    blocked = held_out_texts(directory) | {evaluate.normalised_text(s.text) for s in target}
+    assert len(auxiliary) > 90_000
+    assert not [s.text for s in auxiliary if evaluate.normalised_text(s.text) in blocked]
+    assert data.threshold_rows.tolist() == data.scored.tolist()  # threshold_on "all"
