@@ -268,8 +268,10 @@ def _jsonl_items(text: str) -> Iterator[tuple[str, Any]]:
 
 
 def _table_items(text: str, delimiter: str) -> Iterator[tuple[str, Any]]:
-    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
+    if delimiter == "\t":
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
+    else:
+        reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None:
         return
