@@ -7,14 +7,15 @@ disagreement only when both texts state that kind of detail and none of the clai
 a fact-check that leaves a detail out is not contradicting it.
 
 - number: a quantity's value (2% relative tolerance, 10% when either side says "about",
-  "over" or the like) found on neither side of the other's quantities;
+  "over" or the like) that differs from the other's quantities of the same unit or counted
+  kind, when no quantity of the two agrees;
 - unit: the same value in different measurement units ("5%" and "5 percentage points",
   "$5" and "£5", "10 km" and "10 miles"); a counted noun ("soldiers") is not a unit;
 - date: an absolute date or year of the claim compatible with none of the fact-check's
   (compared at the coarser precision: "2019" agrees with "2019-10-22"), where a date of the
   fact-check stands between the same words ("in March 2017" against "in March 2007");
 - entity: the claim names a person, place or organisation the fact-check does not, and the
-  fact-check names another of the same kind between the same words (a substitution, not an
+  fact-check names another of the same kind beside the same content word (a substitution, not an
   omission);
 - negation: one side negates ("not", "never", "no", "n't", ...) and the other does not, in
   texts that share most of their content words (NEGATION_OVERLAP).
@@ -190,28 +191,40 @@ def _same_value(
 def _compare_quantities(ours: Details, theirs: Details, found: Verification) -> None:
     if not ours.quantities or not theirs.quantities:
         return
+    numbers: list[Disagreement] = []
+    units: list[Disagreement] = []
+    agreed = False
     for quantity in ours.quantities:
         same = [other for other in theirs.quantities if _same_value(quantity, other)]
         if not same:
-            nearest = min(theirs.quantities, key=lambda other: abs(other[0] - quantity[0]))
-            found.disagreements.append(
-                Disagreement(
-                    "number",
-                    f"number: the claim says {quantity[3]!r}, the fact-check {nearest[3]!r}",
+            # Only a quantity of the same kind can contradict: "four years" says nothing
+            # against "$4,000", "4 billion dollars" does against "4 million dollars".
+            alike = [other for other in theirs.quantities if other[1] == quantity[1]]
+            if alike:
+                nearest = min(alike, key=lambda other: abs(other[0] - quantity[0]))
+                numbers.append(
+                    Disagreement(
+                        "number",
+                        f"number: the claim says {quantity[3]!r}, the fact-check {nearest[3]!r}",
+                    )
                 )
-            )
             continue
-        units = {other[1] for other in same}
-        if quantity[1] is not None and quantity[1] not in units and None not in units:
-            other = same[0]
-            found.disagreements.append(
+        kinds = {other[1] for other in same}
+        if quantity[1] is not None and quantity[1] not in kinds and None not in kinds:
+            units.append(
                 Disagreement(
-                    "unit",
-                    f"unit: the claim says {quantity[3]!r}, the fact-check {other[3]!r}",
+                    "unit", f"unit: the claim says {quantity[3]!r}, the fact-check {same[0][3]!r}"
                 )
             )
             continue
         found.agreements.append(f"number {quantity[3]!r}")
+        agreed = True
+    # A claim that gives a number the fact-check also gives is the same claim told with more
+    # detail ("$500 billion with China, $75 billion with Japan"): its other numbers do not
+    # contradict. A unit changed is a different claim whatever else agrees.
+    if not agreed:
+        found.disagreements.extend(numbers[:1])
+    found.disagreements.extend(units[:1])
 
 
 def _dates_compatible(a: str, b: str) -> bool:
@@ -249,8 +262,9 @@ def _compare_entities(ours: Details, theirs: Details, found: Verification) -> No
         extra = [e for e in others if not e[2] & ours.words]
         found.agreements.extend(f"{kind} {e[1]!r}" for e in mine if e[2] & theirs.words)
         # A substitution: a name missing from the other text where the other has its own name
-        # between the same words ("Donald Trump opened" for "Barack Obama opened").
-        swapped = [(a, b) for a in missing for b in extra if a[3] & b[3]]
+        # beside the same word ("Donald Trump opened" for "Barack Obama opened").
+        # Function words ("in", "of") are no evidence of the same place in the sentence.
+        swapped = [(a, b) for a in missing for b in extra if (a[3] & b[3]) - _FUNCTION_WORDS]
         if swapped:
             a, b = swapped[0]
             found.disagreements.append(

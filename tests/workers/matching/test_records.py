@@ -20,7 +20,12 @@ REVIEW = {
     "sdLicense": "https://creativecommons.org/licenses/by/4.0/",
     "author": {"@type": "Organization", "name": "Example Checks"},
     "headline": "No, Leeds bus fares did not double",
-    "reviewRating": {"@type": "Rating", "ratingValue": 1, "bestRating": 5, "alternateName": "False"},
+    "reviewRating": {
+        "@type": "Rating",
+        "ratingValue": 1,
+        "bestRating": 5,
+        "alternateName": "False",
+    },
     "itemReviewed": {
         "@type": "Claim",
         "author": {"@type": "Person", "name": "A Councillor"},
@@ -74,7 +79,10 @@ def test_a_datafeed_of_items_is_read_with_each_item_located():
         "@context": "https://schema.org",
         "@type": "DataFeed",
         "dataFeedElement": [
-            {"@type": "DataFeedItem", "item": [review(1), review(2, datePublished="yesterday-ish")]},
+            {
+                "@type": "DataFeedItem",
+                "item": [review(1), review(2, datePublished="yesterday-ish")],
+            },
             {"@type": "DataFeedItem", "item": review(3)},
         ],
     }
@@ -93,7 +101,9 @@ def test_json_lines_report_a_broken_line_by_number_and_read_flat_records_too(tmp
         json.dumps(review(1)),
         "",
         '{"url": "https://checks.example.org/flat", "claim": "Flat record.", "rating": "true"',
-        json.dumps({"url": "https://checks.example.org/flat", "claim": "Flat record.", "rating": "true"}),
+        json.dumps(
+            {"url": "https://checks.example.org/flat", "claim": "Flat record.", "rating": "true"}
+        ),
     ]
     path = tmp_path / "reviews.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -135,7 +145,8 @@ def test_tsv_is_read_without_quoting_so_a_leading_quote_stays_in_the_claim(tmp_p
     report = read_factchecks(path)
     (record,) = report.records
     assert record.claim == '"Crime fell 10%," he said.'
-    assert record.key == "id:1" and record.url is None
+    assert record.key == "id:1"
+    assert record.url is None
     assert [e.location for e in report.errors] == ["line 3"]
 
 

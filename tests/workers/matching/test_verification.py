@@ -66,7 +66,8 @@ def test_agreeing_details_are_listed_and_nothing_is_refused():
         "Angela Merkel said 3,000 jobs went in Hamburg in 2019.",
         "In 2019, 3000 jobs were lost in Hamburg, Angela Merkel said.",
     )
-    assert not found.refused and found.reason is None
+    assert not found.refused
+    assert found.reason is None
     assert "number '3,000 jobs'" in found.agreements
     assert "date 'in 2019'" in found.agreements
     assert "place 'Hamburg'" in found.agreements
@@ -74,7 +75,9 @@ def test_agreeing_details_are_listed_and_nothing_is_refused():
 
 def test_a_detail_left_out_is_not_a_disagreement():
     # The fact-check gives no number, no date and no name: nothing contradicts the claim.
-    found = verify("Ed Miliband said 40% of trains were late in May 2019.", "Most trains were late.")
+    found = verify(
+        "Ed Miliband said 40% of trains were late in May 2019.", "Most trains were late."
+    )
     assert found.disagreements == []
 
 
@@ -94,3 +97,17 @@ def test_a_date_elsewhere_in_a_post_and_a_negation_in_a_loosely_related_text_do_
         "I am not surprised that detainees went back to the fight.",
         "122 detainees released from Guantanamo re-engaged in terrorist activities.",
     ).refused
+
+
+def test_numbers_of_different_kinds_or_beside_an_agreeing_one_do_not_refuse():
+    # Years of policy against dollars of income: not the same quantity.
+    assert not verify(
+        "Over the last four years incomes fell.", "Families lost over $4,000 a year in income."
+    ).refused
+    # The claim gives the fact-check's number and one more: more detail, not a contradiction.
+    found = verify(
+        "We lose $500 billion a year with China and $75 billion a year with Japan.",
+        "We lose $500 billion a year in trade with China.",
+    )
+    assert not found.refused
+    assert "number '$500 billion'" in found.agreements
