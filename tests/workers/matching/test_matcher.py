@@ -81,7 +81,10 @@ def test_settings_come_from_the_environment_and_bad_ones_fail_clearly():
 
 def test_the_shipped_confidence_rises_with_meaning_and_words():
     model = ConfidenceModel.load()
-    low, middle, high = model.confidence([[0.3, 0.3, 0.1], [0.7, 0.6, 0.5], [0.95, 0.9, 1.0]])
+    # cosine to the claim, to the headline, their maximum, its margin to the best, BM25
+    low, middle, high = model.confidence(
+        [[0.3, 0.3, 0.3, -0.4, 0.1], [0.7, 0.6, 0.7, -0.05, 0.5], [0.95, 0.9, 0.95, 0.0, 1.0]]
+    )
     assert low < 0.05 < middle < high
     assert high > 0.9
     assert "train" in model.fitted_on
