@@ -42,6 +42,7 @@ bench: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/python -m workers.extraction.evaluate
+	$(BIN)/python -m workers.matching.evaluate
 
 train: $(STAMP)
 	$(BIN)/python -m workers.extraction.train

@@ -34,7 +34,7 @@ CANDIDATES = 30
 
 def candidate_rows(index: FactCheckIndex, data: RetrievalSet) -> tuple[np.ndarray, np.ndarray]:
     """Features and 0/1 labels of each query's CANDIDATES best first-stage candidates."""
-    vectors = index._encoder.encode([text for _, text in data.queries])
+    vectors = index.encoder.encode([text for _, text in data.queries])
     features: list[np.ndarray] = []
     labels: list[np.ndarray] = []
     for (query_id, text), vector in zip(data.queries, vectors, strict=True):

@@ -49,7 +49,7 @@ LSH_PROBES = (0, 3, 6, 10)
 def _bm25_rankings(index: FactCheckIndex, data: RetrievalSet) -> list[list[str]]:
     rankings = []
     for _, text in data.queries:
-        scores = bm25_scores(index._bm25, text)
+        scores = bm25_scores(index.bm25, text)
         order = np.argsort(-scores, kind="stable")[:RANKED]
         rankings.append([index.records[int(i)].key for i in order])
     return rankings
@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print()
         data = load_retrieval_set(sets[0][0], sets[0][1], root=args.data)
         index = indexes[sets[0][0]]
-        queries = index._encoder.encode([text for _, text in data.queries])
+        queries = index.encoder.encode([text for _, text in data.queries])
         row_of = {record.key: row for row, record in enumerate(index.records)}
         wanted = [{row_of[key] for key in data.relevant[query_id]} for query_id, _ in data.queries]
         print(

@@ -44,6 +44,7 @@ __all__ = [
     "FactCheckIndex",
     "Match",
     "MatchSettings",
+    "bm25_scores",
     "bm25_tokens",
 ]
 
@@ -200,17 +201,17 @@ class FactCheckIndex:
         self.records = list(records)
         self.settings = MatchSettings.from_env() if settings is None else settings
         self.model = ConfidenceModel.load() if model is None else model
-        self._encoder = load_encoder() if encoder is None else encoder
-        self._bm25 = _bm25_index([_document(r) for r in self.records])
-        self.claim_vectors = encode_cached([r.claim for r in self.records], self._encoder)
+        self.encoder = load_encoder() if encoder is None else encoder
+        self.bm25 = _bm25_index([_document(r) for r in self.records])
+        self.claim_vectors = encode_cached([r.claim for r in self.records], self.encoder)
         self.headline_vectors = encode_cached(
-            [r.headline or r.claim for r in self.records], self._encoder
+            [r.headline or r.claim for r in self.records], self.encoder
         )
         self._details: dict[int, Details] = {}
 
     def first_stage(self, query: str, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Candidate rows, best first by the first-stage score, and their rows of FEATURES."""
-        words = bm25_scores(self._bm25, query)
+        words = bm25_scores(self.bm25, query)
         best = float(words.max()) if len(words) else 0.0
         words = words / best if best > 0 else words
         claim = self.claim_vectors @ vector
@@ -247,7 +248,7 @@ class FactCheckIndex:
         """Up to `top` matches of each query, best first, weak ones included."""
         if top < 1:
             raise ValueError("top must be at least 1")
-        vectors = self._encoder.encode(list(queries))
+        vectors = self.encoder.encode(list(queries))
         return [self.candidates(q, v, top) for q, v in zip(queries, vectors, strict=True)]
 
     def _match(
