@@ -27,7 +27,7 @@ import numpy as np
 
 from workers.matching.clef import RetrievalSet, load_retrieval_set
 from workers.matching.hard_cases import HARD_CASES, HARD_CORPUS
-from workers.matching.lsh import BANDS, ROWS, recall_at_k
+from workers.matching.lsh import BANDS, NEAR_COSINE, ROWS, recall_at_k
 from workers.matching.matcher import FactCheckIndex, bm25_scores
 from workers.matching.metrics import RankingScores, score_rankings
 
@@ -146,10 +146,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         for probes in LSH_PROBES:
             found = recall_at_k(index.claim_vectors, queries, k=10, probes=probes, wanted=wanted)
+            near = "-" if found.near_recall is None else f"{found.near_recall:.3f}"
             print(
-                f"  probes {probes:>2}: recall@10 vs exact {found.recall:.3f}, relevant claim "
-                f"among the candidates {found.wanted_recall:.3f}, candidates "
-                f"{found.candidate_fraction:.1%} of the corpus"
+                f"  probes {probes:>2}: recall@10 vs exact {found.recall:.3f} "
+                f"({near} of the {found.near_neighbours} at cosine >= "
+                f"{NEAR_COSINE}), relevant claim among the candidates {found.wanted_recall:.3f}, "
+                f"candidates {found.candidate_fraction:.1%} of the corpus"
             )
 
 

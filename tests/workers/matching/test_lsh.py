@@ -53,5 +53,7 @@ def test_near_copies_are_found_and_probing_finds_more():
     assert probed.recall >= plain.recall
     assert probed.recall >= 0.95
     assert probed.wanted_recall == probed.recall  # the exact top-1 is the moved vector
+    assert probed.near_neighbours == 100  # each at cosine about 0.9, above NEAR_COSINE
+    assert probed.near_recall == probed.recall
     # Unrelated vectors rarely share a key: few candidates per query.
     assert probed.candidate_fraction < 0.1
