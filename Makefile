@@ -56,6 +56,7 @@ bench: $(DEV_STAMP)
 
 eval: $(DEV_STAMP)
 	$(BIN)/python -m workers.extraction.evaluate
+	$(BIN)/python -m workers.matching.evaluate
 
 train: $(DEV_STAMP)
 	$(BIN)/python -m workers.extraction.train

@@ -1,0 +1,110 @@
+"""Fit the confidence model of workers.matching.matcher on CLEF-2020 CheckThat! train qrels.
+
+    python -m workers.matching.calibrate [--data DIR]
+
+For every train tweet, the first stage's CANDIDATES best candidates become rows of FEATURES
+labelled by the qrels; a logistic regression fitted on them is
+the confidence (Platt scaling over several scores). The dev split only measures it (Brier
+score and expected calibration error); the test split is never read here, and nothing of
+CheckThat! 2022 is. Writes workers/matching/models/confidence.json. Needs scikit-learn (the
+`train` extra); matching itself reads only the coefficients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from workers.matching.clef import RetrievalSet, load_retrieval_set
+from workers.matching.matcher import CONFIDENCE_MODEL, FEATURES, ConfidenceModel, FactCheckIndex
+
+__all__ = ["candidate_rows", "expected_calibration_error", "fit", "main"]
+
+FIT_SET = ("clef2020", "train")
+CHECK_SET = ("clef2020", "dev")
+REGULARISATION = 1.0
+# Candidates a query contributes: past 30 the first stage hardly ever holds a relevant claim,
+# and more negatives only push every confidence down.
+CANDIDATES = 30
+
+
+def candidate_rows(index: FactCheckIndex, data: RetrievalSet) -> tuple[np.ndarray, np.ndarray]:
+    """Features and 0/1 labels of each query's CANDIDATES best first-stage candidates."""
+    vectors = index.encoder.encode([text for _, text in data.queries])
+    features: list[np.ndarray] = []
+    labels: list[np.ndarray] = []
+    for (query_id, text), vector in zip(data.queries, vectors, strict=True):
+        rows, rows_features = index.first_stage(text, vector)
+        rows, rows_features = rows[:CANDIDATES], rows_features[:CANDIDATES]
+        keys = [index.records[int(row)].key for row in rows]
+        features.append(rows_features)
+        labels.append(np.array([key in data.relevant[query_id] for key in keys], dtype=float))
+    return np.vstack(features), np.concatenate(labels)
+
+
+def expected_calibration_error(
+    probabilities: np.ndarray, labels: np.ndarray, bins: int = 10
+) -> float:
+    """Mean |observed rate - mean confidence| over equal-width bins, weighted by their size."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(probabilities, edges[1:-1]), 0, bins - 1)
+    error = 0.0
+    for b in range(bins):
+        members = which == b
+        if members.any():
+            error += members.mean() * abs(labels[members].mean() - probabilities[members].mean())
+    return float(error)
+
+
+def fit(root: Path | None = None) -> dict[str, object]:
+    """The fitted model and its dev measurements, as written to confidence.json."""
+    from sklearn.linear_model import LogisticRegression
+
+    train = load_retrieval_set(*FIT_SET, root=root)
+    unfitted = ConfidenceModel(coef=(0.0,) * len(FEATURES), intercept=0.0)
+    index = FactCheckIndex(train.corpus, model=unfitted)
+    x_train, y_train = candidate_rows(index, train)
+    regression = LogisticRegression(C=REGULARISATION, max_iter=1000)
+    regression.fit(x_train, y_train)
+    model = ConfidenceModel(
+        coef=tuple(float(c) for c in regression.coef_[0]),
+        intercept=float(regression.intercept_[0]),
+    )
+    dev = load_retrieval_set(*CHECK_SET, root=root)
+    x_dev, y_dev = candidate_rows(index, dev)
+    p_dev = model.confidence(x_dev)
+    return {
+        "features": list(FEATURES),
+        "coef": [round(c, 6) for c in model.coef],
+        "intercept": round(model.intercept, 6),
+        "fitted_on": f"{FIT_SET[0]} {FIT_SET[1]} qrels: {len(train.queries)} queries, "
+        f"{len(y_train)} candidates, {int(y_train.sum())} relevant",
+        "checked_on": {
+            "set": f"{CHECK_SET[0]} {CHECK_SET[1]}",
+            "candidates": len(y_dev),
+            "relevant": int(y_dev.sum()),
+            "brier": round(float(np.mean((p_dev - y_dev) ** 2)), 4),
+            "expected_calibration_error": round(expected_calibration_error(p_dev, y_dev), 4),
+        },
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m workers.matching.calibrate", description=__doc__
+    )
+    parser.add_argument("--data", type=Path, help="shared data folder (default ../shared/data)")
+    parser.add_argument("--output", type=Path, default=CONFIDENCE_MODEL)
+    args = parser.parse_args(argv)
+    fitted = fit(args.data)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(fitted, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(fitted, indent=2))
+
+
+if __name__ == "__main__":
+    main()
