@@ -1,4 +1,4 @@
-"""The engine offline: `factcheck extract` and `factcheck score`, with no database or broker."""
+"""The engine offline: `factcheck extract`, `score` and `match`, with no database or broker."""
 
 from __future__ import annotations
 
@@ -136,4 +136,19 @@ def score(
     flush()
 
 
-COMMANDS = (extract, score)
+@click.command(
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+    add_help_option=False,
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def match(args: tuple[str, ...]) -> None:
+    """Match claims, one a line, against a fact-check file: JSON Lines of matches.
+
+    factcheck match --corpus FILE [--top K] [QUERIES|-] (--help for more)
+    """
+    from workers.matching.cli import main as match_main
+
+    raise SystemExit(match_main(list(args)))
+
+
+COMMANDS = (extract, score, match)

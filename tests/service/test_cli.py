@@ -627,3 +627,36 @@ def _listening(port: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def test_match_answers_each_query_line_from_a_fact_check_file(tmp_path):
+    corpus = tmp_path / "factchecks.jsonl"
+    rows = [
+        {
+            "@type": "ClaimReview",
+            "url": "https://checks.example/unemployment",
+            "claimReviewed": "The city's unemployment rate fell to 4 percent last year.",
+            "reviewRating": {"alternateName": "False"},
+            "author": {"name": "Example Checks"},
+        },
+        {"@type": "ClaimReview", "claimReviewed": "A review without its URL."},
+    ]
+    corpus.write_text("\n".join(json.dumps(row) for row in rows) + "\n", "utf-8")
+    queries = "Unemployment in the city dropped to four percent last year.\n\nVaccines work.\n"
+    result = CliRunner().invoke(main, ["match", "--corpus", str(corpus), "--top", "1"], queries)
+    assert result.exit_code == 0, result.output
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["query"] for a in answers] == [
+        "Unemployment in the city dropped to four percent last year.",
+        "Vaccines work.",
+    ]
+    (best,) = answers[0]["matches"]
+    assert best["url"] == "https://checks.example/unemployment"
+    assert best["confidence"] > answers[1]["matches"][0]["confidence"]
+    assert "line 2" in result.stderr  # the record without a URL, reported and skipped
+
+
+def test_match_without_a_corpus_is_refused_with_its_usage():
+    result = CliRunner().invoke(main, ["match"], "a claim\n")
+    assert result.exit_code == 2
+    assert "--corpus" in result.stderr
