@@ -50,13 +50,15 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from service.vocabulary import QUEUES
+
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 SUBMIT_PATH = "/api/v1/articles"
 BATCH_PATH = "/api/v1/articles/batch"
 API_APP = "service.app:create_app()"
 BASELINE_APP = "bench.baseline_app:create_app()"
-WORKER_QUEUES = "extraction,webhooks,maintenance"
+WORKER_QUEUES = ",".join(QUEUES)
 WORKER_CONCURRENCY = 2
 BATCH_SIZE = 100
 BENCH_REDIS_DB = 13

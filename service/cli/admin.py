@@ -16,9 +16,9 @@ import click
 
 from service.cli.common import fail, home_option, refuse_without_embedded
 from service.config import AppRole, app_role_from_env
+from service.vocabulary import ROLES
 
 USERS_PAGE = 500
-ROLES = ("admin", "editor", "reviewer", "newsroom", "viewer")
 
 
 def migrate(url: str, app_role: AppRole | None = None) -> bool:

@@ -19,10 +19,10 @@ import click
 
 from service.cli.article_file import read_article_file
 from service.client import ApiError, FactcheckClient, WebhookRejected, verify_webhook
+from service.vocabulary import CLAIM_STATUSES, STANCES
 
 CLI_SOURCE = "cli"
 DEFAULT_SERVER = "http://127.0.0.1:8000"
-CLAIM_STATUSES = ("new", "in_review", "reviewed", "published", "not_checkworthy")
 
 
 def _warn_deprecated_url(ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
@@ -240,7 +240,7 @@ def claim_take(claim_id: int, client: FactcheckClient) -> None:
 
 @claim.command("status")
 @click.argument("claim_id", type=int)
-@click.argument("status", type=click.Choice(["new", "in_review", "reviewed", "not_checkworthy"]))
+@click.argument("status", type=click.Choice([s for s in CLAIM_STATUSES if s != "published"]))
 @with_client
 def claim_status(claim_id: int, status: str, client: FactcheckClient) -> None:
     """Move the claim along its lifecycle, e.g. to `reviewed` once it has your verdict (a
@@ -256,7 +256,6 @@ def verdict() -> None:
 
 def _evidence(value: str) -> dict[str, str]:
     """URL[,stance]: a trailing ,supports / ,refutes / ,context is the stance (else context)."""
-    from service.models import STANCES
 
     url, _, stance = value.rpartition(",")
     if url and stance in STANCES:

@@ -22,6 +22,7 @@ from service.cli.admin import migrate
 from service.cli.common import DEFAULT_HOME, fail, home_option, refuse_without_embedded
 from service.cli.demo import DEMO_USER, EXAMPLES, demo_user_token, submit_demo_articles
 from service.config import API_THREADS, Settings
+from service.vocabulary import QUEUES
 
 BEAT_SCHEDULE = "beat-schedule"  # beat's schedule file, in its --home
 DEMO_TOKEN_FILE = "demo-token"  # noqa: S105 (a file name: the demo admin's token, in --home)
@@ -319,7 +320,7 @@ def _print_banner(base: str, home: Path, token_file: Path | None) -> None:
 
 @click.command()
 @click.option("--concurrency", type=int, default=None, help="Worker processes (default: cores).")
-@click.option("--queues", default="extraction,webhooks,maintenance", show_default=True)
+@click.option("--queues", default=",".join(QUEUES), show_default=True)
 def worker(concurrency: int | None, queues: str) -> None:
     """Run a Celery worker (configured from the environment)."""
     Settings.from_env()
