@@ -1,6 +1,6 @@
 """The baseline for the accept benchmark: parse a JSON article, insert one row, answer 202.
 
-It is served by the same gunicorn command as the real API (`bench.baseline_app:create_app()`),
+It is served by the same gunicorn command as the real API (`bench.baseline_app:asgi_app()`),
 so the ratio between the two shows what the API's own work costs per request: validation,
 authentication, the article, revision, outbox and audit rows, and publishing the task.
 """
@@ -70,3 +70,12 @@ def _create_table(pool: psycopg2.pool.ThreadedConnectionPool) -> None:
     with borrowed(pool) as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
         cursor.execute(CREATE_TABLE)
+
+
+def asgi_app() -> Any:
+    """The baseline as gunicorn serves the API (`bench.baseline_app:asgi_app()`): behind the
+    same asyncio worker and the same body-buffering bridge, so the two differ only in the app."""
+    from service.config import Settings
+    from service.server import BufferedWsgi
+
+    return BufferedWsgi(create_app(), Settings.from_env())

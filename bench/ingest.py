@@ -50,14 +50,15 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from service.config import API_THREADS
 from service.vocabulary import QUEUES
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 SUBMIT_PATH = "/api/v1/articles"
 BATCH_PATH = "/api/v1/articles/batch"
-API_APP = "service.app:create_app()"
-BASELINE_APP = "bench.baseline_app:create_app()"
+API_APP = "service.server:asgi_app()"
+BASELINE_APP = "bench.baseline_app:asgi_app()"
 WORKER_QUEUES = ",".join(QUEUES)
 WORKER_CONCURRENCY = 2
 BATCH_SIZE = 100
@@ -69,7 +70,9 @@ START_TIMEOUT = 60.0
 REQUEST_TIMEOUT = 120.0
 SEED = 20_260_119
 ACCEPT_TARGET = 0.5
-E2E_TARGET = 100.0
+# Articles/s end to end on this 2-core machine with the semantic engine, which encodes every
+# sentence (issue 14); 100 was the target of the lexical engine before it.
+E2E_TARGET = 8.0
 # Everything the API wrote during the accept phase; users and tokens stay.
 ACCEPT_TABLES = ("claims", "article_revisions", "articles", "outbox", "audit_log")
 
@@ -1235,7 +1238,8 @@ def report(
     baseline_mem = sampler.peaks["baseline"]
     lines = [
         f"ingest benchmark ({cores} cores) {infra.postgres}; {infra.redis}",
-        f"        gunicorn {args.api_workers} workers x gthread 4 threads; {args.clients} "
+        f"        gunicorn {args.api_workers} asyncio workers, the app on {API_THREADS} threads "
+        f"each; {args.clients} "
         f"keep-alive clients; {args.requests} requests per app in {args.rounds} alternating "
         f"rounds after {args.warmup} warm-up; ~{args.words}-word articles; auth {args.auth}",
         accept_line("api", api),
