@@ -335,3 +335,33 @@ def test_downgrade_refuses_ids_two_organisations_share_then_restores_the_old_ind
         assert connection.scalar(text("SELECT count(*) FROM articles")) == 1
     upgrade(scratch_url)
     engine.dispose()
+
+
+def test_upgrade_keeps_each_stored_embedding_as_the_same_float4s_in_bytes(scratch_url):
+    import numpy as np
+    from sqlalchemy import select
+
+    from service.models import Claim
+
+    upgrade(scratch_url, "0017")
+    vectors = np.random.default_rng(7).standard_normal((3, 384)).astype(np.float32)
+    engine = create_engine(psycopg2_url(scratch_url))
+    with engine.begin() as connection:
+        desk = connection.scalar(text("SELECT id FROM organizations WHERE name = 'desk'"))
+        article_id = _submit_raw(connection, "One. Two. Three.", organization_id=desk)
+        for n, vector in enumerate([*vectors.tolist(), None]):
+            connection.execute(
+                text(
+                    'INSERT INTO claims (article_id, revision, start, "end", text, kind, '
+                    "embedding) VALUES (:article, 1, :n, :n + 1, 'Claim.', 'sentence', :vector)"
+                ),
+                {"article": article_id, "n": n, "vector": vector},
+            )
+    upgrade(scratch_url)
+    with engine.connect() as connection:
+        stored = connection.execute(select(Claim.embedding).order_by(Claim.start)).scalars().all()
+        raw = connection.scalar(text("SELECT embedding FROM claims ORDER BY start LIMIT 1"))
+    engine.dispose()
+    assert stored[3] is None
+    assert np.array_equal(np.array(stored[:3], dtype=np.float32), vectors)
+    assert bytes(raw) == vectors[0].astype(">f4").tobytes()
