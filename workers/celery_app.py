@@ -33,7 +33,7 @@ TASK_ROUTES = {task: {"queue": queue} for task, queue in TASK_QUEUES.items()}
 # Housekeeping beat sends every few seconds: its "sending", "received" and "succeeded" lines
 # would bury everything else at INFO. What it does (messages re-sent, deliveries resumed) the
 # tasks log themselves, and a failure is logged above INFO.
-ROUTINE_TASKS = ("factcheck.relay_outbox", "factcheck.resume_webhooks")
+ROUTINE_TASKS = (RELAY_OUTBOX_TASK, RESUME_WEBHOOKS_TASK)
 TASK_LIFECYCLE_LOGGERS = (
     "celery.beat",  # sending
     "celery.worker.strategy",  # received

@@ -22,15 +22,15 @@ from service.cli.admin import migrate
 from service.cli.common import DEFAULT_HOME, fail, home_option, refuse_without_embedded
 from service.cli.demo import DEMO_USER, EXAMPLES, demo_user_token, submit_demo_articles
 from service.config import API_THREADS, Settings
-from service.vocabulary import QUEUES
+from service.vocabulary import EXTRACTION_QUEUE, MAINTENANCE_QUEUE, QUEUES, WEBHOOK_QUEUE
 
 BEAT_SCHEDULE = "beat-schedule"  # beat's schedule file, in its --home
 DEMO_TOKEN_FILE = "demo-token"  # noqa: S105 (a file name: the demo admin's token, in --home)
 # The workers `factcheck up` runs: (node name, queues). Separate pools, not only separate
 # queues: a pool process busy with a slow receiver takes no extraction task.
 UP_WORKERS = {
-    "worker": ("extraction", "extraction,maintenance"),
-    "webhook-worker": ("webhooks", "webhooks"),
+    "worker": (EXTRACTION_QUEUE, f"{EXTRACTION_QUEUE},{MAINTENANCE_QUEUE}"),
+    "webhook-worker": (WEBHOOK_QUEUE, WEBHOOK_QUEUE),
 }
 READY_TIMEOUT = 90.0
 

@@ -446,7 +446,7 @@ def smoothing_factors(
 
     s = max|x|^alpha / max|w|^(1 - alpha), with max|x| over the calibration sentences' tokens
     and max|w| over the rows of every weight reading x: it moves the outliers' range out of
-    the activation, quantised per tensor, into the weights, quantised per output channel.
+    the activation, quantised per token, into the weights, quantised per output channel.
     """
     import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper

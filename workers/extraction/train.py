@@ -423,6 +423,9 @@ def embedding_cache_dir(encoder_version: str) -> Path:
     return base / encoder_version
 
 
+KEY_BYTES = 20  # a SHA-1 digest
+
+
 def text_key(text: str) -> bytes:
     """The cache key of a sentence: SHA-1 of its UTF-8 bytes."""
     return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).digest()
@@ -438,7 +441,10 @@ class EmbeddingCache:
         for shard in sorted(directory.glob("*.npz")) if directory.is_dir() else []:
             with np.load(shard) as content:
                 keys, vectors = content["keys"], content["vectors"]
-            self._rows.update(zip((bytes(k) for k in keys), vectors, strict=True))
+            # Each key's 20 bytes as they are: an "S20" element would drop trailing NULs
+            # (shards written before this were "S20"; the view reads those whole too).
+            digests = keys.view(np.uint8).reshape(len(keys), KEY_BYTES)
+            self._rows.update(zip((d.tobytes() for d in digests), vectors, strict=True))
 
     def get(self, key: bytes) -> np.ndarray | None:
         return self._rows.get(key)
@@ -449,13 +455,14 @@ class EmbeddingCache:
         self.directory.mkdir(parents=True, exist_ok=True)
         name = hashlib.sha1(b"".join(keys), usedforsecurity=False).hexdigest()[:20]
         partial = self.directory / f".{name}.{os.getpid()}.tmp.npz"
-        np.savez(partial, keys=np.array(keys, dtype="S20"), vectors=vectors)
+        digests = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), KEY_BYTES)
+        np.savez(partial, keys=digests, vectors=vectors)
         partial.replace(self.directory / f"{name}.npz")
 
 
 def embed(texts: Sequence[str], cache: bool = True) -> np.ndarray:
-    """The shipped encoder's embeddings of `texts` (one sentence per forward pass, so a
-    sentence's vector does not depend on its neighbours and can be cached), with progress on
+    """The shipped encoder's embeddings of `texts` (a sentence's vector does not depend on
+    the sentences batched with it, so it can be cached), with progress on
     stderr. With `cache`, vectors of texts seen in an earlier run are read back instead."""
     from workers.extraction.encoder import EMBEDDING_DIM, load_encoder
 

@@ -115,7 +115,6 @@ class ConfidenceModel:
 
     coef: tuple[float, ...]
     intercept: float
-    features: tuple[str, ...] = FEATURES
     fitted_on: str = ""
 
     @classmethod
@@ -127,7 +126,6 @@ class ConfidenceModel:
         return cls(
             coef=tuple(float(c) for c in data["coef"]),
             intercept=float(data["intercept"]),
-            features=tuple(data["features"]),
             fitted_on=str(data.get("fitted_on", "")),
         )
 

@@ -36,9 +36,8 @@ from workers.extraction.dates import find_dates
 from workers.extraction.entities import COMMON_WORDS, find_entities
 from workers.extraction.quantities import find_quantities
 
-__all__ = ["GUARDS", "Disagreement", "Verification", "details", "verify"]
+__all__ = ["Disagreement", "Verification", "details", "verify"]
 
-GUARDS = ("number", "unit", "date", "entity", "negation")
 RELATIVE_TOLERANCE = 0.02
 APPROXIMATE_TOLERANCE = 0.10
 # Units of measure (besides "%", currencies and units glued to a number, which the quantity

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.domain import Actor, Conflict, NotFound, Unprocessable, load
+from service.domain import Actor, Conflict, Unprocessable, load, not_found
 from service.domain.audit import record
 from service.domain.claims.fields import ENGINE_FIELDS
 from service.domain.similar_claims import claim_similarity_keys
@@ -31,7 +31,7 @@ def add_claim(
         select(Article.body, Article.revision, Article.language).where(Article.id == article_id)
     ).first()
     if article is None:
-        raise NotFound(f"Article {article_id} does not exist.")
+        raise not_found(Article, article_id)
     values = annotate_span(article.body, article.language, start, end, extractor)
     claim_id = session.scalar(
         pg_insert(Claim)

@@ -304,3 +304,12 @@ def test_no_auxiliary_sentence_repeats_an_evaluation_or_target_sentence() -> Non
     assert len(auxiliary) > 90_000
     assert not [s.text for s in auxiliary if evaluate.normalised_text(s.text) in blocked]
     assert data.threshold_rows.tolist() == data.scored.tolist()  # threshold_on "all"
+
+
+def test_the_cache_reads_back_a_key_that_ends_in_a_nul_byte(tmp_path):
+    keys = [b"\x01" * 19 + b"\x00", b"\x00" * 20]
+    vectors = np.arange(2 * 4, dtype=np.float32).reshape(2, 4)
+    EmbeddingCache(tmp_path).add(keys, vectors)
+    reread = EmbeddingCache(tmp_path)
+    assert np.array_equal(reread.get(keys[0]), vectors[0])  # type: ignore[arg-type]
+    assert np.array_equal(reread.get(keys[1]), vectors[1])  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from workers.matching.lsh import BANDS, embedding_keys, hyperplanes, query_keys, recall_at_k
 
@@ -29,6 +30,14 @@ def test_keys_are_the_same_in_every_process():
     assert np.allclose(hyperplanes(2, 3, 4), planes)
     vector = unit(np.arange(1, 385, dtype=np.float64))
     assert embedding_keys(vector).tolist() == embedding_keys(vector.copy()).tolist()
+    # Pinned values, as computed when the keys were first stored: the same in any process,
+    # machine or numpy version, or every stored key would have to be made again.
+    assert planes[0] == pytest.approx([0.658284, -1.82156, 2.877101, -0.740423], abs=1e-5)
+    assert embedding_keys(vector)[0].tolist()[:3] == [
+        4611686018427388762,
+        4683743612465316578,
+        4755801206503244155,
+    ]
 
 
 def test_a_query_looks_up_its_own_keys_first_then_probes():
