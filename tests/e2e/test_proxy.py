@@ -19,7 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, closing
+from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from werkzeug.serving import make_server
 
 from service.app import create_app
 from tests.conftest import ADMIN_TOKEN
-from tests.factories import REPO, article_payload, wait_until
+from tests.factories import REPO, article_payload, free_port, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -42,12 +42,6 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 if NGINX is None:
     pytest.skip("nginx is not installed (apt-get install nginx-light)", allow_module_level=True)
-
-
-def free_port() -> int:
-    with closing(socket.socket()) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def render(listen: str, upstream: str, max_bytes: int) -> str:

@@ -198,5 +198,6 @@ def test_document_is_the_committed_contract(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     if os.environ.get("FACTCHECK_WRITE_OPENAPI_SNAPSHOT") == "1":
         OPENAPI_SNAPSHOT.write_text(json.dumps(spec, indent=1, sort_keys=True) + "\n")
+        pytest.fail(f"rewrote {OPENAPI_SNAPSHOT.name}: review its diff, then run without the flag")
     committed = json.loads(OPENAPI_SNAPSHOT.read_text())
     assert spec == committed
