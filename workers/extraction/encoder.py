@@ -417,7 +417,7 @@ def _is_valid(path: Path, key: str) -> bool:
     return props.get(CACHE_KEY_PROPERTY) == key and len(stored.graph.node) > 0
 
 
-def _write_atomically(path: Path, write: Callable[[str], None]) -> None:
+def write_atomically(path: Path, write: Callable[[str], None]) -> None:
     """Run write(temporary path), then rename the result onto `path` (readable by all)."""
     descriptor, temporary = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
@@ -486,10 +486,10 @@ def _write_graph(path: Path, precision: str, model_dir: Path) -> None:
 
     model = build_graph(model_dir)
     if precision == "fp32":
-        _write_atomically(path, lambda target: onnx.save(model, target))
+        write_atomically(path, lambda target: onnx.save(model, target))
         return
     quantized = build_graph(model_dir, smoothing_factors(model, model_dir), quantize=True)
-    _write_atomically(path, lambda target: onnx.save(quantized, target))
+    write_atomically(path, lambda target: onnx.save(quantized, target))
 
 
 def graph_path(

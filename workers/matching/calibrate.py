@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from workers.extraction.evaluate import calibration_errors
 from workers.matching.clef import RetrievalSet, load_retrieval_set
 from workers.matching.matcher import CONFIDENCE_MODEL, FEATURES, ConfidenceModel, FactCheckIndex
 
-__all__ = ["candidate_rows", "expected_calibration_error", "fit", "main"]
+__all__ = ["candidate_rows", "fit", "main"]
 
 FIT_SET = ("clef2020", "train")
 CHECK_SET = ("clef2020", "dev")
@@ -46,20 +47,6 @@ def candidate_rows(index: FactCheckIndex, data: RetrievalSet) -> tuple[np.ndarra
     return np.vstack(features), np.concatenate(labels)
 
 
-def expected_calibration_error(
-    probabilities: np.ndarray, labels: np.ndarray, bins: int = 10
-) -> float:
-    """Mean |observed rate - mean confidence| over equal-width bins, weighted by their size."""
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(probabilities, edges[1:-1]), 0, bins - 1)
-    error = 0.0
-    for b in range(bins):
-        members = which == b
-        if members.any():
-            error += members.mean() * abs(labels[members].mean() - probabilities[members].mean())
-    return float(error)
-
-
 def fit(root: Path | None = None) -> dict[str, object]:
     """The fitted model and its dev measurements, as written to confidence.json."""
     from sklearn.linear_model import LogisticRegression
@@ -77,6 +64,7 @@ def fit(root: Path | None = None) -> dict[str, object]:
     dev = load_retrieval_set(*CHECK_SET, root=root)
     x_dev, y_dev = candidate_rows(index, dev)
     p_dev = model.confidence(x_dev)
+    brier, ece = calibration_errors(y_dev, p_dev)
     return {
         "features": list(FEATURES),
         "coef": [round(c, 6) for c in model.coef],
@@ -87,8 +75,8 @@ def fit(root: Path | None = None) -> dict[str, object]:
             "set": f"{CHECK_SET[0]} {CHECK_SET[1]}",
             "candidates": len(y_dev),
             "relevant": int(y_dev.sum()),
-            "brier": round(float(np.mean((p_dev - y_dev) ** 2)), 4),
-            "expected_calibration_error": round(expected_calibration_error(p_dev, y_dev), 4),
+            "brier": round(brier, 4),
+            "expected_calibration_error": round(ece, 4),
         },
     }
 

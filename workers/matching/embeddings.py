@@ -10,14 +10,18 @@ repository.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from workers.extraction.encoder import EMBEDDING_DIM, EncoderSettings, SentenceEncoder, load_encoder
+from workers.extraction.encoder import (
+    EMBEDDING_DIM,
+    EncoderSettings,
+    SentenceEncoder,
+    load_encoder,
+    write_atomically,
+)
 
 __all__ = ["embeddings_cache_dir", "encode_cached", "texts_key"]
 
@@ -55,12 +59,10 @@ def encode_cached(
     embeddings = encoder.encode(list(texts))
     directory.mkdir(parents=True, exist_ok=True)
     # Written under a temporary name and renamed, so a concurrent reader never sees half a file.
-    handle, temporary = tempfile.mkstemp(dir=directory, suffix=".npy.tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.save(file, embeddings)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    write_atomically(path, lambda temporary: _save(temporary, embeddings))
     return embeddings
+
+
+def _save(path: str, embeddings: np.ndarray) -> None:
+    with open(path, "wb") as file:  # a file, not a name: np.save would append ".npy" to it
+        np.save(file, embeddings)

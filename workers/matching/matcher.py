@@ -202,9 +202,13 @@ class FactCheckIndex:
         self.encoder = load_encoder() if encoder is None else encoder
         self.bm25 = _bm25_index([_document(r) for r in self.records])
         self.claim_vectors = encode_cached([r.claim for r in self.records], self.encoder)
-        self.headline_vectors = encode_cached(
-            [r.headline or r.claim for r in self.records], self.encoder
-        )
+        # A record without a headline is matched on its claim twice: its vector is reused.
+        self.headline_vectors = self.claim_vectors.copy()
+        headlined = [row for row, record in enumerate(self.records) if record.headline]
+        if headlined:
+            self.headline_vectors[headlined] = encode_cached(
+                [self.records[row].headline or "" for row in headlined], self.encoder
+            )
         self._details: dict[int, Details] = {}
 
     def first_stage(self, query: str, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

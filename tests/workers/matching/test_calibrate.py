@@ -1,11 +1,15 @@
-"""Tests for workers.matching.calibrate's calibration measure."""
+"""The calibration measure workers.matching.calibrate reports (the engine's own)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from workers.matching.calibrate import expected_calibration_error
+from workers.extraction.evaluate import calibration_errors
+
+
+def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    return calibration_errors(labels, probabilities)[1]
 
 
 def test_expected_calibration_error_is_zero_when_confidence_is_the_observed_rate():
