@@ -31,7 +31,7 @@ from service.errors import ProblemApi, body_over_limit, problem, register_error_
 from service.json_provider import OrjsonProvider
 from service.metrics import install_metrics
 from service.ratelimit import SubmissionQuota, install_rate_limits
-from service.vocabulary import PERMISSIONS, ROLES
+from service.vocabulary import PERMISSIONS, roles_with
 from workers.celery_app import make_celery, send
 from workers.extraction.engine import Engine as Extractor
 
@@ -46,8 +46,7 @@ def _api_description() -> str:
     """The document's introduction: what the service does, how to get a token, and which
     role holds which permission (read from what is enforced)."""
     rows = "\n".join(
-        f"| `{permission}` | {', '.join(r for r in ROLES if r in roles)} |"
-        for permission, roles in PERMISSIONS.items()
+        f"| `{permission}` | {', '.join(roles_with(permission))} |" for permission in PERMISSIONS
     )
     return f"""Submit articles; get back anchored, check-worthy claims; review them and publish
 verdicts as ClaimReview.

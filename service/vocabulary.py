@@ -39,6 +39,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "exports:read": _DESK,
 }
 
+
+def roles_with(permission: str) -> tuple[str, ...]:
+    """The roles that hold `permission`, in ROLES order."""
+    return tuple(role for role in ROLES if role in PERMISSIONS[permission])
+
+
 ARTICLE_STATUSES = ("queued", "processing", "processed", "failed")
 # A revision still waiting for the engine (or being extracted).
 PENDING_ARTICLE_STATUSES = ("queued", "processing")

@@ -25,7 +25,7 @@ from service.domain import Actor, PreconditionFailed
 from service.errors import status_name
 from service.jsonio import loads_request
 from service.ratelimit import SubmissionQuota
-from service.vocabulary import PERMISSIONS, ROLES
+from service.vocabulary import roles_with
 from workers.extraction.engine import Engine as Extractor
 
 
@@ -154,7 +154,7 @@ class Blueprint(flask_smorest.Blueprint):
 def _document_roles(view: Any, permission: str, delimiter: str) -> None:
     """End the operation's description with the roles that may call it (read from the
     permission the view requires, so the docs cannot drift from what is enforced)."""
-    roles = ", ".join(role for role in ROLES if role in PERMISSIONS[permission])
+    roles = ", ".join(roles_with(permission))
     manual = view.__dict__.setdefault("_apidoc", {}).setdefault("manual_doc", {})
     described = manual.get("description") or load_info_from_docstring(
         view.__doc__, delimiter=delimiter

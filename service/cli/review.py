@@ -18,7 +18,13 @@ from typing import Any
 import click
 
 from service.cli.article_file import read_article_file
-from service.client import ApiError, FactcheckClient, WebhookRejected, verify_webhook
+from service.client import (
+    ApiError,
+    ConnectionFailed,
+    FactcheckClient,
+    WebhookRejected,
+    verify_webhook,
+)
 from service.vocabulary import CLAIM_STATUSES, STANCES
 
 CLI_SOURCE = "cli"
@@ -82,12 +88,11 @@ def queue_filter_options(command: Any) -> Any:
     return command
 
 
-def _queue_params(options: Mapping[str, Any]) -> dict[str, Any]:
-    """CLI filter options -> the API's query parameters (unset ones left out)."""
+def _queue_params(filters: Mapping[str, Any]) -> dict[str, Any]:
+    """The _QUEUE_FILTERS options a command was given -> the API's query parameters (unset
+    ones left out)."""
     names = {"claim_type": "type"}
-    keys = ("status", "checkworthy", "min_score", "claim_type", "kind", "assignee", "article",
-            "source", "created_after", "created_before", "q")  # fmt: skip
-    return {names.get(k, k): options[k] for k in keys if options.get(k) is not None}
+    return {names.get(k, k): v for k, v in filters.items() if v is not None}
 
 
 def _short(text: str, width: int) -> str:
@@ -144,9 +149,9 @@ def submit(
                 article["url"] = article_url
             try:
                 submitted = client.submit_article(article)
+            except ConnectionFailed:
+                raise  # unreachable: every other file would fail alike
             except ApiError as refused:
-                if refused.status == 0:  # unreachable: every other file would fail alike
-                    raise
                 failures += 1
                 _echo_json(
                     {"file": str(path), "error": refused.body or refused.message()}, err=True

@@ -165,7 +165,8 @@ def create_subscription(
     except OSError as error:
         log.info("webhook URL refused: %s does not resolve (%s)", data["url"], error)
         raise _refused(NOT_PUBLIC) from None
-    events = [event for event in WEBHOOK_EVENTS if event in set(data["events"])]
+    wanted = set(data["events"])
+    events = [event for event in WEBHOOK_EVENTS if event in wanted]
     secret = new_secret()
     subscription = WebhookSubscription(
         url=data["url"],
