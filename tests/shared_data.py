@@ -29,14 +29,17 @@ def shared_path(relative: str) -> Path:
     if not DATA_DIR.is_dir():
         pytest.skip(MISSING)
     path = DATA_DIR / relative
-    if not path.exists():
-        pytest.skip(f"{path} is missing from the shared data folder")
+    # The folder is there but not this part of it: a renamed or lost file, which must fail
+    # the test that needs it rather than skip it unnoticed.
+    assert path.exists(), f"{path} is missing from the shared data folder"
     return path
 
 
 def shared_articles() -> list[Path]:
-    """The seed articles, in name order."""
-    return sorted(shared_path("articles").glob("*.txt"))
+    """The seed articles, in name order (at least one: an empty folder fails)."""
+    articles = sorted(shared_path("articles").glob("*.txt"))
+    assert articles, f"no seed articles in {DATA_DIR / 'articles'}"
+    return articles
 
 
 def shared_article(name: str) -> str:

@@ -166,11 +166,9 @@ def test_claimer_accuracy_counts_partial_name_matches() -> None:
 
 
 def shared_set(name: str) -> Path:
-    """A set of the shared data folder; the test is skipped when it is not there."""
-    path = evaluate.data_dir() / name
-    if not path.is_dir():
-        pytest.skip(f"{path} is not available")
-    return path.parent
+    """The shared data folder holding the set `name` (skipped, for the one reason, without
+    the folder)."""
+    return shared_path(name).parent
 
 
 def test_normalised_text_folds_case_punctuation_and_width() -> None:
