@@ -233,6 +233,8 @@ class Settings:
     organization_name: str = "Fact-check desk"
     organization_url: str | None = None
     claimreview_url_template: str | None = None
+    # The licence the desk's own fact-checks are shown with (its verdicts, once published).
+    review_licence: str | None = None
     log_level: str = "INFO"
     webhook_allow_private: bool = False
     # The whole of one attempt: connect, TLS, request, status line, headers and body.
@@ -319,6 +321,7 @@ class Settings:
             organization_name=env.get("FACTCHECK_ORGANIZATION_NAME") or default.organization_name,
             organization_url=env.get("FACTCHECK_ORGANIZATION_URL") or None,
             claimreview_url_template=_url_template(env, "FACTCHECK_CLAIMREVIEW_URL"),
+            review_licence=env.get("FACTCHECK_REVIEW_LICENCE") or None,
             log_level=env.get("LOG_LEVEL", default.log_level).upper(),
             webhook_allow_private=_flag(env, "FACTCHECK_WEBHOOK_ALLOW_PRIVATE"),
             webhook_timeout_seconds=_float(

@@ -35,6 +35,9 @@ from service.vocabulary import (
     ARTICLE_STATUSES,
     CLAIM_STATUSES,
     DELIVERY_STATUSES,
+    FACTCHECK_ORIGINS,
+    MATCH_DECISIONS,
+    MATCH_REVIEWS,
     ROLES,
     STANCES,
     VERDICT_STATUSES,
@@ -236,6 +239,11 @@ class Claim(Base):
     similarity_keys: Mapped[list[int]] = mapped_column(
         ARRAY(BigInteger), server_default=sql_text("'{}'::bigint[]"), deferred=True
     )
+    # Random-hyperplane band keys of the embedding (workers.matching.lsh), written with it;
+    # a trigger keeps ClaimEmbeddingKey in step (migration 0019). Matching reads them.
+    embedding_keys: Mapped[list[int]] = mapped_column(
+        ARRAY(BigInteger), server_default=sql_text("'{}'::bigint[]"), deferred=True
+    )
 
     __table_args__ = (
         CheckConstraint('start >= 0 AND "end" > start', name="span"),
@@ -268,6 +276,15 @@ class ClaimSimilarityKey(Base):
     """
 
     __tablename__ = "claim_similarity_keys"
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+
+
+class ClaimEmbeddingKey(Base):
+    """One embedding band key of a claim (migration 0019): the database writes these."""
+
+    __tablename__ = "claim_embedding_keys"
 
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     claim_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -443,4 +460,98 @@ class WebhookDelivery(Base):
             "next_attempt_at",
             postgresql_where=sql_text("status = 'pending'"),
         ),
+    )
+
+
+class FactCheck(Base):
+    """A reviewed claim with its rating, publisher, URL, date, language and licence: imported,
+    or the desk's own published verdict (`origin` "desk", with its verdict and claim).
+
+    Known by `key`, its review URL (or `id:<value>` for a research set without URLs), so an
+    import of the same record updates it in place.
+    """
+
+    __tablename__ = "factchecks"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(1000), unique=True)
+    url: Mapped[str | None] = mapped_column(Text)
+    claim: Mapped[str] = mapped_column(Text)
+    headline: Mapped[str | None] = mapped_column(Text)
+    # The rating as published, and its key on the service's scale where it maps to one.
+    rating: Mapped[str | None] = mapped_column(Text)
+    rating_key: Mapped[str | None] = mapped_column(String(50))
+    publisher: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(Text)
+    claimant: Mapped[str | None] = mapped_column(Text)
+    licence: Mapped[str | None] = mapped_column(Text)
+    date: Mapped[str | None] = mapped_column(String(10))
+    claim_date: Mapped[str | None] = mapped_column(String(10))
+    language: Mapped[str | None] = mapped_column(String(35))
+    origin: Mapped[str] = mapped_column(String(20), server_default=sql_text("'imported'"))
+    verdict_id: Mapped[int | None] = mapped_column(
+        ForeignKey("verdicts.id", ondelete="CASCADE"), unique=True
+    )
+    claim_id: Mapped[int | None] = mapped_column(
+        ForeignKey("claims.id", ondelete="SET NULL"), index=True
+    )
+    imported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    embedding: Mapped[list[float]] = mapped_column(Embedding(), deferred=True)
+    headline_embedding: Mapped[list[float] | None] = mapped_column(Embedding(), deferred=True)
+    # Band keys of both embeddings (workers.matching.lsh); a trigger keeps FactCheckKey in step.
+    keys: Mapped[list[int]] = mapped_column(
+        ARRAY(BigInteger), server_default=sql_text("'{}'::bigint[]"), deferred=True
+    )
+    search: Mapped[Any] = mapped_column(
+        TSVECTOR,
+        Computed(
+            "to_tsvector('english'::regconfig, claim || ' ' || coalesce(headline, ''))",
+            persisted=True,
+        ),
+        deferred=True,
+    )
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+    __table_args__ = (
+        CheckConstraint(f"origin IN {FACTCHECK_ORIGINS!r}", name="origin"),
+        Index("ix_factchecks_search", "search", postgresql_using="gin"),
+    )
+
+
+class FactCheckKey(Base):
+    """One embedding band key of a fact-check (migration 0019): the database writes these."""
+
+    __tablename__ = "factcheck_keys"
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    factcheck_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+
+
+class ClaimMatch(Base):
+    """A fact-check found for a claim: the matcher's confidence, decision and reason, and a
+    reviewer's confirmation or rejection (a rejected match is never shown for the claim)."""
+
+    __tablename__ = "claim_matches"
+
+    claim_id: Mapped[int] = mapped_column(
+        ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True
+    )
+    factcheck_id: Mapped[int] = mapped_column(
+        ForeignKey("factchecks.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    confidence: Mapped[float] = mapped_column(Float)
+    decision: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text)
+    agrees: Mapped[list[Any]] = mapped_column(JSONB, server_default=sql_text("'[]'::jsonb"))
+    disagrees: Mapped[list[Any]] = mapped_column(JSONB, server_default=sql_text("'[]'::jsonb"))
+    review: Mapped[str | None] = mapped_column(String(10))
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+    __table_args__ = (
+        CheckConstraint(f"decision IN {MATCH_DECISIONS!r}", name="decision"),
+        CheckConstraint(f"review IS NULL OR review IN {MATCH_REVIEWS!r}", name="review"),
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,3 +54,53 @@ def parse_scale(raw: str) -> tuple[Rating, ...]:
     if len({r.key for r in scale}) != len(scale):
         raise ScaleError("rating keys must be unique")
     return tuple(scale)
+
+
+# Ratings as fact-checkers publish them, normalised (lower case, words joined by "-"), that
+# mean a key of the default scale under another name: PolitiFact's Truth-O-Meter ("barely
+# true" is shown as "Mostly False", "pants on fire" is false), Snopes' and common ClaimReview
+# alternateNames.
+RATING_ALIASES = {
+    "pants-fire": "false",
+    "pants-on-fire": "false",
+    "barely-true": "mostly-false",
+    "half-true": "mixed",
+    "mixture": "mixed",
+    "half-flip": "mixed",
+    "fake": "false",
+    "incorrect": "false",
+    "wrong": "false",
+    "correct": "true",
+    "accurate": "true",
+    "mostly-accurate": "mostly-true",
+    "mostly-correct": "mostly-true",
+    "mostly-inaccurate": "mostly-false",
+    "misattributed": "false",
+    "miscaptioned": "misleading",
+    "missing-context": "misleading",
+    "needs-context": "misleading",
+    "out-of-context": "misleading",
+    "exaggerated": "misleading",
+    "distorts-the-facts": "misleading",
+    "unproven": "unverifiable",
+    "unsupported": "unverifiable",
+    "no-evidence": "unverifiable",
+}
+
+
+def scale_key(rating: str | None, scale: Sequence[Rating]) -> str | None:
+    """The key on `scale` of a published rating ("Mostly False", "pants-fire"), or None.
+
+    A rating matches a key or label of the scale, or an alias of RATING_ALIASES that names a
+    key of the scale; anything else (a Flip-O-Meter's "full-flop") maps to nothing.
+    """
+    if not rating:
+        return None
+    normal = re.sub(r"[\s_]+", "-", rating.strip().lower())
+    by_name = {r.key: r.key for r in scale} | {
+        re.sub(r"[\s_]+", "-", r.label.lower()): r.key for r in scale
+    }
+    if normal in by_name:
+        return by_name[normal]
+    alias = RATING_ALIASES.get(normal)
+    return alias if alias in by_name.values() else None

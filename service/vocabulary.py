@@ -37,6 +37,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "reviews:read": _EVERYONE,
     # Bulk CSV of claims and every verdict, proposed ones included: who may read the queue.
     "exports:read": _DESK,
+    # Fact-checks are published reviews: anyone may read them and match text against them
+    # (a CMS plug-in or a tipline bot with a newsroom token); the people who decide what is
+    # published decide what the desk takes as already checked.
+    "factchecks:read": _EVERYONE,
+    "factchecks:import": EDITOR_ROLES,
+    "matches:query": _EVERYONE,
+    # Confirming or rejecting a claim's match is review work.
+    "matches:review": REVIEWER_ROLES,
 }
 
 
@@ -68,12 +76,24 @@ CLAIM_TYPES = (
 VERDICT_STATUSES = ("proposed", "published", "superseded")
 STANCES = ("supports", "refutes", "context")
 
+# Where a fact-check comes from: imported (ClaimReview, JSON Lines, CSV), or the desk's own
+# published verdict.
+FACTCHECK_ORIGINS = ("imported", "desk")
+# The matcher's decision on a candidate (workers.matching.matcher), and a reviewer's on a match.
+MATCH_DECISIONS = ("match", "suggest", "none", "refused")
+MATCH_REVIEWS = ("confirmed", "rejected")
+# Ratings (keys of the default scale) that alert a newsroom when one of its claims repeats
+# a claim so rated (webhook claim.matched).
+ALERT_RATINGS = frozenset({"false", "mostly-false", "misleading"})
+
 WEBHOOK_EVENTS = (
     "article.processed",
     "article.failed",
     "claim.verdict_added",
     "verdict.published",
     "verdict.corrected",
+    "claim.matched",
+    "verdict.repeated",
 )
 DELIVERY_STATUSES = ("pending", "succeeded", "failed")
 
@@ -82,12 +102,16 @@ EXTRACT_TASK = "factcheck.extract_claims"
 DELIVER_WEBHOOK_TASK = "factcheck.deliver_webhook"
 RELAY_OUTBOX_TASK = "factcheck.relay_outbox"
 RESUME_WEBHOOKS_TASK = "factcheck.resume_webhooks"
+MATCH_CLAIMS_TASK = "factcheck.match_claims"
+FIND_REPEATS_TASK = "factcheck.find_repeats"
 EXTRACTION_QUEUE = "extraction"
 WEBHOOK_QUEUE = "webhooks"
 MAINTENANCE_QUEUE = "maintenance"
 QUEUES = (EXTRACTION_QUEUE, WEBHOOK_QUEUE, MAINTENANCE_QUEUE)
 TASK_QUEUES = {
     EXTRACT_TASK: EXTRACTION_QUEUE,
+    MATCH_CLAIMS_TASK: EXTRACTION_QUEUE,
+    FIND_REPEATS_TASK: EXTRACTION_QUEUE,
     RELAY_OUTBOX_TASK: MAINTENANCE_QUEUE,
     RESUME_WEBHOOKS_TASK: MAINTENANCE_QUEUE,
     DELIVER_WEBHOOK_TASK: WEBHOOK_QUEUE,

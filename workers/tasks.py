@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -25,6 +25,7 @@ from service.domain.extraction import (
     start_extraction,
     store_claims,
 )
+from service.domain.matching import DeskPublisher, Matching, find_repeats, match_claims
 from service.domain.outbox import (
     PUBLISHER_KEY,
     Settler,
@@ -38,6 +39,8 @@ from service.domain.webhooks import overdue_deliveries, settle_delivery
 from service.vocabulary import (
     DELIVER_WEBHOOK_TASK,
     EXTRACT_TASK,
+    FIND_REPEATS_TASK,
+    MATCH_CLAIMS_TASK,
     RELAY_OUTBOX_TASK,
     RESUME_WEBHOOKS_TASK,
 )
@@ -200,10 +203,50 @@ def resume_webhooks(self: Task) -> int:
     return len(overdue)
 
 
+@shared_task(name=MATCH_CLAIMS_TASK, **DURABLE_TASK, max_retries=8)
+def match_article_claims(
+    self: Task, article_id: int, revision: int, outbox_id: int | None = None
+) -> int:
+    """Match a processed revision's claims against the fact-checks; safe to run again."""
+    res = resources(self)
+    with session_scope(res.sessions) as session:
+        mark_started(session, outbox_id, self.request.hostname)
+    with session_scope(res.sessions) as session:
+        return match_claims(session, article_id, revision, Matching.default(), outbox_id=outbox_id)
+
+
+@shared_task(name=FIND_REPEATS_TASK, **DURABLE_TASK, max_retries=8)
+def find_verdict_repeats(self: Task, verdict_id: int, outbox_id: int | None = None) -> int:
+    """Make a published verdict a fact-check and announce the archive's claims repeating it."""
+    res = resources(self)
+    settings = res.settings
+    desk = DeskPublisher(
+        url_template=settings.claimreview_url_template,
+        publisher=settings.organization_name,
+        licence=settings.review_licence,
+        labels={rating.key: rating.label for rating in settings.rating_scale},
+    )
+    with session_scope(res.sessions) as session:
+        mark_started(session, outbox_id, self.request.hostname)
+    with session_scope(res.sessions) as session:
+        repeats = find_repeats(session, verdict_id, Matching.default(), desk, outbox_id=outbox_id)
+    return len(repeats)
+
+
+def _settle_matching(
+    session: Session, payload: Mapping[str, Any], outbox_id: int, reason: str
+) -> None:
+    """Matching that never finished is given up on: the claims keep the matches they had."""
+    log.error("gave up matching %s: %s", dict(payload), reason)
+    complete(session, outbox_id)
+
+
 # What marks each task's work failed when the outbox gives up on its message.
 SETTLERS: dict[str, Settler] = {
     EXTRACT_TASK: settle_extraction,
     DELIVER_WEBHOOK_TASK: settle_delivery,
+    MATCH_CLAIMS_TASK: _settle_matching,
+    FIND_REPEATS_TASK: _settle_matching,
 }
 
 

@@ -92,6 +92,7 @@ PUBLIC_NAMES = {
     "Verdict": "Verdict",
     "User": "User",
     "WebhookSubscription": "Webhook",
+    "FactCheck": "Fact-check",
 }
 
 

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from service.domain.audit import record
 from service.domain.claims.fields import ENGINE_FIELDS
-from service.domain.outbox import complete
+from service.domain.outbox import complete, enqueue
 from service.domain.revisions import carry_over, spans_at
-from service.domain.similar_claims import similarity_keys_of
+from service.domain.similar_claims import lookup_keys_of
 from service.domain.webhooks import article_event, emit
 from service.models import Article, Claim
-from service.vocabulary import PENDING_ARTICLE_STATUSES
+from service.vocabulary import MATCH_CLAIMS_TASK, PENDING_ARTICLE_STATUSES
 
 # What full-text search on articles matches: the title and the head of the body.
 SEARCH_VECTOR = func.to_tsvector(
@@ -86,7 +86,7 @@ def store_claims(
         held = spans_at(session, article_id, revision)
     claims = [c for c in claims if (c["start"], c["end"]) not in held]
     if claims:
-        keys = similarity_keys_of((c["text"], c.get("kind", "sentence")) for c in claims)
+        keys = lookup_keys_of(claims)
         session.execute(
             # NULLs rendered as such, so every row has the same columns and the claims go in
             # one INSERT: left out (the default), a None splits the rows into a statement per
@@ -95,7 +95,7 @@ def store_claims(
             [
                 {"article_id": article_id, "revision": revision, "origin": "engine"}
                 | {field: claim[field] for field in ENGINE_FIELDS if field in claim}
-                | {"similarity_keys": claim_keys}
+                | claim_keys
                 for claim, claim_keys in zip(claims, keys, strict=True)
             ],
         )
@@ -119,6 +119,8 @@ def store_claims(
         },
     )  # fmt: skip
     emit(session, "article.processed", article_event(session, article_id))
+    # Matched against the fact-checks apart, so a slow match never holds up extraction.
+    enqueue(session, MATCH_CLAIMS_TASK, {"article_id": article_id, "revision": revision})
     return True
 
 

@@ -54,14 +54,18 @@ def publish_after_commit(
         after_commit(session, lambda: publisher(task, data, outbox_id))
 
 
-def complete(session: Session, outbox_id: int | None) -> None:
-    """Mark a message done, in the same transaction as the work it asked for."""
-    if outbox_id is not None:
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == outbox_id, OutboxMessage.completed_at.is_(None))
-            .values(completed_at=func.now())
-        )
+def complete(session: Session, outbox_id: int | None) -> bool:
+    """Mark a message done, in the same transaction as the work it asked for; False if it
+    was done already (a re-delivery, once the first delivery's work is committed)."""
+    if outbox_id is None:
+        return True
+    done = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id, OutboxMessage.completed_at.is_(None))
+        .values(completed_at=func.now())
+        .returning(OutboxMessage.id)
+    ).first()
+    return done is not None
 
 
 def mark_started(session: Session, outbox_id: int | None, worker: str | None = None) -> None:

@@ -10,9 +10,11 @@ of the texts, which decides and ranks.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 from sqlalchemy import bindparam, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -23,6 +25,7 @@ from service.models import Claim, Verdict
 from service.ratings import Rating
 from service.vocabulary import NON_CLAIM_KINDS
 from workers.extraction.similarity import jaccard_to, similarity_keys_many
+from workers.matching.lsh import embedding_keys
 
 SIMILAR_LIMIT = 5
 # Claims read per lookup key, newest first: at most 9 x 12 rows (8 band keys and the key
@@ -61,6 +64,31 @@ def similarity_keys_of(claims: Iterable[tuple[str, str]]) -> list[list[int]]:
 def claim_similarity_keys(text: str, kind: str) -> list[int]:
     """The similarity keys of one claim's text."""
     return similarity_keys_of([(text, kind)])[0]
+
+
+def lookup_keys_of(claims: Sequence[Mapping[str, Any]]) -> list[dict[str, list[int]]]:
+    """The lookup columns of each claim the engine annotated (text, kind, embedding): its
+    similarity keys (near copies by words) and embedding keys (workers.matching.lsh, the
+    same claim by meaning). Boilerplate gets neither, a claim without an embedding no
+    embedding keys."""
+    kinds = [claim.get("kind", "sentence") for claim in claims]
+    words = similarity_keys_of(
+        (claim["text"], kind) for claim, kind in zip(claims, kinds, strict=True)
+    )
+    embedded = [
+        row
+        for row, (claim, kind) in enumerate(zip(claims, kinds, strict=True))
+        if claim.get("embedding") is not None and kind not in NON_CLAIM_KINDS
+    ]
+    meaning: list[list[int]] = [[] for _ in claims]
+    if embedded:
+        vectors = np.asarray([claims[row]["embedding"] for row in embedded], dtype=np.float32)
+        for row, keys in zip(embedded, embedding_keys(vectors).tolist(), strict=True):
+            meaning[row] = keys
+    return [
+        {"similarity_keys": similarity, "embedding_keys": embedding}
+        for similarity, embedding in zip(words, meaning, strict=True)
+    ]
 
 
 def similar_claims(

@@ -33,10 +33,11 @@ from service.domain.claims.lifecycle import (
     get_claim,
     publish,
 )
+from service.domain.outbox import enqueue
 from service.domain.webhooks import emit, verdict_event
 from service.models import Article, Claim, Evidence, Verdict
 from service.ratings import Rating
-from service.vocabulary import EDITOR_ROLES
+from service.vocabulary import EDITOR_ROLES, FIND_REPEATS_TASK
 
 VERDICT_FIELDS = ("rating", "summary", "rationale", "confidence")
 EVIDENCE_FIELDS = ("url", "title", "publisher", "excerpt", "stance", "archived_url", "accessed_at")
@@ -301,6 +302,8 @@ def publish_verdict(
     after = _summary(verdict, _stored_evidence(session, verdict))
     record(session, actor.name, "verdict.published", "claim", claim.id, after=after)
     emit(session, "verdict.published", verdict_event(verdict, claim))
+    # The verdict becomes one of the desk's fact-checks, and its repeats are looked for.
+    enqueue(session, FIND_REPEATS_TASK, {"verdict_id": verdict.id})
     return verdict
 
 
@@ -351,6 +354,7 @@ def correct_verdict(
         after={**_summary(corrected, evidence), "reason": reason},
     )  # fmt: skip
     emit(session, "verdict.corrected", verdict_event(corrected, claim))
+    enqueue(session, FIND_REPEATS_TASK, {"verdict_id": corrected.id})
     return corrected
 
 

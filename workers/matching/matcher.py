@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,9 @@ __all__ = [
     "MatchSettings",
     "bm25_scores",
     "bm25_tokens",
+    "candidate_features",
+    "decide",
+    "rank",
 ]
 
 CONFIDENCE_MODEL = Path(__file__).resolve().parent / "models" / "confidence.json"
@@ -218,16 +221,10 @@ class FactCheckIndex:
         words = words / best if best > 0 else words
         claim = self.claim_vectors @ vector
         headline = self.headline_vectors @ vector
-        meaning = np.maximum(claim, headline)
         count = min(self.settings.candidates, len(self.records))
-        rows = np.union1d(_top(words, count), _top(meaning, count))
-        first = meaning[rows] + FIRST_STAGE_BM25_WEIGHT * words[rows]
-        rows = rows[np.argsort(-first, kind="stable")]
-        best_meaning = float(meaning[rows].max())
-        features = np.column_stack(
-            [claim[rows], headline[rows], meaning[rows], meaning[rows] - best_meaning, words[rows]]
-        )
-        return rows, features
+        rows = np.union1d(_top(words, count), _top(np.maximum(claim, headline), count))
+        order, features = candidate_features(claim[rows], headline[rows], words[rows])
+        return rows[order], features
 
     def verify_row(self, query: Details, row: int) -> Verification:
         """The guards' findings between a query and the fact-check at `row`."""
@@ -238,13 +235,15 @@ class FactCheckIndex:
     def candidates(self, query: str, vector: np.ndarray, top: int) -> list[Match]:
         """Up to `top` matches of one query, best first."""
         rows, features = self.first_stage(query, vector)
-        confidence = self.model.confidence(features)
-        order = np.argsort(-confidence, kind="stable")[:top]
         query_details = details(query)
-        findings = {int(i): self.verify_row(query_details, int(rows[i])) for i in order}
-        return [
-            self._match(int(rows[i]), float(confidence[i]), features[i], findings[i]) for i in order
-        ]
+        return rank(
+            features,
+            self.model,
+            self.settings,
+            top,
+            record=lambda i: self.records[int(rows[i])],
+            verification=lambda i: self.verify_row(query_details, int(rows[i])),
+        )
 
     def match(self, queries: Sequence[str], top: int = 10) -> list[list[Match]]:
         """Up to `top` matches of each query, best first, weak ones included."""
@@ -253,32 +252,78 @@ class FactCheckIndex:
         vectors = self.encoder.encode(list(queries))
         return [self.candidates(q, v, top) for q, v in zip(queries, vectors, strict=True)]
 
-    def _match(
-        self, row: int, confidence: float, features: np.ndarray, finding: Verification
-    ) -> Match:
-        scores = dict(zip(FEATURES, features, strict=True))
-        if finding.refused:
-            decision = "refused"
-            reason = str(finding.reason)
+
+def candidate_features(
+    claim: np.ndarray, headline: np.ndarray, words: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """One query's candidates in first-stage order and their rows of FEATURES.
+
+    `claim` and `headline` are the cosines of the query to each candidate's claim and
+    headline, `words` its word score divided by the best any fact-check got (0..1). The
+    first-stage score is the nearer cosine plus FIRST_STAGE_BM25_WEIGHT of the words.
+    """
+    meaning = np.maximum(claim, headline)
+    if not len(meaning):
+        return np.arange(0), np.zeros((0, len(FEATURES)))
+    order = np.argsort(-(meaning + FIRST_STAGE_BM25_WEIGHT * words), kind="stable")
+    features = np.column_stack([claim, headline, meaning, meaning - meaning.max(), words])
+    return order, features[order]
+
+
+def rank(
+    features: np.ndarray,
+    model: ConfidenceModel,
+    settings: MatchSettings,
+    top: int,
+    *,
+    record: Callable[[int], FactCheck],
+    verification: Callable[[int], Verification],
+) -> list[Match]:
+    """The `top` candidates by confidence, each verified and decided.
+
+    `features` are the candidates' rows of FEATURES (candidate_features); `record(i)` and
+    `verification(i)` give candidate i's fact-check and the guards' findings on it, asked
+    only of the `top` kept.
+    """
+    confidence = model.confidence(features)
+    order = np.argsort(-confidence, kind="stable")[:top]
+    return [
+        decide(record(int(i)), float(confidence[i]), features[i], verification(int(i)), settings)
+        for i in order
+    ]
+
+
+def decide(
+    record: FactCheck,
+    confidence: float,
+    features: np.ndarray,
+    finding: Verification,
+    settings: MatchSettings,
+) -> Match:
+    """The match of one candidate: refused when a guard disagrees, else by the thresholds."""
+    scores = dict(zip(FEATURES, features, strict=True))
+    if finding.refused:
+        decision = "refused"
+        reason = str(finding.reason)
+    else:
+        if confidence >= settings.match_threshold:
+            decision = "match"
+        elif confidence >= settings.suggest_threshold:
+            decision = "suggest"
         else:
-            if confidence >= self.settings.match_threshold:
-                decision = "match"
-            elif confidence >= self.settings.suggest_threshold:
-                decision = "suggest"
-            else:
-                decision = "none"
-            reason = f"meaning {scores['cosine']:.2f}, words {scores['bm25']:.2f}"
-            if finding.agreements:
-                reason += "; agrees on " + ", ".join(finding.agreements)
-        return Match(
-            factcheck=self.records[row],
-            confidence=confidence,
-            decision=decision,
-            reason=reason,
-            agrees=tuple(finding.agreements),
-            disagrees=tuple(d.reason for d in finding.disagreements),
-            scores={name: float(value) for name, value in scores.items()},
-        )
+            decision = "none"
+        reason = f"meaning {scores['cosine']:.2f}, words {scores['bm25']:.2f}"
+        if finding.agreements:
+            reason += "; agrees on " + ", ".join(finding.agreements)
+    return Match(
+        factcheck=record,
+        confidence=confidence,
+        decision=decision,
+        reason=reason,
+        agrees=tuple(finding.agreements),
+        disagrees=tuple(d.reason for d in finding.disagreements),
+        scores={name: float(value) for name, value in scores.items()},
+    )
 
 
 def _document(record: FactCheck) -> str:

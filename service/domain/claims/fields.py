@@ -57,6 +57,7 @@ FIELDS = (
     ClaimField("updated_at", "record"),
     ClaimField("search", "lookup", shown=False),
     ClaimField("similarity_keys", "lookup", shown=False),
+    ClaimField("embedding_keys", "lookup", shown=False),
 )
 
 # What the engine annotates a span with: stored as the engine returns them.

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from service.domain import Actor, Conflict, Unprocessable, load, not_found
 from service.domain.audit import record
 from service.domain.claims.fields import ENGINE_FIELDS
-from service.domain.similar_claims import claim_similarity_keys
+from service.domain.similar_claims import lookup_keys_of
 from service.models import Article, Claim
 from workers.extraction.engine import Engine
 
@@ -78,8 +78,7 @@ def annotate_span(
     """
     start, end, _ = check_span(body, start, end)
     values = extractor.annotate_span(body, start, end, language)
-    keys = claim_similarity_keys(values["text"], values["kind"])
-    return {field: values[field] for field in ENGINE_FIELDS} | {"similarity_keys": keys}
+    return {field: values[field] for field in ENGINE_FIELDS} | lookup_keys_of([values])[0]
 
 
 def span_taken(session: Session, article_id: int, revision: int, start: int, end: int) -> Conflict:

@@ -1,0 +1,558 @@
+"""Matching claims against the stored fact-checks, ours and imported: "already checked?".
+
+The offline matcher (workers.matching.matcher) holds its collection in memory; here the
+collection is the `factchecks` table and both searches run in PostgreSQL, with no extension:
+
+- by words: full-text search on the claim and headline (`search`, GIN-indexed), any of the
+  query's words, the CANDIDATES best by `ts_rank_cd`;
+- by meaning: the query embedding's random-hyperplane band keys (workers.matching.lsh, with
+  its multi-probe keys) looked up in `factcheck_keys`, at most FACTCHECKS_PER_KEY fact-checks
+  per key, newest first (a bounded read however large the collection).
+
+The union is ranked as the offline matcher ranks (`candidate_features`, the confidence model,
+the guards and thresholds), the word score being each candidate's `ts_rank_cd` divided by the
+best candidate's. A claim's matches are stored (`claim_matches`) when its article is processed
+(`match_claims`), with the reviewer's confirmation or rejection kept across re-matching; a
+rejected fact-check is never offered for that claim again, and a claim never matches the
+desk's own fact-check of itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import text as sql_text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session, undefer
+from sqlalchemy.types import BigInteger
+
+from service.domain import Actor, Conflict, load, not_found
+from service.domain.audit import record
+from service.domain.factchecks import CREATED, STORED_FIELDS, factcheck_record, store_desk_factcheck
+from service.domain.outbox import complete
+from service.domain.webhooks import emit, verdict_event
+from service.models import Article, Claim, ClaimMatch, FactCheck, User, Verdict
+from service.vocabulary import ALERT_RATINGS, MATCH_REVIEWS, NON_CLAIM_KINDS
+from workers.matching.lsh import query_keys
+from workers.matching.matcher import (
+    ConfidenceModel,
+    Match,
+    MatchSettings,
+    candidate_features,
+    rank,
+)
+from workers.matching.verification import details, verify
+
+__all__ = [
+    "FACTCHECKS_PER_KEY",
+    "STORED_MATCHES",
+    "DeskPublisher",
+    "FoundMatch",
+    "Matching",
+    "claim_matches",
+    "find_repeats",
+    "match_claims",
+    "match_text",
+    "review_match",
+]
+
+# Fact-checks read per lookup key, newest first.
+FACTCHECKS_PER_KEY = 64
+# Matches kept per claim: those a reviewer would be shown ("suggest" and above, and refused
+# candidates as confident, whose reason says why), the best this many.
+STORED_MATCHES = 5
+SHOWN_DECISIONS = ("match", "suggest", "refused")
+
+
+@dataclass(frozen=True)
+class Matching:
+    """What matching needs beside the database: thresholds and the confidence model."""
+
+    settings: MatchSettings
+    model: ConfidenceModel
+
+    @classmethod
+    @cache
+    def default(cls) -> Matching:
+        """The settings from the environment and the shipped model, loaded once."""
+        return cls(MatchSettings.from_env(), ConfidenceModel.load())
+
+
+@dataclass(frozen=True)
+class FoundMatch:
+    """A match of a stored fact-check: its id and row, and the matcher's verdict on it."""
+
+    factcheck_id: int
+    factcheck: Any
+    match: Match
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"factcheck_id": self.factcheck_id} | self.match.to_dict()
+
+
+_CANDIDATES = sql_text(
+    """
+    WITH query AS (
+        SELECT CAST(replace(CAST(plainto_tsquery('english', :text) AS text), '&', '|')
+                    AS tsquery) AS words
+    ), by_words AS (
+        SELECT factchecks.id FROM factchecks, query
+         WHERE factchecks.search @@ query.words
+         ORDER BY ts_rank_cd(factchecks.search, query.words, 1) DESC, factchecks.id DESC
+         LIMIT :candidates
+    ), by_meaning AS (
+        SELECT found.factcheck_id AS id
+          FROM unnest(CAST(:keys AS bigint[])) AS wanted(key)
+         CROSS JOIN LATERAL (
+               SELECT factcheck_keys.factcheck_id FROM factcheck_keys
+                WHERE factcheck_keys.key = wanted.key
+                ORDER BY factcheck_keys.factcheck_id DESC
+                LIMIT :per_key
+               ) AS found
+    ), candidates AS (
+        SELECT id FROM by_words UNION SELECT id FROM by_meaning
+    )
+    SELECT factchecks.id, factchecks.key, factchecks.rating_key, factchecks.origin,
+           factchecks.verdict_id, factchecks.claim_id,
+           factchecks.url, factchecks.claim, factchecks.headline, factchecks.rating,
+           factchecks.publisher, factchecks.author, factchecks.claimant, factchecks.licence,
+           factchecks.date, factchecks.claim_date, factchecks.language,
+           factchecks.embedding, factchecks.headline_embedding,
+           ts_rank_cd(factchecks.search, query.words, 1) AS words
+      FROM candidates JOIN factchecks USING (id), query
+     WHERE factchecks.claim_id IS DISTINCT FROM :claim_id
+       AND NOT EXISTS (
+           SELECT 1 FROM claim_matches
+            WHERE claim_matches.claim_id = :claim_id
+              AND claim_matches.factcheck_id = factchecks.id
+              AND claim_matches.review = 'rejected')
+    """
+).bindparams(bindparam("keys", type_=ARRAY(BigInteger)))
+
+
+def _vectors(rows: Sequence[Any], column: str) -> np.ndarray:
+    """The candidates' embeddings in `column` (bytea of big-endian float4s), one row each; a
+    row without one reuses its claim embedding."""
+    return np.stack(
+        [
+            np.frombuffer(getattr(row, column) or row.embedding, dtype=">f4").astype(np.float32)
+            for row in rows
+        ]
+    )
+
+
+def match_vector(
+    session: Session,
+    text: str,
+    vector: Sequence[float] | np.ndarray,
+    matching: Matching,
+    *,
+    top: int = 10,
+    claim_id: int | None = None,
+) -> list[FoundMatch]:
+    """Up to `top` stored fact-checks matching `text` (embedded as `vector`), best first.
+
+    `claim_id`, for a stored claim: its own desk fact-check and the fact-checks a reviewer
+    rejected for it are left out.
+    """
+    query = np.asarray(vector, dtype=np.float32)
+    rows = session.execute(
+        _CANDIDATES,
+        {
+            "text": text,
+            "keys": query_keys(query),
+            "candidates": matching.settings.candidates,
+            "per_key": FACTCHECKS_PER_KEY,
+            "claim_id": claim_id or 0,  # 0: no claim (ids start at 1)
+        },
+    ).all()
+    if not rows:
+        return []
+    claim = _vectors(rows, "embedding") @ query
+    headline = _vectors(rows, "headline_embedding") @ query
+    words = np.asarray([row.words for row in rows], dtype=np.float64)
+    best = float(words.max())
+    words = words / best if best > 0 else words
+    order, features = candidate_features(claim, headline, words)
+    ordered = [rows[i] for i in order]
+    query_details = details(text)
+    found = rank(
+        features,
+        matching.model,
+        matching.settings,
+        top,
+        record=lambda i: factcheck_record(ordered[i]),
+        verification=lambda i: verify(query_details, details(ordered[i].claim)),
+    )
+    by_key = {row.key: row for row in ordered}
+    return [FoundMatch(by_key[m.factcheck.key].id, by_key[m.factcheck.key], m) for m in found]
+
+
+def match_text(
+    session: Session,
+    texts: Sequence[str],
+    vectors: np.ndarray,
+    matching: Matching,
+    *,
+    top: int = 10,
+) -> list[list[FoundMatch]]:
+    """The matches of each text (POST /matches): nothing is stored."""
+    return [
+        match_vector(session, text, vector, matching, top=top)
+        for text, vector in zip(texts, vectors, strict=True)
+    ]
+
+
+# ---- a processed article's claims -----------------------------------------------------------
+
+
+def match_claims(
+    session: Session,
+    article_id: int,
+    revision: int,
+    matching: Matching,
+    *,
+    outbox_id: int | None = None,
+) -> int:
+    """Match the check-worthy claims of an article revision and store what a reviewer would be
+    shown; emit `claim.matched` for each new "match" with a fact-check rated false, mostly
+    false or misleading. Safe to run again: a stored match is updated, never duplicated, and
+    only a match stored for the first time is announced. Returns the matches stored."""
+    if not complete(session, outbox_id):
+        return 0  # a re-delivery of work already done
+    article = session.get(Article, article_id)
+    if article is None or article.revision != revision:
+        return 0  # gone, or revised since: the new revision's own task matches it
+    if session.scalar(select(FactCheck.id).limit(1)) is None:
+        return 0  # nothing to match against
+    claims = session.scalars(
+        select(Claim)
+        .where(
+            Claim.article_id == article_id,
+            Claim.revision == revision,
+            Claim.embedding.is_not(None),
+            Claim.kind.not_in(NON_CLAIM_KINDS),
+            (Claim.checkworthy.is_(True)) | (Claim.origin == "reviewer"),
+        )
+        .options(undefer(Claim.embedding))
+        .order_by(Claim.id)
+    ).all()
+    stored = 0
+    for claim in claims:
+        found = store_matches(session, claim, matching)
+        stored += len(found)
+        for new in (f for f in found if f[1]):
+            _announce(session, article, claim, new[0])
+    return stored
+
+
+def store_matches(
+    session: Session, claim: Claim, matching: Matching
+) -> list[tuple[FoundMatch, bool]]:
+    """Match one claim and store its shown matches: [(match, stored for the first time)]."""
+    assert claim.embedding is not None
+    found = [
+        m
+        for m in match_vector(
+            session, claim.text, claim.embedding, matching, top=STORED_MATCHES, claim_id=claim.id
+        )
+        if m.match.decision in SHOWN_DECISIONS
+        and m.match.confidence >= matching.settings.suggest_threshold
+    ]
+    # What the matcher no longer offers goes, unless a reviewer has ruled on it.
+    session.execute(
+        delete(ClaimMatch).where(
+            ClaimMatch.claim_id == claim.id,
+            ClaimMatch.review.is_(None),
+            ClaimMatch.factcheck_id.not_in([m.factcheck_id for m in found]),
+        )
+    )
+    if not found:
+        return []
+    insert = pg_insert(ClaimMatch).values(
+        [
+            {
+                "claim_id": claim.id,
+                "factcheck_id": m.factcheck_id,
+                "confidence": m.match.confidence,
+                "decision": m.match.decision,
+                "reason": m.match.reason,
+                "agrees": list(m.match.agrees),
+                "disagrees": list(m.match.disagrees),
+            }
+            for m in found
+        ]
+    )
+    upsert = insert.on_conflict_do_update(
+        index_elements=[ClaimMatch.claim_id, ClaimMatch.factcheck_id],
+        set_={
+            c: insert.excluded[c]
+            for c in ("confidence", "decision", "reason", "agrees", "disagrees")
+        }
+        | {"updated_at": func.now()},
+    ).returning(ClaimMatch.factcheck_id, CREATED)
+    created = {row.factcheck_id: row.created for row in session.execute(upsert)}
+    return [(m, bool(created.get(m.factcheck_id))) for m in found]
+
+
+def _announce(session: Session, article: Article, claim: Claim, found: FoundMatch) -> None:
+    if found.match.decision != "match" or found.factcheck.rating_key not in ALERT_RATINGS:
+        return
+    emit(
+        session,
+        "claim.matched",
+        {
+            "article_id": article.id,
+            "article_url": article.url,
+            "revision": claim.revision,
+            "claim_id": claim.id,
+            "claim_text": claim.text,
+            "target": claim_target(claim),
+            "confidence": round(found.match.confidence, 4),
+            "reason": found.match.reason,
+            "factcheck": factcheck_view(found.factcheck) | {"id": found.factcheck_id},
+        },
+    )
+
+
+def claim_target(claim: Claim) -> dict[str, Any]:
+    """Both W3C selectors of a claim's span: the quote with its context, and the offsets."""
+    return {
+        "selector": [
+            {
+                "type": "TextQuoteSelector",
+                "exact": claim.text,
+                "prefix": claim.prefix,
+                "suffix": claim.suffix,
+            },
+            {"type": "TextPositionSelector", "start": claim.start, "end": claim.end},
+        ]
+    }
+
+
+def factcheck_view(row: Any) -> dict[str, Any]:
+    """A fact-check as the API and webhooks show it: where it comes from and on what terms."""
+    return {f: getattr(row, f) for f in STORED_FIELDS} | {
+        "key": row.key,
+        "rating_key": row.rating_key,
+        "origin": row.origin,
+    }
+
+
+# ---- a published verdict repeated in the archive ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeskPublisher:
+    """How the desk's own fact-checks are described: their URL (with `{id}` for the verdict
+    id, as FACTCHECK_CLAIMREVIEW_URL), publisher, licence and the rating scale's labels."""
+
+    url_template: str | None
+    publisher: str
+    licence: str | None
+    labels: Mapping[str, str]
+
+    def label_of(self, key: str) -> str | None:
+        return self.labels.get(key)
+
+
+# Claims read per embedding key of a published claim when looking for its repeats.
+CLAIMS_PER_KEY = 32
+
+_REPEAT_CANDIDATES = sql_text(
+    """
+    SELECT DISTINCT found.claim_id
+      FROM unnest(CAST(:keys AS bigint[])) AS wanted(key)
+     CROSS JOIN LATERAL (
+           SELECT claim_embedding_keys.claim_id
+             FROM claim_embedding_keys
+             JOIN claims ON claims.id = claim_embedding_keys.claim_id
+             JOIN articles ON articles.id = claims.article_id
+            WHERE claim_embedding_keys.key = wanted.key
+              AND claims.id <> :claim_id
+              AND (claims.revision = articles.revision OR claims.orphaned)
+            ORDER BY claim_embedding_keys.claim_id DESC
+            LIMIT :per_key
+           ) AS found
+    """
+).bindparams(bindparam("keys", type_=ARRAY(BigInteger)))
+
+
+def find_repeats(
+    session: Session,
+    verdict_id: int,
+    matching: Matching,
+    desk: DeskPublisher,
+    *,
+    outbox_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """Make a published verdict a fact-check of the desk's, then find the archive's claims
+    that repeat it, once per verdict.
+
+    The claims near it by meaning are matched again (their stored matches updated); those
+    whose match with the verdict's fact-check is a "match" are repeats, announced in one
+    `verdict.repeated` event with each span. Returns the repeats.
+    """
+    if not complete(session, outbox_id):
+        return []  # a re-delivery of work already done
+    verdict = session.get(Verdict, verdict_id)
+    if verdict is None or verdict.status != "published":
+        return []  # superseded since: its correction's own task takes over
+    original = session.get(Claim, verdict.claim_id)
+    assert original is not None
+    factcheck_id = store_desk_factcheck(
+        session,
+        verdict,
+        original,
+        url=desk.url_template.format(id=verdict.id) if desk.url_template else None,
+        publisher=desk.publisher,
+        licence=desk.licence,
+        label_of=desk.label_of,
+    )
+    if factcheck_id is None:
+        return []  # a claim without an embedding cannot be matched by meaning
+    factcheck = session.scalar(
+        select(FactCheck).where(FactCheck.id == factcheck_id).options(undefer(FactCheck.embedding))
+    )
+    assert factcheck is not None
+    claim_ids = session.scalars(
+        _REPEAT_CANDIDATES,
+        {
+            "keys": query_keys(np.asarray(factcheck.embedding, dtype=np.float32)),
+            "claim_id": factcheck.claim_id or 0,
+            "per_key": CLAIMS_PER_KEY,
+        },
+    ).all()
+    claims = session.scalars(
+        select(Claim)
+        .where(Claim.id.in_(claim_ids), Claim.embedding.is_not(None))
+        .options(undefer(Claim.embedding))
+        .order_by(Claim.id)
+    ).all()
+    repeats = []
+    for claim in claims:
+        for found, _ in store_matches(session, claim, matching):
+            if found.factcheck_id == factcheck.id and found.match.decision == "match":
+                article = session.get(Article, claim.article_id)
+                assert article is not None
+                repeats.append(
+                    {
+                        "claim_id": claim.id,
+                        "article_id": claim.article_id,
+                        "article_url": article.url,
+                        "revision": claim.revision,
+                        "claim_text": claim.text,
+                        "target": claim_target(claim),
+                        "confidence": round(found.match.confidence, 4),
+                        "reason": found.match.reason,
+                    }
+                )
+    if repeats:
+        emit(
+            session,
+            "verdict.repeated",
+            verdict_event(verdict, original)
+            | {"factcheck": factcheck_view(factcheck) | {"id": factcheck.id}, "repeats": repeats},
+        )
+    return repeats
+
+
+# ---- claim detail and review ----------------------------------------------------------------
+
+
+def claim_matches(session: Session, claim_id: int) -> list[dict[str, Any]]:
+    """A claim's stored matches, confirmed first, then by confidence; rejected ones never."""
+    rows = session.execute(
+        select(ClaimMatch, FactCheck, User.name)
+        .join(FactCheck, FactCheck.id == ClaimMatch.factcheck_id)
+        .outerjoin(User, User.id == ClaimMatch.reviewed_by)
+        .where(
+            ClaimMatch.claim_id == claim_id,
+            ClaimMatch.review.is_distinct_from("rejected"),
+        )
+        .order_by(
+            (ClaimMatch.review == "confirmed").desc().nulls_last(),
+            ClaimMatch.confidence.desc(),
+            ClaimMatch.factcheck_id,
+        )
+    ).all()
+    return [match_view(m, f, reviewer) for m, f, reviewer in rows]
+
+
+def match_view(match: ClaimMatch, factcheck: FactCheck, reviewer: str | None) -> dict[str, Any]:
+    return {
+        "factcheck": factcheck_view(factcheck) | {"id": factcheck.id},
+        "confidence": round(match.confidence, 4),
+        "decision": match.decision,
+        "reason": match.reason,
+        "agrees": list(match.agrees),
+        "disagrees": list(match.disagrees),
+        "review": match.review,
+        "reviewed_by": reviewer,
+        "reviewed_at": match.reviewed_at,
+    }
+
+
+def review_match(
+    session: Session, claim_id: int, factcheck_id: int, review: str, actor: Actor
+) -> dict[str, Any]:
+    """Confirm or reject a claim's match (audited); its view after the change."""
+    if review not in MATCH_REVIEWS:
+        raise ValueError(f"unknown review {review!r}")
+    load(session, Claim, claim_id)
+    match = session.scalar(
+        select(ClaimMatch)
+        .where(ClaimMatch.claim_id == claim_id, ClaimMatch.factcheck_id == factcheck_id)
+        .with_for_update()
+    )
+    if match is None:
+        raise not_found(FactCheck, factcheck_id)
+    before = {"review": match.review, "reviewed_by": match.reviewed_by}
+    if match.review == review:
+        raise Conflict(f"The match is already {review}.")
+    session.execute(
+        update(ClaimMatch)
+        .where(ClaimMatch.claim_id == claim_id, ClaimMatch.factcheck_id == factcheck_id)
+        .values(review=review, reviewed_by=actor.user_id, reviewed_at=func.now(),
+                updated_at=func.now())
+    )  # fmt: skip
+    record(
+        session, actor.name, f"match.{review}", "claim", claim_id,
+        before=before | {"factcheck_id": factcheck_id},
+        after={"review": review, "reviewed_by": actor.user_id, "factcheck_id": factcheck_id},
+    )  # fmt: skip
+    session.expire(match)
+    return match_view(match, load(session, FactCheck, factcheck_id), actor.name)
+
+
+def reviewed_matches(session: Session, *, after: int = 0, limit: int = 1000) -> list[dict]:
+    """Reviewed matches as evaluation data: the claim, the fact-check, the reviewer's label."""
+    rows = session.execute(
+        select(ClaimMatch, Claim.text, Claim.article_id, FactCheck.key, FactCheck.claim)
+        .join(Claim, Claim.id == ClaimMatch.claim_id)
+        .join(FactCheck, FactCheck.id == ClaimMatch.factcheck_id)
+        .where(ClaimMatch.review.is_not(None), ClaimMatch.claim_id > after)
+        .order_by(ClaimMatch.claim_id, ClaimMatch.factcheck_id)
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "claim_id": m.claim_id,
+            "article_id": article_id,
+            "query": text,
+            "factcheck_id": m.factcheck_id,
+            "factcheck_key": key,
+            "factcheck_claim": claim,
+            "relevant": m.review == "confirmed",
+            "confidence": round(m.confidence, 4),
+            "decision": m.decision,
+            "reviewed_at": m.reviewed_at,
+        }
+        for m, text, article_id, key, claim in rows
+    ]
