@@ -18,6 +18,7 @@ from schemas.common import (
     Timestamp,
     text,
 )
+from schemas.matching import ClaimMatchSchema
 from schemas.verdicts import VerdictSchema
 from service.vocabulary import CLAIM_KINDS, CLAIM_STATUSES, CLAIM_TYPES
 
@@ -245,6 +246,14 @@ class SimilarClaimSchema(ma.Schema):
 
 
 class ClaimDetailSchema(ReviewClaimSchema):
+    matches = ma.fields.List(
+        ma.fields.Nested(ClaimMatchSchema),
+        required=True,
+        metadata={
+            "description": "Fact-checks, ours and imported, that review the same claim: "
+            "confirmed ones first, then by confidence; rejected ones never"
+        },
+    )
     verdicts = ma.fields.List(ma.fields.Nested(VerdictSchema), required=True)
     agreement = ma.fields.String(
         required=True,

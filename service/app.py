@@ -17,6 +17,7 @@ from service.api.articles import blp as articles_blp
 from service.api.claims import blp as claims_blp
 from service.api.exports import blp as exports_blp
 from service.api.health import blp as health_blp
+from service.api.matching import claim_matches_blp, factchecks_blp, matches_blp
 from service.api.publishing import annotations_blp, reviews_blp
 from service.api.score import blp as score_blp
 from service.api.stats import blp as stats_blp
@@ -155,6 +156,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(articles_blp, url_prefix=API_PREFIX + "/articles")
     api.register_blueprint(score_blp, url_prefix=API_PREFIX + "/score")
     api.register_blueprint(claims_blp, url_prefix=API_PREFIX + "/claims")
+    api.register_blueprint(claim_matches_blp, url_prefix=API_PREFIX + "/claims")
+    api.register_blueprint(factchecks_blp, url_prefix=API_PREFIX + "/factchecks")
+    api.register_blueprint(matches_blp, url_prefix=API_PREFIX + "/matches")
     api.register_blueprint(verdicts_blp, url_prefix=API_PREFIX + "/verdicts")
     api.register_blueprint(ratings_blp, url_prefix=API_PREFIX + "/ratings")
     api.register_blueprint(stats_blp, url_prefix=API_PREFIX + "/stats")

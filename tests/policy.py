@@ -9,7 +9,10 @@ ROLES = ("admin", "editor", "reviewer", "newsroom", "viewer")
 # reviewer) reads and reviews everything; only editors and admins publish and decide where
 # verdicts are pushed; only admins manage users. A newsroom is a machine client: it submits
 # and reads its own organisation's articles and reads published reviews, never the queue.
-# A viewer reads (the queue, exports, metrics) and writes nothing.
+# A viewer reads (the queue, exports, metrics) and writes nothing. Fact-checks are published
+# reviews: anyone reads them and matches text against them (a newsroom's CMS plug-in or
+# tipline bot); editors decide what is imported as already checked, and confirming or
+# rejecting a claim's match is review work.
 POLICY = """
                     admin  editor  reviewer  newsroom  viewer
 articles:submit       Y      Y        -         Y        -
@@ -24,6 +27,10 @@ exports:read          Y      Y        Y         -        Y
 webhooks:manage       Y      Y        -         -        -
 users:manage          Y      -        -         -        -
 metrics:read          Y      -        -         -        Y
+factchecks:read       Y      Y        Y         Y        Y
+factchecks:import     Y      Y        -         -        -
+matches:query         Y      Y        Y         Y        Y
+matches:review        Y      Y        Y         -        -
 """
 
 

@@ -25,7 +25,7 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, tuple_, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -197,7 +197,7 @@ def match_vector(
 def match_text(
     session: Session,
     texts: Sequence[str],
-    vectors: np.ndarray,
+    vectors: Sequence[Sequence[float]] | np.ndarray,
     matching: Matching,
     *,
     top: int = 10,
@@ -531,13 +531,19 @@ def review_match(
     return match_view(match, load(session, FactCheck, factcheck_id), actor.name)
 
 
-def reviewed_matches(session: Session, *, after: int = 0, limit: int = 1000) -> list[dict]:
-    """Reviewed matches as evaluation data: the claim, the fact-check, the reviewer's label."""
+def reviewed_matches(
+    session: Session, *, after: tuple[int, int] = (0, 0), limit: int = 1000
+) -> list[dict[str, Any]]:
+    """Reviewed matches as evaluation data, after the (claim id, fact-check id) `after`: the
+    claim, the fact-check and the reviewer's label (`relevant`)."""
     rows = session.execute(
         select(ClaimMatch, Claim.text, Claim.article_id, FactCheck.key, FactCheck.claim)
         .join(Claim, Claim.id == ClaimMatch.claim_id)
         .join(FactCheck, FactCheck.id == ClaimMatch.factcheck_id)
-        .where(ClaimMatch.review.is_not(None), ClaimMatch.claim_id > after)
+        .where(
+            ClaimMatch.review.is_not(None),
+            tuple_(ClaimMatch.claim_id, ClaimMatch.factcheck_id) > tuple_(*after),
+        )
         .order_by(ClaimMatch.claim_id, ClaimMatch.factcheck_id)
         .limit(limit)
     ).all()

@@ -51,7 +51,19 @@ ENDPOINTS = [
     ("GET", "/api/v1/webhooks/{webhook}", "webhooks:manage"),
     ("DELETE", "/api/v1/webhooks/{webhook}", "webhooks:manage"),
     ("GET", "/api/v1/webhooks/{webhook}/deliveries", "webhooks:manage"),
+    ("POST", "/api/v1/factchecks", "factchecks:import"),
+    ("GET", "/api/v1/factchecks/{factcheck}", "factchecks:read"),
+    ("POST", "/api/v1/matches", "matches:query"),
+    ("GET", "/api/v1/matches/reviewed", "exports:read"),
+    ("GET", "/api/v1/claims/{claim}/matches", "claims:read"),
+    ("POST", "/api/v1/claims/{claim}/matches/{factcheck}/review", "matches:review"),
 ]
+FACTCHECK = {
+    "@type": "ClaimReview",
+    "claimReviewed": "Prices rose 3% last year.",
+    "reviewRating": {"@type": "Rating", "alternateName": "False"},
+    "author": {"@type": "Organization", "name": "Example Checks"},
+}
 # A public address written as a literal: creating the subscription needs no DNS.
 WEBHOOK = {"url": "https://93.184.215.14/hook", "events": ["verdict.published"]}
 # Anchors in article_payload()'s body, away from the claim the fixture inserts.
@@ -92,6 +104,21 @@ def call(client, method, path, headers, article_id, claim_id, *, revise_own=True
         user_id = created.get_json()["user"]["id"]
         tokens = client.get(f"/api/v1/users/{user_id}/tokens", headers=ADMIN)
         token_id = tokens.get_json()["items"][0]["id"]
+    factcheck_id = None
+    if "{factcheck}" in path:
+        factcheck = FACTCHECK | {"url": f"https://checks.example.org/{uuid.uuid4().hex}"}
+        factcheck_id = client.post("/api/v1/factchecks", json=factcheck, headers=ADMIN).json["ids"][
+            0
+        ]
+        if path.endswith("/review"):
+            with client.application.extensions["factcheck"].engine.begin() as connection:
+                connection.execute(
+                    text(
+                        "INSERT INTO claim_matches (claim_id, factcheck_id, confidence, "
+                        "decision, reason) VALUES (:c, :f, 0.7, 'suggest', 'test')"
+                    ),
+                    {"c": claim_id, "f": factcheck_id},
+                )
     webhook_id = None
     if "{webhook}" in path:
         webhook_id = client.post("/api/v1/webhooks", json=WEBHOOK, headers=ADMIN).json["id"]
@@ -108,12 +135,19 @@ def call(client, method, path, headers, article_id, claim_id, *, revise_own=True
         user=user_id,
         token=token_id,
         webhook=webhook_id,
+        factcheck=factcheck_id,
     )
     payload = None
     if path == "/api/v1/users" and method == "POST":
         payload = {"name": uuid.uuid4().hex, "role": "reviewer"}
     elif path == "/api/v1/webhooks" and method == "POST":
         payload = WEBHOOK
+    elif path == "/api/v1/factchecks":
+        payload = FACTCHECK | {"url": f"https://checks.example.org/{uuid.uuid4().hex}"}
+    elif path == "/api/v1/matches":
+        payload = {"sentences": ["Prices rose 3% last year."]}
+    elif path.endswith("/review"):
+        payload = {"review": "confirmed"}
     elif path.endswith("annotations") and method == "POST":
         payload = ANNOTATION
     elif path.endswith("verdicts"):
@@ -208,7 +242,8 @@ def test_endpoint_table_covers_every_authenticated_route(app):
             .replace("<int:verdict_id>", "{verdict}")
             .replace("<int:user_id>", "{user}")
             .replace("<int:token_id>", "{token}")
-            .replace("<int:webhook_id>", "{webhook}"),
+            .replace("<int:webhook_id>", "{webhook}")
+            .replace("<int:factcheck_id>", "{factcheck}"),
         )
         for rule in app.url_map.iter_rules()
         if getattr(app.view_functions[rule.endpoint], "required_permission", None)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from service.domain.agreement import unit_agreement
 from service.domain.claims.fields import SHOWN_FIELDS
 from service.domain.claims.lifecycle import get_claim
+from service.domain.matching import claim_matches
 from service.domain.similar_claims import similar_claims
 from service.domain.verdicts import claim_verdicts, presented, reviewer_ratings
 from service.ratings import Rating
@@ -28,4 +29,5 @@ def claim_detail(
         "verdicts": presented(session, verdicts, scale),
         "agreement": unit_agreement(reviewer_ratings(verdicts)),
         "similar": similar_claims(session, claim, min_jaccard=min_jaccard, scale=scale),
+        "matches": claim_matches(session, claim_id),
     }
