@@ -243,6 +243,28 @@ class SimilarClaimSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "Its published verdict, if it has one"},
     )
+    meaning = ma.fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Cosine of the two claims' sentence embeddings, to 3 decimals "
+            "(null when either has none)"
+        },
+    )
+    source = ma.fields.String(
+        required=True, allow_none=True, metadata={"description": "Its article's source (outlet)"}
+    )
+    created_at = ma.fields.DateTime(required=True, metadata={"description": "When it was seen"})
+
+
+class SeenInSchema(ma.Schema):
+    """Where a claim has been seen: it and its similar claims (all found, not only listed)."""
+
+    articles = ma.fields.Integer(required=True)
+    outlets = ma.fields.Integer(
+        required=True, metadata={"description": "Distinct article sources among them"}
+    )
+    first_seen = ma.fields.DateTime(required=True)
 
 
 class ClaimDetailSchema(ReviewClaimSchema):
@@ -263,9 +285,11 @@ class ClaimDetailSchema(ReviewClaimSchema):
         ma.fields.Nested(SimilarClaimSchema),
         required=True,
         metadata={
-            "description": "Up to 5 claims of other articles at least "
-            "FACTCHECK_SIMILAR_MIN_JACCARD similar (default 0.5), most similar first, then "
-            "newest; empty for boilerplate (bylines, metadata, captions, credits) and claims "
-            "under four words"
+            "description": "Up to 5 claims of other articles whose words are at least "
+            "FACTCHECK_SIMILAR_MIN_JACCARD similar (default 0.5), or whose meaning is at least "
+            "FACTCHECK_SIMILAR_MIN_COSINE near (default 0.9) with no number, unit, date, name "
+            "or negation disagreeing; most similar first (the larger of the two), then newest; "
+            "empty for boilerplate (bylines, metadata, captions, credits)"
         },
     )
+    seen_in = ma.fields.Nested(SeenInSchema, required=True)

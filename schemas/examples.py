@@ -90,6 +90,27 @@ ANNOTATION: dict[str, Any] = {
 # schema a client reads most, shown in the document beside the schema. tests/service/api/
 # test_openapi.py validates each against its schema, so they cannot drift either.
 
+FACTCHECKS: dict[str, Any] = {
+    "@context": "https://schema.org",
+    "@type": "DataFeed",
+    "dataFeedElement": [
+        {
+            "@type": "ClaimReview",
+            "url": "https://checks.example.org/2026/unemployment-record-low",
+            "claimReviewed": "Unemployment fell to 4.1% in May, the lowest since 2001.",
+            "reviewRating": {"@type": "Rating", "alternateName": "Mostly false"},
+            "author": {"@type": "Organization", "name": "Example Checks"},
+            "datePublished": "2026-06-12",
+            "sdLicense": "https://creativecommons.org/licenses/by/4.0/",
+            "inLanguage": "en",
+        }
+    ],
+}
+MATCH_QUERY: dict[str, Any] = {
+    "sentences": ["Joblessness dropped to 4.1 percent in May, its lowest level since 2001."],
+    "top": 5,
+}
+MATCH_REVIEW: dict[str, Any] = {"review": "confirmed"}
 ANSWERED_AT = "2026-06-11T07:31:02+00:00"
 PROCESSED_AT = "2026-06-11T07:31:04+00:00"
 ARTICLE_SUMMARY: dict[str, Any] = {
@@ -171,7 +192,49 @@ VERDICT_OUT: dict[str, Any] = {
 CLAIM_DETAIL: dict[str, Any] = CLAIM_OUT | {
     "verdicts": [VERDICT_OUT],
     "agreement": "single",
-    "similar": [],
+    "similar": [
+        {
+            "id": 981,
+            "article_id": 77,
+            "text": "Unemployment fell to 4.1% in May, its lowest since 2001.",
+            "status": "published",
+            "similarity": 0.8,
+            "meaning": 0.97,
+            "source": "example-gazette",
+            "created_at": "2026-06-11T08:02:00+00:00",
+            "published_verdict": {"id": 40, "rating": "mostly-false", "label": "Mostly false"},
+        }
+    ],
+    "seen_in": {"articles": 2, "outlets": 2, "first_seen": "2026-06-11T07:31:02+00:00"},
+    "matches": [
+        {
+            "factcheck": {
+                "id": 5,
+                "key": FACTCHECKS["dataFeedElement"][0]["url"],
+                "url": FACTCHECKS["dataFeedElement"][0]["url"],
+                "claim": FACTCHECKS["dataFeedElement"][0]["claimReviewed"],
+                "headline": None,
+                "rating": "Mostly false",
+                "rating_key": "mostly-false",
+                "publisher": "Example Checks",
+                "author": None,
+                "claimant": None,
+                "licence": "https://creativecommons.org/licenses/by/4.0/",
+                "date": "2026-06-12",
+                "claim_date": None,
+                "language": "en",
+                "origin": "imported",
+            },
+            "confidence": 0.96,
+            "decision": "match",
+            "reason": "meaning 0.99, words 1.00; agrees on number 4.1%, date May",
+            "agrees": ["number 4.1%", "date May"],
+            "disagrees": [],
+            "review": "confirmed",
+            "reviewed_by": "r.reviewer",
+            "reviewed_at": "2026-06-11T09:30:00+00:00",
+        }
+    ],
 }
 SCORED: dict[str, Any] = {
     "claims": [

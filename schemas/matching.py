@@ -182,3 +182,30 @@ class ReviewedMatchQuerySchema(ma.Schema):
         validate=ma.validate.Range(min=1, max=MAX_LIMIT),
         metadata={"description": f"Page size, at most {MAX_LIMIT}"},
     )
+
+
+class FactCheckImportInSchema(ma.Schema):
+    """What POST /factchecks reads, documented: one ClaimReview, a DataFeed of them, or
+    `format` and `content` (JSON Lines, CSV or TSV text). An array of ClaimReviews or flat
+    records (claim, url, rating, publisher, date, language, licence, ...) is read too.
+    Never loaded through this schema: workers.matching.records reads the body and reports
+    each bad record with where it was."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+    type_ = ma.fields.String(data_key="@type", metadata={"example": "ClaimReview"})
+    url = ma.fields.String(metadata={"description": "The review's URL: what identifies it"})
+    claimReviewed = ma.fields.String()
+    reviewRating = ma.fields.Dict(
+        metadata={"description": "A schema.org Rating; its alternateName is the rating"}
+    )
+    author = ma.fields.Dict(metadata={"description": "The publisher (an Organization)"})
+    datePublished = ma.fields.String()
+    sdLicense = ma.fields.String(metadata={"description": "The licence it is published under"})
+    dataFeedElement = ma.fields.List(ma.fields.Dict())
+    format = ma.fields.String(
+        validate=ma.validate.OneOf(("jsonl", "csv", "tsv", "jsonld")),
+        metadata={"description": "With `content`: the text's format"},
+    )
+    content = ma.fields.String(metadata={"description": "With `format`: the file's text"})

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from schemas import examples
+from schemas.matching import FactCheckImportInSchema
 from service.api import Services
 from service.api.articles import blp as articles_blp
 from service.api.claims import blp as claims_blp
@@ -159,6 +160,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(claim_matches_blp, url_prefix=API_PREFIX + "/claims")
     api.register_blueprint(factchecks_blp, url_prefix=API_PREFIX + "/factchecks")
     api.register_blueprint(matches_blp, url_prefix=API_PREFIX + "/matches")
+    # Documented by hand (the import reads its body itself): its schema is named here.
+    api.spec.components.schema("FactCheckImportIn", schema=FactCheckImportInSchema)
     api.register_blueprint(verdicts_blp, url_prefix=API_PREFIX + "/verdicts")
     api.register_blueprint(ratings_blp, url_prefix=API_PREFIX + "/ratings")
     api.register_blueprint(stats_blp, url_prefix=API_PREFIX + "/stats")

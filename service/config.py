@@ -229,6 +229,9 @@ class Settings:
     publish_timeout_seconds: float = 2.0
     checkworthy_threshold: float | None = None
     similar_min_jaccard: float = 0.5
+    # Least cosine of two claims' embeddings for the same claim by meaning (with no guard
+    # of the matcher disagreeing).
+    similar_min_cosine: float = 0.9
     rating_scale: tuple[Rating, ...] = DEFAULT_SCALE
     organization_name: str = "Fact-check desk"
     organization_url: str | None = None
@@ -316,6 +319,9 @@ class Settings:
             checkworthy_threshold=checkworthy_threshold_from_env(env),
             similar_min_jaccard=_fraction(
                 env, "FACTCHECK_SIMILAR_MIN_JACCARD", default.similar_min_jaccard
+            ),
+            similar_min_cosine=_fraction(
+                env, "FACTCHECK_SIMILAR_MIN_COSINE", default.similar_min_cosine
             ),
             rating_scale=_scale(env, "FACTCHECK_RATING_SCALE"),
             organization_name=env.get("FACTCHECK_ORGANIZATION_NAME") or default.organization_name,

@@ -87,14 +87,22 @@ def create(data: dict[str, Any]) -> tuple[Claim, int, dict[str, str]]:
 @blp.response(200, ClaimDetailSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @documented_errors(blp, 404)
 def get_claim(claim_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
-    """A claim with its verdicts and evidence, whether reviewers agree, and similar claims.
+    """A claim with its verdicts and evidence, whether reviewers agree, similar claims and
+    matching fact-checks.
 
-    `similar` lists the same or nearly the same claim in other articles, each with its
-    published verdict if it has one. The ETag header is what PATCH's If-Match must send.
+    `similar` lists the same claim in other articles, by words or by meaning, each with its
+    published verdict if it has one; `seen_in` counts the articles and outlets it appeared in
+    and since when. `matches` lists fact-checks, ours and imported, that review it, with
+    rating, publisher, URL, licence, confidence and reason. The ETag header is what PATCH's
+    If-Match must send.
     """
     settings = services().settings
     detail = claim_detail(
-        db(), claim_id, scale=settings.rating_scale, min_jaccard=settings.similar_min_jaccard
+        db(),
+        claim_id,
+        scale=settings.rating_scale,
+        min_jaccard=settings.similar_min_jaccard,
+        min_cosine=settings.similar_min_cosine,
     )
     return detail, 200, {"ETag": etag("claim", claim_id, detail["version"])}
 

@@ -8,6 +8,7 @@ from typing import Any
 import marshmallow as ma
 from flask import request
 
+from schemas import examples
 from schemas.common import encode_cursor
 from schemas.matching import (
     MAX_IMPORT_RECORDS,
@@ -41,7 +42,12 @@ IMPORT_BODY = {
         'licence, ...), or {"format": "jsonl" | "csv" | "tsv", "content": text}.'
     ),
     "required": True,
-    "content": {"application/json": {"schema": {"type": ["object", "array"]}}},
+    "content": {
+        "application/json": {
+            "schema": {"$ref": "#/components/schemas/FactCheckImportIn"},
+            "example": examples.FACTCHECKS,
+        }
+    },
 }
 
 
@@ -114,7 +120,7 @@ def get_factcheck(factcheck_id: int) -> Any:
 
 @matches_blp.route("", methods=["POST"])
 @require("matches:query")
-@matches_blp.arguments(MatchQuerySchema)
+@matches_blp.arguments(MatchQuerySchema, example=examples.MATCH_QUERY)
 @matches_blp.response(200, MatchResultsSchema)
 @documented_errors(matches_blp, 400, 413, 415)
 def match(data: dict[str, Any]) -> dict[str, Any]:
@@ -179,7 +185,7 @@ def list_claim_matches(claim_id: int) -> list[dict[str, Any]]:
 
 @claim_matches_blp.route("/<int:claim_id>/matches/<int:factcheck_id>/review", methods=["POST"])
 @require("matches:review")
-@claim_matches_blp.arguments(MatchReviewSchema)
+@claim_matches_blp.arguments(MatchReviewSchema, example=examples.MATCH_REVIEW)
 @claim_matches_blp.response(200, ClaimMatchSchema)
 @documented_errors(claim_matches_blp, 400, 404, 409, 415)
 def review(data: dict[str, Any], claim_id: int, factcheck_id: int) -> dict[str, Any]:

@@ -1,17 +1,20 @@
-"""Similar claims: the same or nearly the same claim in other articles, "already checked?".
+"""Similar claims: the same claim in other articles and outlets, by words and by meaning.
 
 Every stored claim carries the LSH band keys of its text (`workers.extraction.similarity`),
 written wherever claim text is written; the database copies them, with one more key that
-only exact copies share, into `claim_similarity_keys` (migration 0010). A claim's similar
-claims are found in two steps: candidates, the newest CANDIDATES_PER_KEY claims sharing each
-key (a bounded read, and the same one on every request), then the exact Jaccard similarity
-of the texts, which decides and ranks.
+only exact copies share, into `claim_similarity_keys` (migration 0010). It also carries the
+random-hyperplane band keys of its embedding (`workers.matching.lsh`), copied into
+`claim_embedding_keys` (migration 0019). A claim's similar claims are found in two steps:
+candidates, the newest CANDIDATES_PER_KEY claims sharing each key of either kind (a bounded
+read, and the same one on every request), then the exact Jaccard similarity of the texts and
+cosine of the embeddings, with the matcher's guards, which decide and rank.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -21,11 +24,12 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import BigInteger
 
-from service.models import Claim, Verdict
+from service.models import Article, Claim, Verdict
 from service.ratings import Rating
 from service.vocabulary import NON_CLAIM_KINDS
 from workers.extraction.similarity import jaccard_to, similarity_keys_many
 from workers.matching.lsh import embedding_keys
+from workers.matching.verification import details, verify
 
 SIMILAR_LIMIT = 5
 # Claims read per lookup key, newest first: at most 9 x 12 rows (8 band keys and the key
@@ -46,7 +50,11 @@ class PublishedRating:
 
 @dataclass(frozen=True)
 class SimilarClaim:
-    """A claim of another article, how similar it is (0..1), and its published verdict."""
+    """A claim of another article, how similar it is, and its published verdict.
+
+    `similarity` is the Jaccard similarity of the two texts' word pairs (0..1), `meaning` the
+    cosine of their sentence embeddings (None when either has none).
+    """
 
     id: int
     article_id: int
@@ -54,6 +62,18 @@ class SimilarClaim:
     status: str
     similarity: float
     published_verdict: PublishedRating | None
+    meaning: float | None = None
+    source: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SeenIn:
+    """Where a claim has been seen: every similar claim found, and the claim itself."""
+
+    articles: int
+    outlets: int
+    first_seen: datetime | None
 
 
 def similarity_keys_of(claims: Iterable[tuple[str, str]]) -> list[list[int]]:
@@ -69,16 +89,16 @@ def claim_similarity_keys(text: str, kind: str) -> list[int]:
 def lookup_keys_of(claims: Sequence[Mapping[str, Any]]) -> list[dict[str, list[int]]]:
     """The lookup columns of each claim the engine annotated (text, kind, embedding): its
     similarity keys (near copies by words) and embedding keys (workers.matching.lsh, the
-    same claim by meaning). Boilerplate gets neither, a claim without an embedding no
-    embedding keys."""
+    same claim by meaning). Boilerplate and claims under four words get neither, a claim
+    without an embedding no embedding keys."""
     kinds = [claim.get("kind", "sentence") for claim in claims]
     words = similarity_keys_of(
         (claim["text"], kind) for claim, kind in zip(claims, kinds, strict=True)
     )
+    # A claim too short for similarity keys (under four words) is too short to be the
+    # same claim as another by meaning: "Prices rose." says too little.
     embedded = [
-        row
-        for row, (claim, kind) in enumerate(zip(claims, kinds, strict=True))
-        if claim.get("embedding") is not None and kind not in NON_CLAIM_KINDS
+        row for row, claim in enumerate(claims) if claim.get("embedding") is not None and words[row]
     ]
     meaning: list[list[int]] = [[] for _ in claims]
     if embedded:
@@ -97,48 +117,104 @@ def similar_claims(
     *,
     min_jaccard: float,
     scale: Sequence[Rating],
+    min_cosine: float = 1.0,
     limit: int = SIMILAR_LIMIT,
-) -> list[SimilarClaim]:
-    """Claims of other articles at least `min_jaccard` similar to `claim`, best first.
+) -> tuple[list[SimilarClaim], SeenIn]:
+    """Claims of other articles that say the same, best first, and where it was seen.
 
-    Ties go to the newest claim. Only claims a reader of the queue could reach are
+    A candidate shares a similarity key (near copies by words) or an embedding key (the same
+    claim by meaning) with `claim`. It is similar when its words are at least `min_jaccard`
+    similar, or its meaning at least `min_cosine` near and no guard of the matcher finds a
+    number, unit, date, name or negation that disagrees. Ranked by the larger of the two
+    similarities, ties to the newest claim. Only claims a reader of the queue could reach are
     considered: those of their article's current revision, and orphaned reviewer work.
     """
-    keys = list(claim.similarity_keys or [])
-    if not keys:
-        return []
-    candidates = session.execute(
-        _CANDIDATES,
-        {"keys": keys, "article_id": claim.article_id, "per_key": CANDIDATES_PER_KEY},
-    )
-    rows = list({row.id: row for row in candidates}.values())
-    similarities = jaccard_to(claim.text, [row.text for row in rows])
-    scored = [
-        (round(similarity, SIMILARITY_DECIMALS), row)
-        for similarity, row in zip(similarities, rows, strict=True)
-    ]
-    best = sorted(
-        (found for found in scored if found[0] >= min_jaccard),
-        key=lambda found: (-found[0], -found[1].id),
-    )[:limit]
-    published = _published_ratings(session, [row.id for _, row in best], scale)
-    return [
-        SimilarClaim(
-            row.id, row.article_id, row.text, row.status, similarity, published.get(row.id)
+    own = SeenIn(1, 1 if claim.article_id else 0, claim.created_at)
+    words = list(claim.similarity_keys or [])
+    meaning = list(claim.embedding_keys or [])
+    if not words and not meaning:
+        return [], own
+    found = {}
+    for statement, keys in ((_CANDIDATES, words), (_MEANING_CANDIDATES, meaning)):
+        if keys:
+            parameters = {
+                "keys": keys,
+                "article_id": claim.article_id,
+                "per_key": CANDIDATES_PER_KEY,
+            }
+            found.update({row.id: row for row in session.execute(statement, parameters)})
+    rows = list(found.values())
+    jaccards = jaccard_to(claim.text, [row.text for row in rows])
+    vector = None if claim.embedding is None else np.asarray(claim.embedding, dtype=np.float32)
+    query = details(claim.text)
+    accepted = []
+    for jaccard, row in zip(jaccards, rows, strict=True):
+        jaccard = round(jaccard, SIMILARITY_DECIMALS)
+        cosine = None
+        if vector is not None and row.embedding is not None:
+            cosine = round(
+                float(np.frombuffer(row.embedding, dtype=">f4") @ vector), SIMILARITY_DECIMALS
+            )
+        same_meaning = (
+            cosine is not None
+            and cosine >= min_cosine
+            and not verify(query, details(row.text)).refused
         )
-        for similarity, row in best
-    ]
+        if jaccard >= min_jaccard or same_meaning:
+            accepted.append((max(jaccard, cosine or 0.0), jaccard, cosine, row))
+    accepted.sort(key=lambda found: (-found[0], -found[3].id))
+    best = accepted[:limit]
+    published = _published_ratings(session, [row.id for *_, row in best], scale)
+    similar = [
+        SimilarClaim(
+            row.id, row.article_id, row.text, row.status, jaccard, published.get(row.id),
+            meaning=cosine, source=row.source, created_at=row.created_at,
+        )
+        for _, jaccard, cosine, row in best
+    ]  # fmt: skip
+    seen = [row for *_, row in accepted]
+    sources = {row.source for row in seen} | {_source_of(session, claim)}
+    first = min([row.created_at for row in seen] + [claim.created_at])
+    return similar, SeenIn(
+        articles=1 + len({row.article_id for row in seen}),
+        outlets=len(sources - {None}),
+        first_seen=first,
+    )
+
+
+def _source_of(session: Session, claim: Claim) -> str | None:
+    return session.scalar(select(Article.source).where(Article.id == claim.article_id))
 
 
 # Each lookup key's newest claims of other articles that a queue reader could reach, read
 # backwards along the primary key (key, claim_id): it stops after CANDIDATES_PER_KEY.
 _CANDIDATES = sql_text(
     """
-    SELECT found.id, found.article_id, found.text, found.status
+    SELECT found.*
       FROM unnest(similarity_lookup_keys(CAST(:keys AS bigint[]))) AS wanted(key)
      CROSS JOIN LATERAL (
-           SELECT claims.id, claims.article_id, claims.text, claims.status
+           SELECT claims.id, claims.article_id, claims.text, claims.status, claims.embedding,
+                  claims.created_at, articles.source
              FROM claim_similarity_keys AS sharing
+             JOIN claims ON claims.id = sharing.claim_id
+             JOIN articles ON articles.id = claims.article_id
+            WHERE sharing.key = wanted.key
+              AND claims.article_id <> :article_id
+              AND (claims.revision = articles.revision OR claims.orphaned)
+            ORDER BY sharing.claim_id DESC
+            LIMIT :per_key
+           ) AS found
+    """
+).bindparams(bindparam("keys", type_=ARRAY(BigInteger)))
+# The same along the embedding keys (workers.matching.lsh, migration 0019).
+_MEANING_CANDIDATES = sql_text(
+    """
+    SELECT found.*
+      FROM unnest(CAST(:keys AS bigint[])) AS wanted(key)
+     CROSS JOIN LATERAL (
+           SELECT claims.id, claims.article_id, claims.text, claims.status, claims.embedding,
+                  claims.created_at, articles.source
+             FROM claim_embedding_keys AS sharing
              JOIN claims ON claims.id = sharing.claim_id
              JOIN articles ON articles.id = claims.article_id
             WHERE sharing.key = wanted.key

@@ -1,5 +1,5 @@
 """What a claim's page shows: the claim, its verdicts with their evidence, whether its
-reviewers agree, and the same or nearly the same claim in other articles."""
+reviewers agree, the same claim in other articles, and fact-checks that reviewed it."""
 
 from __future__ import annotations
 
@@ -18,16 +18,27 @@ from service.ratings import Rating
 
 
 def claim_detail(
-    session: Session, claim_id: int, *, scale: Sequence[Rating], min_jaccard: float
+    session: Session,
+    claim_id: int,
+    *,
+    scale: Sequence[Rating],
+    min_jaccard: float,
+    min_cosine: float = 1.0,
 ) -> dict[str, Any]:
-    """The claim's shown fields, `verdicts` (oldest first, with evidence), `agreement` and
-    `similar` (claims of other articles at least `min_jaccard` similar); NotFound if none."""
+    """The claim's shown fields, `verdicts` (oldest first, with evidence), `agreement`,
+    `similar` (the same claim in other articles: words at least `min_jaccard` similar, or
+    meaning at least `min_cosine` near), `seen_in` (how many articles and outlets, since
+    when) and `matches` (fact-checks); NotFound if none."""
     claim = get_claim(session, claim_id, similarity_keys=True)
     verdicts = claim_verdicts(session, claim_id)
+    similar, seen_in = similar_claims(
+        session, claim, min_jaccard=min_jaccard, min_cosine=min_cosine, scale=scale
+    )
     return {
         **{name: getattr(claim, name) for name in SHOWN_FIELDS},
         "verdicts": presented(session, verdicts, scale),
         "agreement": unit_agreement(reviewer_ratings(verdicts)),
-        "similar": similar_claims(session, claim, min_jaccard=min_jaccard, scale=scale),
+        "similar": similar,
+        "seen_in": seen_in,
         "matches": claim_matches(session, claim_id),
     }

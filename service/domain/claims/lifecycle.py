@@ -50,8 +50,9 @@ def _snapshot(claim: Claim, fields: tuple[str, ...] = AUDITED_FIELDS) -> dict[st
 def get_claim(
     session: Session, claim_id: int, *, for_update: bool = False, similarity_keys: bool = False
 ) -> Claim:
-    """The claim, or NotFound; `similarity_keys` loads those (deferred) in the same query."""
-    undeferred = ("similarity_keys",) if similarity_keys else ()
+    """The claim, or NotFound; `similarity_keys` loads those, the embedding and its keys
+    (deferred, read by similar claims) in the same query."""
+    undeferred = ("similarity_keys", "embedding_keys", "embedding") if similarity_keys else ()
     return load(session, Claim, claim_id, for_update=for_update, undeferred=undeferred)
 
 

@@ -526,9 +526,12 @@ def test_the_same_claim_elsewhere_is_similar_with_its_published_rating(
     theirs = claim_with(client, reviewer, second, CHECKED)
     expected = {
         "id": theirs["id"], "article_id": second, "text": CHECKED, "status": "new",
-        "similarity": 1.0, "published_verdict": None,
+        "similarity": 1.0, "meaning": 1.0, "source": "example-news",
+        "created_at": theirs["created_at"], "published_verdict": None,
     }  # fmt: skip
     assert similar(client, reviewer, mine["id"]) == [expected]
+    seen = client.get(f"{URL}/{mine['id']}", headers=reviewer).get_json()["seen_in"]
+    assert seen == {"articles": 2, "outlets": 1, "first_seen": mine["created_at"]}
 
     verdict = client.post(
         f"{URL}/{theirs['id']}/verdicts",
@@ -588,7 +591,10 @@ def test_added_and_corrected_spans_are_found_as_similar(client, headers_for, ses
     corrected, added = processed(client, sessions, LONG), processed(client, sessions, LONG)
     reviewer = headers_for("reviewer")
     mine = claim_with(client, reviewer, first, CHECKED)
-    assert similar(client, reviewer, mine["id"]) == []
+    # By words LONG is far (0.35), by meaning it says the same (cosine about 0.93).
+    before = similar(client, reviewer, mine["id"])
+    assert sorted(c["article_id"] for c in before) == [corrected, added]
+    assert all(c["similarity"] < 0.5 and c["meaning"] >= 0.9 for c in before)
 
     start = LONG.index("the council")
     end = len(LONG)
@@ -605,9 +611,11 @@ def test_added_and_corrected_spans_are_found_as_similar(client, headers_for, ses
     reviewer_claim = response.get_json()
 
     found = similar(client, reviewer, mine["id"])
+    long_claim = claim_with(client, reviewer, added, LONG)
     assert [(c["id"], c["similarity"]) for c in found] == [
         (reviewer_claim["id"], 1.0),  # equally similar: the newest first
         (engine_claim["id"], 1.0),
+        (long_claim["id"], 0.35),  # the same claim by meaning, in other words
     ]
 
 

@@ -121,7 +121,8 @@ def test_a_guard_refuses_a_candidate_whose_number_disagrees(sessions, encoder):
         (found,) = match_text(session, [query], encoder.encode([query]), MATCHING)
     assert found[0].match.factcheck.key == IRAQ.key
     assert found[0].match.decision == "refused"
-    assert "million" in found[0].match.reason and "billion" in found[0].match.reason
+    assert "million" in found[0].match.reason
+    assert "billion" in found[0].match.reason
 
 
 def processed_article(sessions, body):
@@ -142,7 +143,8 @@ def test_a_processed_claim_is_matched_once_and_announced_once(sessions, encoder)
             match_claims(session, article_id, revision, MATCHING)
     with session_scope(sessions) as session:
         rows = session.scalars(select(ClaimMatch)).all()
-        assert [r.decision for r in rows if r.factcheck_id] and rows
+        assert [r.decision for r in rows if r.factcheck_id]
+        assert rows
         matched = next(r for r in rows if r.decision == "match")
         deliveries = session.scalars(select(WebhookDelivery)).all()
         assert len(deliveries) == 1
@@ -182,7 +184,7 @@ def test_a_published_verdict_finds_the_claims_repeating_it(sessions, encoder):
         make_subscription(session, events=("verdict.repeated",))
     sentence = "The national debt tripled to 90 trillion dollars under the last government."
     earlier_id, _, (earlier_claim,) = processed_article(sessions, sentence)
-    later_id, _, (later_claim,) = processed_article(sessions, f"Critics disagree. {sentence}")
+    _later_id, _, (later_claim,) = processed_article(sessions, f"Critics disagree. {sentence}")
     with session_scope(sessions) as session:
         editor = make_user(session, "editor")
         claim = session.get(Claim, later_claim)

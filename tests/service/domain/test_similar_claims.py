@@ -31,15 +31,20 @@ WORDS = (
 )  # fmt: skip
 
 
-def article_with(sessions, texts: list[str]) -> int:
-    """An article whose body is `texts`, one claim (a sentence) each; its id."""
+def article_with(sessions, texts: list[str], *, encoder=None, source=None) -> int:
+    """An article whose body is `texts`, one claim (a sentence) each; its id. With an
+    encoder, each claim has its embedding, as the engine stores it."""
     body = " ".join(texts)
     claims, start = [], 0
     for text in texts:
         claims.append({"text": text, "start": start, "end": start + len(text), "kind": "sentence"})
         start += len(text) + 1
+    if encoder is not None:
+        for claim, vector in zip(claims, encoder.encode(texts), strict=True):
+            claim["embedding"] = vector.tolist()
+    data = {"body": body} | ({"source": source, "external_id": body[:20]} if source else {})
     with session_scope(sessions) as session:
-        article_id = submit_article(session, {"body": body}, desk_submitter(session)).article["id"]
+        article_id = submit_article(session, data, desk_submitter(session)).article["id"]
         store_claims(session, article_id, 1, claims)
     return article_id
 
@@ -49,7 +54,7 @@ def found(sessions, article_id: int, text: str) -> list[tuple[int, float]]:
         claim = session.scalars(
             select(Claim).where(Claim.article_id == article_id, Claim.text == text)
         ).one()
-        similar = similar_claims(session, claim, min_jaccard=0.5, scale=DEFAULT_SCALE)
+        similar, _ = similar_claims(session, claim, min_jaccard=0.5, scale=DEFAULT_SCALE)
         return [(c.article_id, c.similarity) for c in similar]
 
 
@@ -137,3 +142,35 @@ def test_keys_are_those_of_the_text_and_none_for_boilerplate():
     assert claim_similarity_keys(TARGET, "span") == similarity_keys(TARGET)
     assert claim_similarity_keys("By Jane Smith and John Doe", "byline") == []
     assert claim_similarity_keys(TARGET, "metadata") == []
+
+
+CLAIM = "Unemployment fell to 4.1% in May, the lowest level since 2001."
+# The same claim in other words (Jaccard 0.05, cosine about 0.93); one figure changed.
+REPHRASED = "In May unemployment dropped to 4.1 percent, its lowest level since 2001."
+OTHER_FIGURE = "Unemployment fell to 5.1% in May, the lowest level since 2001."
+
+
+def test_the_same_claim_in_other_words_is_similar_by_meaning_unless_a_detail_disagrees(
+    sessions,
+):
+    from workers.extraction.encoder import load_encoder
+
+    encoder = load_encoder()
+    mine = article_with(sessions, [CLAIM], encoder=encoder, source="gazette")
+    rephrased = article_with(sessions, [REPHRASED], encoder=encoder, source="herald")
+    article_with(sessions, [OTHER_FIGURE], encoder=encoder, source="herald")
+    with session_scope(sessions) as session:
+        claim = session.scalars(select(Claim).where(Claim.article_id == mine)).one()
+        words_only, _ = similar_claims(session, claim, min_jaccard=0.5, scale=DEFAULT_SCALE)
+        similar, seen = similar_claims(
+            session, claim, min_jaccard=0.5, min_cosine=0.9, scale=DEFAULT_SCALE
+        )
+    # By words alone the figure changed in one word is similar and the rephrasing is not.
+    assert {c.text for c in words_only} == {OTHER_FIGURE}
+    by_meaning = next(c for c in similar if c.text == REPHRASED)
+    assert by_meaning.article_id == rephrased
+    assert by_meaning.similarity < 0.5 <= 0.9 <= by_meaning.meaning
+    assert by_meaning.source == "herald"
+    # It is seen in three articles of two outlets, the first of them this claim's.
+    assert (seen.articles, seen.outlets) == (3, 2)
+    assert seen.first_seen == claim.created_at

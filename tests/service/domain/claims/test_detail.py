@@ -19,13 +19,15 @@ def test_detail_shows_the_claim_its_verdicts_agreement_and_similar_claims(sessio
         make_verdict(session, claim, first, rating="false")
         make_verdict(session, claim, second, rating="true")
         detail = claim_detail(session, claim.id, scale=DEFAULT_SCALE, min_jaccard=0.5)
-    assert set(detail) == {*SHOWN_FIELDS, "verdicts", "agreement", "similar"}
+    assert set(detail) == {*SHOWN_FIELDS, "verdicts", "agreement", "similar", "seen_in", "matches"}
     assert (detail["id"], detail["text"]) == (claim.id, claim.text)
     assert [v["author"] for v in detail["verdicts"]] == [first.name, second.name]
     assert [v["rating_label"] for v in detail["verdicts"]] == ["False", "True"]
     assert [len(v["evidence"]) for v in detail["verdicts"]] == [1, 1]
     assert detail["agreement"] == "split"
     assert detail["similar"] == []
+    assert detail["matches"] == []
+    assert detail["seen_in"].articles == 1
 
 
 def test_detail_of_a_missing_claim_is_not_found(sessions):
