@@ -2,6 +2,7 @@
 
 - `serve`: running the service (`up`, `api`, `worker`, `beat`, `healthcheck`);
 - `admin`: local administration on the database (`db`, `users`);
+- `factchecks`: the fact-checks claims are matched against (`import-factchecks`);
 - `offline`: the engine with no service (`extract`, `score`);
 - `review`: the remote reviewer and newsroom, through `service.client` (`submit`, `queue`,
   `claim`, `verdict`, `export`, `webhook`).
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import click
 
-from service.cli import admin, offline, review, serve
+from service.cli import admin, factchecks, offline, review, serve
 from service.cli.common import CommandGroup
 
 
@@ -23,6 +24,6 @@ def main() -> None:
     """Fact-check annotation service."""
 
 
-for _audience in (serve, admin, offline, review):
+for _audience in (serve, admin, factchecks, offline, review):
     for _command in _audience.COMMANDS:
         main.add_command(_command)

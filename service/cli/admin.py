@@ -89,18 +89,26 @@ def users() -> None:
 
 
 @contextmanager
-def _user_session(home: Path) -> Iterator[Any]:
-    """A session on the service's database (migrated), for the `users` commands."""
-    from service.db import make_engine, make_session_factory, session_scope
+def local_sessions(home: Path) -> Iterator[tuple[str, Any]]:
+    """The service's database (migrated) while the block runs: its URL and a session factory."""
+    from service.db import make_engine, make_session_factory
 
     with resolved_database(home) as url:
         migrate(url)
         engine = make_engine(url, pool_size=1)
         try:
-            with session_scope(make_session_factory(engine)) as session:
-                yield session
+            yield url, make_session_factory(engine)
         finally:
             engine.dispose()
+
+
+@contextmanager
+def _user_session(home: Path) -> Iterator[Any]:
+    """One session on the service's database, for the `users` commands."""
+    from service.db import session_scope
+
+    with local_sessions(home) as (_url, sessions), session_scope(sessions) as session:
+        yield session
 
 
 def _print_token(issued: Any, what: str) -> None:

@@ -1,13 +1,19 @@
-"""The demo data of `factcheck up --demo`: the sample articles and an admin user to try them."""
+"""The demo data of `factcheck up --demo`: the sample articles, fact-checks to match their
+claims against, and an admin user to try them."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from service.cli.article_file import read_article_file
 from service.config import Settings
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+# Invented ClaimReviews: one says what a demo article says, so that its claim shows a match.
+DEMO_FACTCHECKS = EXAMPLES / "demo-factchecks.jsonld"
 DEMO_SOURCE = "factcheck-demo"
 DEMO_USER = "demo-admin"
 
@@ -59,3 +65,15 @@ def submit_demo_articles(settings: Settings) -> int:
     finally:
         engine.dispose()
     return created
+
+
+def import_demo_factchecks(env: Mapping[str, str]) -> bool:
+    """Import examples/demo-factchecks.jsonld with `factcheck import-factchecks` (idempotent, so
+    a restart changes nothing); whether it succeeded.
+
+    In a process of its own, so that `factcheck up` does not hold the sentence encoder the
+    import loads for the rest of its run.
+    """
+    command = [sys.executable, "-c", "from service.cli import main; main()"]
+    done = subprocess.run([*command, "import-factchecks", str(DEMO_FACTCHECKS)], env=env)
+    return done.returncode == 0

@@ -20,7 +20,14 @@ import click
 
 from service.cli.admin import migrate
 from service.cli.common import DEFAULT_HOME, fail, home_option, refuse_without_embedded
-from service.cli.demo import DEMO_USER, EXAMPLES, demo_user_token, submit_demo_articles
+from service.cli.demo import (
+    DEMO_FACTCHECKS,
+    DEMO_USER,
+    EXAMPLES,
+    demo_user_token,
+    import_demo_factchecks,
+    submit_demo_articles,
+)
 from service.config import API_THREADS, Settings
 from service.vocabulary import EXTRACTION_QUEUE, MAINTENANCE_QUEUE, QUEUES, WEBHOOK_QUEUE
 
@@ -131,8 +138,8 @@ def _beat_command(home: Path) -> list[str]:
 @home_option
 @click.option(
     "--demo", is_flag=True,
-    help="Submit the sample articles in examples/, make a demo admin user, and let webhooks "
-    "reach this machine's own receivers.",
+    help="Import the demo fact-checks and submit the sample articles in examples/, make a "
+    "demo admin user, and let webhooks reach this machine's own receivers.",
 )  # fmt: skip
 @click.option("--api-workers", type=int, default=2, show_default=True)
 @click.option(
@@ -228,6 +235,9 @@ def up(
                 fail("the API did not become healthy; see the log above")
             return
         if demo:
+            # Before the articles, so that their claims are matched as they are processed.
+            if not import_demo_factchecks(child_env):
+                fail(f"the demo fact-checks in {DEMO_FACTCHECKS} were not imported; see above")
             submitted = submit_demo_articles(settings)
             click.echo(f"demo: {submitted} sample article(s) submitted from {EXAMPLES}")
         _print_banner(base, home, token_file if token_file.exists() else None)

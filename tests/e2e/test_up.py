@@ -121,6 +121,7 @@ def test_up_demo_serves_processes_and_survives_a_restart(tmp_path):
         assert get_json(f"{base}/api/v1/articles/{new_id}")["source"] == "cli-test"
         output = log.read_text()
         assert f"{base}/api/v1/docs" in output
+        assert "demo-factchecks.jsonld: 8 created, 0 updated, 0 unchanged" in output
         assert ADMIN_TOKEN not in output, "the token must not be echoed to the log"
     finally:
         stop(process)
@@ -129,6 +130,8 @@ def test_up_demo_serves_processes_and_survives_a_restart(tmp_path):
     try:
         ids = wait_until(lambda: demo_processed(), 120, "the restarted service")
         assert sorted(a["id"] for a in ids) == sorted(a["id"] for a in articles)
+        unchanged = "demo-factchecks.jsonld: 0 created, 0 updated, 8 unchanged"
+        wait_until(lambda: unchanged in log.read_text(), 60, "the demo fact-checks, unchanged")
     finally:
         stop(process)
 
