@@ -79,6 +79,11 @@ def checkworthy_threshold_from_env(env: Mapping[str, str] | None = None) -> floa
     return _threshold(os.environ if env is None else env, "FACTCHECK_CHECKWORTHY_THRESHOLD")
 
 
+def rating_scale_from_env(env: Mapping[str, str] | None = None) -> tuple[Rating, ...]:
+    """FACTCHECK_RATING_SCALE on its own, for commands that need no broker (an import)."""
+    return _scale(os.environ if env is None else env, "FACTCHECK_RATING_SCALE")
+
+
 # Unquoted Postgres identifiers fold to lower case: a lower-case name is spelled the same in
 # SQL and in the service's DATABASE_URL.
 APP_ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")

@@ -6,7 +6,6 @@ under --home), as the service's operator.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -59,16 +58,6 @@ def import_records(
             )
         advance(len(chunk))
     return result
-
-
-def rating_scale(database_url: str) -> tuple[Rating, ...]:
-    """The service's rating scale (FACTCHECK_RATING_SCALE), as its Settings read it."""
-    from service.config import Settings
-
-    # An import sends no task, so it needs no broker; Settings asks for one all the same.
-    env = dict(os.environ, DATABASE_URL=database_url)
-    env["CELERY_BROKER_URL"] = env.get("CELERY_BROKER_URL") or "memory://"
-    return Settings.from_env(env).rating_scale
 
 
 @dataclass
@@ -145,12 +134,13 @@ def import_factchecks_command(
     Exit status: 0 when every record was imported; 1 when a record was bad (the others
     imported); 2 when a file could not be read at all (the other files imported).
     """
+    from service.config import rating_scale_from_env
     from workers.extraction.encoder import load_encoder
     from workers.matching.records import read_factchecks
 
     totals = ImportTotals()
-    with local_sessions(home) as (url, sessions):
-        scale = rating_scale(url)
+    with local_sessions(home) as (_, sessions):
+        scale = rating_scale_from_env()
         encoder = load_encoder()
         try:
             for path in files:
