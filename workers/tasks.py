@@ -25,7 +25,13 @@ from service.domain.extraction import (
     start_extraction,
     store_claims,
 )
-from service.domain.matching import DeskPublisher, Matching, find_repeats, match_claims
+from service.domain.matching import (
+    DeskPublisher,
+    Matching,
+    find_repeats,
+    match_claims,
+    rematch_near,
+)
 from service.domain.outbox import (
     PUBLISHER_KEY,
     Settler,
@@ -42,6 +48,7 @@ from service.vocabulary import (
     FIND_REPEATS_TASK,
     MATCH_CLAIMS_TASK,
     RELAY_OUTBOX_TASK,
+    REMATCH_TASK,
     RESUME_WEBHOOKS_TASK,
 )
 from workers.celery_app import broker_lost_its_tasks, send
@@ -233,6 +240,18 @@ def find_verdict_repeats(self: Task, verdict_id: int, outbox_id: int | None = No
     return len(repeats)
 
 
+@shared_task(name=REMATCH_TASK, **DURABLE_TASK, max_retries=8)
+def rematch_near_factchecks(
+    self: Task, factcheck_ids: list[int], outbox_id: int | None = None
+) -> int:
+    """Match again the claims near newly imported or changed fact-checks."""
+    res = resources(self)
+    with session_scope(res.sessions) as session:
+        mark_started(session, outbox_id, self.request.hostname)
+    with session_scope(res.sessions) as session:
+        return rematch_near(session, factcheck_ids, Matching.default(), outbox_id=outbox_id)
+
+
 def _settle_matching(
     session: Session, payload: Mapping[str, Any], outbox_id: int, reason: str
 ) -> None:
@@ -247,6 +266,7 @@ SETTLERS: dict[str, Settler] = {
     DELIVER_WEBHOOK_TASK: settle_delivery,
     MATCH_CLAIMS_TASK: _settle_matching,
     FIND_REPEATS_TASK: _settle_matching,
+    REMATCH_TASK: _settle_matching,
 }
 
 

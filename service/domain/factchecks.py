@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session
 
 from service.domain import load
 from service.domain.audit import record
+from service.domain.outbox import enqueue
 from service.models import Claim, FactCheck, Verdict
 from service.ratings import Rating, scale_key
+from service.vocabulary import REMATCH_TASK
 from workers.extraction.encoder import SentenceEncoder
 from workers.matching import records as fact_records
 from workers.matching.lsh import embedding_keys
@@ -117,6 +119,8 @@ def import_factchecks(
         for fact, claim, headline in zip(changed, claims, headlines, strict=True)
     ]
     written = _upsert(session, rows)
+    # Claims stored before these fact-checks are matched against them too.
+    enqueue(session, REMATCH_TASK, {"factcheck_ids": [i for i, _ in written.values()]})
     for factcheck_id, created in written.values():
         result.ids.append(factcheck_id)
         if created:

@@ -56,9 +56,11 @@ __all__ = [
     "FoundMatch",
     "Matching",
     "claim_matches",
+    "claims_near",
     "find_repeats",
     "match_claims",
     "match_text",
+    "rematch_near",
     "review_match",
 ]
 
@@ -362,15 +364,19 @@ class DeskPublisher:
         return self.labels.get(key)
 
 
-# Claims read per embedding key of a published claim when looking for its repeats.
+# Claims read per embedding key when looking for the claims near a fact-check.
 CLAIMS_PER_KEY = 32
+# Of those, the ones matched again: at least this near, the nearest so many. A "match" needs
+# a cosine well above it (the confidence model gives 0.5 near 0.7 only with every word shared).
+NEAR_CLAIM_COSINE = 0.7
+NEAR_CLAIMS = 50
 
-_REPEAT_CANDIDATES = sql_text(
+_NEAR_CLAIMS = sql_text(
     """
-    SELECT DISTINCT found.claim_id
+    SELECT DISTINCT ON (found.claim_id) found.claim_id, found.embedding
       FROM unnest(CAST(:keys AS bigint[])) AS wanted(key)
      CROSS JOIN LATERAL (
-           SELECT claim_embedding_keys.claim_id
+           SELECT claim_embedding_keys.claim_id, claims.embedding
              FROM claim_embedding_keys
              JOIN claims ON claims.id = claim_embedding_keys.claim_id
              JOIN articles ON articles.id = claims.article_id
@@ -382,6 +388,53 @@ _REPEAT_CANDIDATES = sql_text(
            ) AS found
     """
 ).bindparams(bindparam("keys", type_=ARRAY(BigInteger)))
+
+
+def claims_near(
+    session: Session, vector: Sequence[float], *, exclude_claim_id: int | None = None
+) -> list[int]:
+    """The stored claims nearest `vector` by meaning (current revisions and orphaned reviewer
+    work), at least NEAR_CLAIM_COSINE near, the NEAR_CLAIMS nearest: a bounded read."""
+    query = np.asarray(vector, dtype=np.float32)
+    rows = session.execute(
+        _NEAR_CLAIMS,
+        {"keys": query_keys(query), "claim_id": exclude_claim_id or 0, "per_key": CLAIMS_PER_KEY},
+    ).all()
+    if not rows:
+        return []
+    cosines = _vectors(rows, "embedding") @ query
+    order = np.argsort(-cosines, kind="stable")[:NEAR_CLAIMS]
+    return [int(rows[i].claim_id) for i in order if cosines[i] >= NEAR_CLAIM_COSINE]
+
+
+def rematch_near(
+    session: Session,
+    factcheck_ids: Sequence[int],
+    matching: Matching,
+    *,
+    outbox_id: int | None = None,
+) -> int:
+    """Match again the claims near new or changed fact-checks, so claims processed before an
+    import get their matches too (stored, never announced: claim.matched is for newly
+    processed claims). Returns the claims matched again."""
+    if not complete(session, outbox_id):
+        return 0
+    factchecks = session.execute(
+        select(FactCheck.embedding).where(FactCheck.id.in_(list(factcheck_ids)))
+    ).all()
+    claim_ids = sorted({c for row in factchecks for c in claims_near(session, row.embedding)})
+    for claim in _claims_with_embeddings(session, claim_ids):
+        store_matches(session, claim, matching)
+    return len(claim_ids)
+
+
+def _claims_with_embeddings(session: Session, claim_ids: Sequence[int]) -> Sequence[Claim]:
+    return session.scalars(
+        select(Claim)
+        .where(Claim.id.in_(list(claim_ids)), Claim.embedding.is_not(None))
+        .options(undefer(Claim.embedding))
+        .order_by(Claim.id)
+    ).all()
 
 
 def find_repeats(
@@ -421,22 +474,9 @@ def find_repeats(
         select(FactCheck).where(FactCheck.id == factcheck_id).options(undefer(FactCheck.embedding))
     )
     assert factcheck is not None
-    claim_ids = session.scalars(
-        _REPEAT_CANDIDATES,
-        {
-            "keys": query_keys(np.asarray(factcheck.embedding, dtype=np.float32)),
-            "claim_id": factcheck.claim_id or 0,
-            "per_key": CLAIMS_PER_KEY,
-        },
-    ).all()
-    claims = session.scalars(
-        select(Claim)
-        .where(Claim.id.in_(claim_ids), Claim.embedding.is_not(None))
-        .options(undefer(Claim.embedding))
-        .order_by(Claim.id)
-    ).all()
+    claim_ids = claims_near(session, factcheck.embedding, exclude_claim_id=factcheck.claim_id)
     repeats = []
-    for claim in claims:
+    for claim in _claims_with_embeddings(session, claim_ids):
         for found, _ in store_matches(session, claim, matching):
             if found.factcheck_id == factcheck.id and found.match.decision == "match":
                 article = session.get(Article, claim.article_id)

@@ -211,3 +211,30 @@ def test_a_published_verdict_finds_the_claims_repeating_it(sessions, encoder):
         assert desk_check.id not in [
             m["factcheck"]["id"] for m in claim_matches(session, later_claim)
         ]
+
+
+def test_claims_stored_before_an_import_are_matched_against_it(sessions, encoder):
+    from service.domain.matching import rematch_near
+    from service.models import OutboxMessage
+    from service.vocabulary import REMATCH_TASK
+
+    body = f"The senator spoke on Tuesday. {IRAQ.claim}"
+    article_id, revision, _ = processed_article(sessions, body)
+    with session_scope(sessions) as session:
+        assert match_claims(session, article_id, revision, MATCHING) == 0  # nothing to match
+    result = imported(sessions, encoder, [IRAQ, *OTHERS])
+    with session_scope(sessions) as session:
+        (message,) = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.task == REMATCH_TASK)
+        ).all()
+        assert sorted(message.payload["factcheck_ids"]) == sorted(result.ids)
+        assert (
+            rematch_near(session, message.payload["factcheck_ids"], MATCHING, outbox_id=message.id)
+            >= 1
+        )
+        assert rematch_near(session, result.ids, MATCHING, outbox_id=message.id) == 0  # done
+    with session_scope(sessions) as session:
+        (match,) = session.scalars(select(ClaimMatch).where(ClaimMatch.decision == "match")).all()
+        assert session.get(FactCheck, match.factcheck_id).key == IRAQ.key
+        # Stored, not announced: claim.matched is for newly processed claims.
+        assert session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
