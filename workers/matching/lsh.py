@@ -39,7 +39,7 @@ finds more at the same rows read (see below).
 Measured by `python -m workers.matching.lsh_study` (int8 MiniLM embeddings of the 46,871
 distinct real claims of the shared data, 300 held out as queries beside 300 CLEF-2020 tweets
 and CheckThat! 2022 2B debate sentences of train and dev; the corpus grown to 300,000 with
-synthetic vectors whose nearest-neighbour cosines match the real claims'). At 300,000 vectors,
+synthetic vectors whose nearest-neighbour cosines about match the real claims'). At 300,000 vectors,
 per query (recall@10 of the candidates re-ranked by cosine against the exact top 10; "near"
 the same for the exact top-10 neighbours at cosine >= NEAR_COSINE, 4.9 a query):
 
@@ -47,22 +47,26 @@ the same for the exact top-10 neighbours at cosine >= NEAR_COSINE, 4.9 a query):
      32 (own only)     0.368     0.566      539  (909)
     100                0.555     0.774    1,537  (2,530)
     200 (QUERY_KEYS)   0.678     0.879    2,930  (4,756)
+    300                0.749     0.926    4,266  (6,786)
+    400                0.795     0.949    5,567  (8,754)
 
-Reading every id of a key instead of READ_CAP: 0.693 and 0.893 at 3,226 rows (p99 6,459).
-Beside it, at about the same rows read: from the origin, own keys only, 0.483 and 0.723 at
-2,565 rows; 2 x 64 axes at 100 keys 0.655 / 0.854 at 3,318 rows; 2 x 128 axes need 300 keys
-for 0.703 / 0.895 at 2,958. Random hyperplanes (the former 16 bands of 10, 6 probes a band, or
-32 bands of 13 or 14 with query-directed probes) find less at the same rows read. The whole
-exact top-10 is out of reach within a few thousand rows: its tenth neighbour sits near cosine
-0.55 while unrelated claims sit near 0.12, too little contrast for any band key of this size;
-near recall 0.95 takes about 6,000 rows (2 x 64 axes, 300 keys: 0.960 at 9,152; 2 x 96 axes,
-300 keys, no cap: 0.932 at 4,672). On the real claims alone (46,571) the same 200 keys read
-only 510 rows and find 0.547 and 0.842: a smaller corpus can afford more keys.
+Reading every id of a key instead of READ_CAP: 0.693 and 0.893 at 3,226 rows (p99 6,459) for
+200 keys. Other schemes on the same vectors, every id read (recall@10 / near, rows):
+2 x 64 axes, 100 keys: 0.655 / 0.854, 3,318; 2 x 128 axes, 300 keys: 0.703 / 0.895, 2,958;
+2 x 96 hashed from the origin, own keys only: 0.48 / 0.72, 2,568; random hyperplanes from the
+mean, 32 bands of 14 and 100 keys: 0.40 / 0.61, 2,550; the former 16 bands of 10 hyperplanes
+from the origin with 6 probes a band (112 keys): 0.872 / 0.966 but 66,090 rows, a fifth of
+the corpus. Orthogonal rather than Gaussian axes made no difference. The whole exact top-10 is
+out of reach within a few thousand rows: its tenth neighbour sits near cosine 0.55 while
+unrelated claims sit near 0.12, too little contrast for band keys of this size; near recall
+0.95 takes about 400 keys and 5,600 rows. On the real claims alone (46,571 vectors) 200 keys
+read only 518 rows and find 0.546 and 0.842 (400 keys: 0.687 and 0.927 at 968 rows): a smaller
+corpus can afford more keys (`query_keys(vector, count)`).
 
 Deterministic across processes and machines: the directions come from BLAKE2b of fixed
 strings (Box-Muller on its output), never from a random generator whose stream could change
-between numpy versions. Changing BANDS, HASHES, AXES or the labels changes every key, so
-stored keys would need recomputing.
+between numpy versions. Changing BANDS, HASHES, AXES, the labels or CENTER_FILE changes every
+key, so stored keys would need recomputing.
 
 Key layout (non-negative int64, Postgres bigint): bit 62 set marks an embedding key (MinHash
 keys of similarity.py keep it clear, so both can share one column), the band index sits in
@@ -101,9 +105,13 @@ __all__ = [
     "recall_at_k",
 ]
 
+# Stored keys a vector, and the shape of each band's key: 2 * AXES values per hash, so
+# (2 * AXES) ** HASHES buckets a band (36,864), about 8 vectors each at 300,000.
 BANDS = 32
 HASHES = 2
 AXES = 96
+# Keys looked up per query and ids read per key, chosen for about 3,000 rows a query at
+# 300,000 vectors (measured in the module docstring).
 QUERY_KEYS = 200
 READ_CAP = 50
 # Neighbours at least this near are the ones that could be the same claim (matches confident

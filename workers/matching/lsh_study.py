@@ -1,7 +1,7 @@
 """Measure the LSH band keys of workers.matching.lsh against exact cosine search, at scale.
 
-    python -m workers.matching.lsh_study [--data DIR] [--sizes 46571,300000] [--queries 300]
-        [--keys 32,64,100,150,200] [--caps none,100] [--schemes 32x2x96,...] [--write-center]
+    python -m workers.matching.lsh_study [--data DIR] [--sizes real,300000] [--queries 300]
+        [--keys 32,64,...] [--caps none,50] [--schemes 32x2x96,...] [--write-center]
 
 Vectors: the int8 MiniLM embeddings (workers.extraction.encoder, cached by
 workers.matching.embeddings) of every distinct claim text of the shared data's fact-checked
@@ -141,12 +141,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--data", type=Path, help="shared data folder (default ../shared/data)")
     parser.add_argument(
-        "--sizes", default="45871,300000", help="corpus sizes (default %(default)s)"
+        "--sizes", default="real,300000", help="corpus sizes, real: the real claims (%(default)s)"
     )
     parser.add_argument(
         "--queries", type=int, default=300, help="of each kind (default %(default)s)"
     )
-    parser.add_argument("--keys", default="32,64,100,150,200", help="keys looked up per query")
+    parser.add_argument("--keys", default="32,64,100,150,200,300,400", help="keys per query")
     parser.add_argument(
         "--caps", default=f"none,{READ_CAP}", help="ids read per key: numbers or none"
     )
@@ -174,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{len(held)} held-out claims and {len(tweets)} tweets / debate sentences as queries; "
         f"{len(claims)} real claims in the corpus"
     )
-    for size in (int(item) for item in args.sizes.split(",")):
+    for size in (len(claims) if item == "real" else int(item) for item in args.sizes.split(",")):
         corpus = grown_corpus(claims, size, rng)
         for scheme in args.schemes.split(","):
             bands, hashes, axes = (int(part) for part in scheme.split("x"))
