@@ -61,7 +61,8 @@ out of reach within a few thousand rows: its tenth neighbour sits near cosine 0.
 unrelated claims sit near 0.12, too little contrast for band keys of this size; near recall
 0.95 takes about 400 keys and 5,600 rows. On the real claims alone (46,571 vectors) 200 keys
 read only 518 rows and find 0.546 and 0.842 (400 keys: 0.687 and 0.927 at 968 rows): a smaller
-corpus can afford more keys (`query_keys(vector, count)`).
+corpus can afford more keys (`query_keys(vector, count)`, at most BANDS * 64): among 10,000
+real claims, 800 keys find 0.657 and 0.960 at 391 rows, 2,048 keys 0.837 and 0.994 at 906.
 
 Deterministic across processes and machines: the directions come from BLAKE2b of fixed
 strings (Box-Muller on its output), never from a random generator whose stream could change
