@@ -27,7 +27,7 @@ import numpy as np
 
 from workers.matching.clef import RetrievalSet, load_retrieval_set
 from workers.matching.hard_cases import HARD_CASES, HARD_CORPUS
-from workers.matching.lsh import BANDS, NEAR_COSINE, ROWS, recall_at_k
+from workers.matching.lsh import AXES, BANDS, HASHES, NEAR_COSINE, READ_CAP, recall_at_k
 from workers.matching.matcher import FactCheckIndex, bm25_scores
 from workers.matching.metrics import RankingScores, score_rankings
 
@@ -43,7 +43,8 @@ DEFAULT_SETS = (
 )
 # Ranked matches read per query for MRR (MAP@5 and S@10 read fewer).
 RANKED = 30
-LSH_PROBES = (0, 3, 6, 10)
+# Keys looked up per query in the LSH measurement (BANDS of them are the query's own).
+LSH_KEYS = (BANDS, 64, 100, 150, 200)
 
 
 def _bm25_rankings(index: FactCheckIndex, data: RetrievalSet) -> list[list[str]]:
@@ -141,17 +142,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         row_of = {record.key: row for row, record in enumerate(index.records)}
         wanted = [{row_of[key] for key in data.relevant[query_id]} for query_id, _ in data.queries]
         print(
-            f"LSH band keys ({BANDS} bands of {ROWS} hyperplanes) over the claim embeddings of "
-            f"{sets[0][0]}:{sets[0][1]} ({len(index.records)} claims, {len(queries)} queries)"
+            f"LSH band keys ({BANDS} bands of {HASHES} cross-polytope hashes on {AXES} axes, "
+            f"at most {READ_CAP} ids read per key) over the claim embeddings of "
+            f"{sets[0][0]}:{sets[0][1]} ({len(index.records)} claims, {len(queries)} queries; "
+            "at 300,000 vectors see python -m workers.matching.lsh_study)"
         )
-        for probes in LSH_PROBES:
-            found = recall_at_k(index.claim_vectors, queries, k=10, probes=probes, wanted=wanted)
+        lsh = recall_at_k(index.claim_vectors, queries, k=10, budgets=LSH_KEYS, wanted=wanted)
+        for found in lsh:
             near = "-" if found.near_recall is None else f"{found.near_recall:.3f}"
             print(
-                f"  probes {probes:>2}: recall@10 vs exact {found.recall:.3f} "
+                f"  keys {found.keys:>3}: recall@10 vs exact {found.recall:.3f} "
                 f"({near} of the {found.near_neighbours} at cosine >= "
                 f"{NEAR_COSINE}), relevant claim among the candidates {found.wanted_recall:.3f}, "
-                f"candidates {found.candidate_fraction:.1%} of the corpus"
+                f"rows read {found.rows_read:.0f}, candidates {found.candidate_fraction:.1%} "
+                "of the corpus"
             )
 
 
