@@ -39,7 +39,7 @@ from service.domain.outbox import complete
 from service.domain.webhooks import emit, verdict_event
 from service.models import Article, Claim, ClaimMatch, FactCheck, User, Verdict
 from service.vocabulary import ALERT_RATINGS, MATCH_REVIEWS, NON_CLAIM_KINDS
-from workers.matching.lsh import query_keys
+from workers.matching.lsh import MAX_QUERY_KEYS, QUERY_KEYS, READ_CAP, query_keys
 from workers.matching.matcher import (
     ConfidenceModel,
     Match,
@@ -64,8 +64,37 @@ __all__ = [
     "review_match",
 ]
 
-# Fact-checks read per lookup key, newest first.
-FACTCHECKS_PER_KEY = 64
+# Fact-checks read per lookup key, newest first: the read cap workers.matching.lsh measured.
+FACTCHECKS_PER_KEY = READ_CAP
+# Rows a query's key lookups should read (lsh's QUERY_KEYS keys read about this many at
+# 300,000 fact-checks): a smaller collection reads fewer per key, so it can afford more keys.
+TARGET_ROWS_READ = 3_000
+ROWS_PER_KEY_AT_300K = 14.6
+
+
+def keys_to_look_up(collection_size: int) -> int:
+    """How many of a query's ranked keys to look up in a collection of this many vectors:
+    QUERY_KEYS at 300,000 and more, up to every probe lsh ranks for a small one (each key
+    then holds fewer vectors, and recall rises with keys: among 10,000 claims, 2,048 keys find
+    99% of the near neighbours reading some 900 rows)."""
+    per_key = ROWS_PER_KEY_AT_300K * max(collection_size, 1) / 300_000
+    return int(min(MAX_QUERY_KEYS, max(QUERY_KEYS, TARGET_ROWS_READ / per_key)))
+
+
+_ESTIMATED_ROWS = sql_text(
+    "SELECT CASE WHEN reltuples >= 0 THEN reltuples::bigint END FROM pg_class "
+    "WHERE oid = CAST(:table AS regclass)"
+)
+
+
+def collection_size(session: Session, table: str) -> int:
+    """The planner's estimate of a table's rows, counted when it has none yet (a new table)."""
+    estimate = session.scalar(_ESTIMATED_ROWS, {"table": table})
+    if estimate is None:
+        estimate = session.scalar(sql_text(f"SELECT count(*) FROM {table}"))  # noqa: S608
+    return int(estimate or 0)
+
+
 # Matches kept per claim: those a reviewer would be shown ("suggest" and above, and refused
 # candidates as confident, whose reason says why), the best this many.
 STORED_MATCHES = 5
@@ -168,7 +197,7 @@ def match_vector(
         _CANDIDATES,
         {
             "text": text,
-            "keys": query_keys(query),
+            "keys": query_keys(query, keys_to_look_up(collection_size(session, "factchecks"))),
             "candidates": matching.settings.candidates,
             "per_key": FACTCHECKS_PER_KEY,
             "claim_id": claim_id or 0,  # 0: no claim (ids start at 1)
@@ -365,7 +394,7 @@ class DeskPublisher:
 
 
 # Claims read per embedding key when looking for the claims near a fact-check.
-CLAIMS_PER_KEY = 32
+CLAIMS_PER_KEY = READ_CAP
 # Of those, the ones matched again: at least this near, the nearest so many. A "match" needs
 # a cosine well above it (the confidence model gives 0.5 near 0.7 only with every word shared).
 NEAR_CLAIM_COSINE = 0.7

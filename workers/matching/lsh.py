@@ -93,6 +93,7 @@ __all__ = [
     "BANDS",
     "CENTER_FILE",
     "HASHES",
+    "MAX_QUERY_KEYS",
     "NEAR_COSINE",
     "QUERY_KEYS",
     "READ_CAP",
@@ -120,6 +121,8 @@ READ_CAP = 50
 NEAR_COSINE = 0.6
 # Alternatives considered per hash when ranking the buckets to probe (the nearest directions).
 _ALTERNATIVES = 8
+# The most keys a query can look up: every choice of alternatives, in every band.
+MAX_QUERY_KEYS = BANDS * min(_ALTERNATIVES, AXES) ** HASHES
 # The mean of the real claims' embeddings (written by `python -m workers.matching.lsh_study
 # --write-center`): vectors are hashed from it, not from the origin (see the module docstring).
 CENTER_FILE = Path(__file__).resolve().parent / "models" / "embedding_center.json"
