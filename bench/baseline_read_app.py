@@ -1,13 +1,15 @@
 """The baseline for the review benchmark: read one claim by primary key, answer it as JSON.
 
-Served by the same gunicorn command as the real API (`bench.baseline_read_app:create_app()`),
-so the ratio between the two shows what the API's own work costs per read: authentication,
-the session, the verdicts and evidence of the claim, and marshmallow serialisation.
+Served by the same gunicorn command as the real API (`bench.baseline_read_app:asgi_app()`,
+behind the same asyncio worker and body-buffering bridge), so the ratio between the two shows
+what the API's own work costs per read: authentication, the session, the verdicts and evidence
+of the claim, and marshmallow serialisation.
 """
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import psycopg2
 import psycopg2.pool
@@ -44,3 +46,11 @@ def create_app(database_url: str | None = None) -> Flask:
         return {"status": "ok"}
 
     return app
+
+
+def asgi_app() -> Any:
+    """The baseline as gunicorn serves the API (`bench.baseline_read_app:asgi_app()`)."""
+    from service.config import Settings
+    from service.server import BufferedWsgi
+
+    return BufferedWsgi(create_app(), Settings.from_env())

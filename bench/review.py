@@ -56,6 +56,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bench.ingest import (
+    API_APP,
     BENCH_RATE_PER_TOKEN,
     CLOCK_TICKS,
     FIRST_NAMES,
@@ -84,8 +85,7 @@ from bench.ingest import (
     wait_http_ok,
 )
 
-API_APP = "service.app:create_app()"
-BASELINE_APP = "bench.baseline_read_app:create_app()"
+BASELINE_APP = "bench.baseline_read_app:asgi_app()"
 CLAIMS_PATH = "/api/v1/claims"
 SEED = 20_260_214
 READ_TARGET_MS = 50.0
@@ -323,8 +323,34 @@ def _article_batches(
             lines = []
 
 
-def _claim_batches(corpus: Corpus, timing: dict[str, float]) -> Iterator[tuple[int, str]]:
-    """Claims as COPY rows; the seconds spent on similarity keys are added to `timing`."""
+@dataclass(frozen=True)
+class LookupRows:
+    """Lookup rows a claims insert trigger writes from a key column: the trigger is off for
+    the bulk load, the table's primary key dropped, and the rows written in one INSERT after."""
+
+    trigger: str
+    table: str
+    primary_key: str  # the constraint's name
+    key_columns: str  # its columns
+    insert: str  # what the trigger writes, for all claims at once
+
+
+@dataclass(frozen=True)
+class ExtraClaimColumns:
+    """Claim columns beyond this seed's, for another benchmark (bench.matching): their names,
+    the COPY fields (escaped, tab-joined) of the next `count` claims, and the lookup rows
+    they feed."""
+
+    names: str
+    fields: Callable[[int], list[str]]
+    lookups: tuple[LookupRows, ...] = ()
+
+
+def _claim_batches(
+    corpus: Corpus, timing: dict[str, float], extra: ExtraClaimColumns | None = None
+) -> Iterator[tuple[int, str]]:
+    """Claims as COPY rows; the seconds spent on similarity keys (and `extra`'s fields) are
+    added to `timing`."""
     from service.domain.similar_claims import similarity_keys_of
 
     lines: list[str] = []
@@ -365,6 +391,11 @@ def _claim_batches(corpus: Corpus, timing: dict[str, float]) -> Iterator[tuple[i
                 f"{line}\t{{{','.join(map(str, claim_keys))}}}"
                 for line, claim_keys in zip(lines, keys, strict=True)
             ]
+            if extra is not None:
+                began = time.perf_counter()
+                more = extra.fields(len(rows))
+                timing["extra columns"] += time.perf_counter() - began
+                rows = [f"{row}\t{fields}" for row, fields in zip(rows, more, strict=True)]
             yield len(rows), "\n".join(rows) + "\n"
             lines, texts = [], []
 
@@ -410,25 +441,33 @@ def _search_update_sql() -> str:
     )
 
 
-# The trigger that writes a new claim's lookup rows (migration 0012), off for the bulk load.
-SIMILARITY_TRIGGER = "claims_insert_similarity_keys"
-LOOKUP_PK = "pk_claim_similarity_keys"
-# What that trigger writes for each claim (migrations 0010, 0012), for all claims at once.
-LOOKUP_ROWS_SQL = (
-    "INSERT INTO claim_similarity_keys (key, claim_id) SELECT lookup.key, claims.id FROM claims,"
-    " LATERAL (SELECT DISTINCT key FROM unnest(similarity_lookup_keys(claims.similarity_keys))"
-    " AS key) AS lookup"
+# The trigger that writes a new claim's similarity lookup rows (migrations 0010, 0012), and
+# what it writes for each claim.
+SIMILARITY_ROWS = LookupRows(
+    trigger="claims_insert_similarity_keys",
+    table="claim_similarity_keys",
+    primary_key="pk_claim_similarity_keys",
+    key_columns="key, claim_id",
+    insert=(
+        "INSERT INTO claim_similarity_keys (key, claim_id) SELECT lookup.key, claims.id"
+        " FROM claims, LATERAL (SELECT DISTINCT key FROM"
+        " unnest(similarity_lookup_keys(claims.similarity_keys)) AS key) AS lookup"
+    ),
 )
 
 
-def seed(database_url: str, articles: int, claims: int) -> SeedResult:
+def seed(
+    database_url: str, articles: int, claims: int, extra: ExtraClaimColumns | None = None
+) -> SeedResult:
     import psycopg2
 
     from service.models import DESK_ORGANIZATION
 
     corpus = Corpus(articles, claims)
     steps: dict[str, float] = {}
-    timing = {"similarity keys": 0.0}
+    timing = {"similarity keys": 0.0, "extra columns": 0.0}
+    lookups = (SIMILARITY_ROWS, *(extra.lookups if extra else ()))
+    columns = CLAIM_COLUMNS + (f", {extra.names}" if extra else "")
     connection = psycopg2.connect(database_url, application_name="bench-review-seed")
     connection.autocommit = True
 
@@ -461,19 +500,25 @@ def seed(database_url: str, articles: int, claims: int) -> SeedResult:
                     "SELECT setval(pg_get_serial_sequence('articles', 'id'), max(id)) FROM articles"
                 )
             with step("copy claims"):
-                # The lookup rows the insert trigger would add come in bulk below.
-                cursor.execute(f"ALTER TABLE claims DISABLE TRIGGER {SIMILARITY_TRIGGER}")
-                cursor.execute(f"ALTER TABLE claim_similarity_keys DROP CONSTRAINT {LOOKUP_PK}")
-                source = CopyRows("claims", claims, _claim_batches(corpus, timing))
-                cursor.copy_expert(f"COPY claims ({CLAIM_COLUMNS}) FROM STDIN", source)
+                # The lookup rows the insert triggers would add come in bulk below.
+                for lookup in lookups:
+                    cursor.execute(f"ALTER TABLE claims DISABLE TRIGGER {lookup.trigger}")
+                    cursor.execute(
+                        f"ALTER TABLE {lookup.table} DROP CONSTRAINT {lookup.primary_key}"
+                    )
+                source = CopyRows("claims", claims, _claim_batches(corpus, timing, extra))
+                cursor.copy_expert(f"COPY claims ({columns}) FROM STDIN", source)
             progress(f"seed: similarity keys took {timing['similarity keys']:.1f} s of that")
-            with step("similarity lookup rows"):
-                cursor.execute(LOOKUP_ROWS_SQL)
-                cursor.execute(
-                    f"ALTER TABLE claim_similarity_keys ADD CONSTRAINT {LOOKUP_PK} "
-                    "PRIMARY KEY (key, claim_id)"
-                )
-                cursor.execute(f"ALTER TABLE claims ENABLE TRIGGER {SIMILARITY_TRIGGER}")
+            if extra is not None:
+                progress(f"seed: extra columns took {timing['extra columns']:.1f} s of that")
+            for lookup in lookups:
+                with step(f"{lookup.table} rows"):
+                    cursor.execute(lookup.insert)
+                    cursor.execute(
+                        f"ALTER TABLE {lookup.table} ADD CONSTRAINT {lookup.primary_key} "
+                        f"PRIMARY KEY ({lookup.key_columns})"
+                    )
+                    cursor.execute(f"ALTER TABLE claims ENABLE TRIGGER {lookup.trigger}")
             with step("articles search"):
                 cursor.execute(_search_update_sql())
             with step("create indexes"):
@@ -482,7 +527,8 @@ def seed(database_url: str, articles: int, claims: int) -> SeedResult:
             if cursor.fetchall() != indexes:
                 raise RuntimeError("seed: the re-created indexes differ from the migrated ones")
             with step("vacuum analyze"):
-                cursor.execute("VACUUM ANALYZE articles, claims, claim_similarity_keys")
+                tables = ", ".join(["articles", "claims", *(lookup.table for lookup in lookups)])
+                cursor.execute(f"VACUUM ANALYZE {tables}")
             cursor.execute("SELECT count(*) FROM articles")
             article_rows = _one(cursor)
             cursor.execute("SELECT count(*) FROM claims")
@@ -827,9 +873,12 @@ def prepare(
 
 
 def measure(
-    args: argparse.Namespace, plan: Plan, headers: dict[str, str], sampler: Sampler
+    args: argparse.Namespace,
+    operations: Sequence[Operation],
+    headers: dict[str, str],
+    sampler: Sampler,
 ) -> None:
-    operations = plan.operations
+    """Warm every operation up, then send its requests in alternating rounds."""
     budget = args.op_seconds / args.rounds
     for operation in operations:
         warmup = operation.requests[: args.warmup]
@@ -1076,7 +1125,7 @@ def _run_in(args: argparse.Namespace, workdir: Path) -> str:
         explains = explain_queue(infra.database_url, plan)
         for line in explains:
             progress(line)
-        measure(args, plan, headers, sampler)
+        measure(args, plan.operations, headers, sampler)
         slow = [
             op
             for op in plan.operations
