@@ -3,14 +3,18 @@
 The offline matcher (workers.matching.matcher) holds its collection in memory; here the
 collection is the `factchecks` table and both searches run in PostgreSQL, with no extension:
 
-- by words: full-text search on the claim and headline (`search`, GIN-indexed), any of the
-  query's words, the CANDIDATES best by `ts_rank_cd`;
-- by meaning: the query embedding's random-hyperplane band keys (workers.matching.lsh, with
-  its multi-probe keys) looked up in `factcheck_keys`, at most FACTCHECKS_PER_KEY fact-checks
-  per key, newest first (a bounded read however large the collection).
+- by words: full-text search on the claim and headline (`search`, GIN-indexed): the best by
+  `ts_rank_cd` of the fact-checks with every word of the query, and of those with any of its
+  rarer words (a lexeme in over COMMON_LEXEME_ROWS fact-checks, by the statistics
+  ANALYZE keeps, finds no candidates: an OR over "says" would rank half of PolitiFact);
+- by meaning: the query embedding's cross-polytope band keys (workers.matching.lsh, its own
+  and the likeliest neighbouring buckets, as many as the collection's size affords) looked up
+  in `factcheck_keys`, at most FACTCHECKS_PER_KEY fact-checks per key, newest first (a
+  bounded read however large the collection).
 
-The union is ranked as the offline matcher ranks (`candidate_features`, the confidence model,
-the guards and thresholds), the word score being each candidate's `ts_rank_cd` divided by the
+Of the union, the nearest by claim embedding and the best by words are ranked as the offline
+matcher ranks (`candidate_features`, the confidence model, the guards and thresholds), the
+word score being each candidate's `ts_rank_cd` against any word of the query divided by the
 best candidate's. A claim's matches are stored (`claim_matches`) when its article is processed
 (`match_claims`), with the reviewer's confirmation or rejection kept across re-matching; a
 rejected fact-check is never offered for that claim again, and a claim never matches the
@@ -19,6 +23,7 @@ desk's own fact-check of itself.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -30,7 +35,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, undefer
-from sqlalchemy.types import BigInteger
+from sqlalchemy.types import BigInteger, Text
 
 from service.domain import Actor, Conflict, load, not_found
 from service.domain.audit import record
@@ -127,15 +132,66 @@ class FoundMatch:
         return {"factcheck_id": self.factcheck_id} | self.match.to_dict()
 
 
+# A lexeme in more fact-checks than this is too common to find candidates by ("says" is in
+# half of PolitiFact's): an OR over it would rank that many rows, or most of the collection.
+COMMON_LEXEME_ROWS = 500
+COMMON_LEXEMES_TTL_SECONDS = 300.0
+
+_COMMON_LEXEMES = sql_text(
+    """
+    SELECT CAST(CAST(most_common_elems AS text) AS text[]) AS lexemes,
+           most_common_elem_freqs AS shares
+      FROM pg_stats
+     WHERE schemaname = current_schema() AND tablename = 'factchecks' AND attname = 'search'
+    """
+)
+_common_lexemes: dict[str, tuple[float, frozenset[str]]] = {}
+
+
+def common_lexemes(session: Session) -> frozenset[str]:
+    """The lexemes of more than COMMON_LEXEME_ROWS fact-checks, by the statistics ANALYZE
+    keeps (autovacuum refreshes them as imports change the table); read again every few
+    minutes. None before the table is first analyzed, nor in a small collection."""
+    database = str(session.get_bind().engine.url)
+    now = time.monotonic()
+    cached = _common_lexemes.get(database)
+    if cached is not None and now - cached[0] < COMMON_LEXEMES_TTL_SECONDS:
+        return cached[1]
+    row = session.execute(_COMMON_LEXEMES).first()
+    common: frozenset[str] = frozenset()
+    if row is not None and row.lexemes:
+        # The element shares are followed by their minimum, maximum and the null share.
+        shares = row.shares[: len(row.lexemes)]
+        least = COMMON_LEXEME_ROWS / max(collection_size(session, "factchecks"), 1)
+        common = frozenset(
+            lexeme for lexeme, share in zip(row.lexemes, shares, strict=True) if share > least
+        )
+    _common_lexemes[database] = (now, common)
+    return common
+
+
+# Candidates by words (the best by `ts_rank_cd` of those with every word of the query, and of
+# those with any of its rarer words) and by meaning (the band keys), each with its claim
+# embedding and its word score against any of the query's words.
 _CANDIDATES = sql_text(
     """
-    WITH query AS (
-        SELECT CAST(replace(CAST(plainto_tsquery('english', :text) AS text), '&', '|')
-                    AS tsquery) AS words
-    ), by_words AS (
+    WITH lexemes AS (
+        SELECT lexeme FROM unnest(tsvector_to_array(to_tsvector('english', :text))) AS lexeme
+    ), query AS (
+        SELECT plainto_tsquery('english', :text) AS every_word,
+               (SELECT CAST(string_agg(quote_literal(lexeme), ' | ') AS tsquery)
+                  FROM lexemes WHERE lexeme <> ALL (CAST(:common AS text[]))) AS rare_words,
+               (SELECT CAST(string_agg(quote_literal(lexeme), ' | ') AS tsquery)
+                  FROM lexemes) AS any_word
+    ), by_every_word AS (
         SELECT factchecks.id FROM factchecks, query
-         WHERE factchecks.search @@ query.words
-         ORDER BY ts_rank_cd(factchecks.search, query.words, 1) DESC, factchecks.id DESC
+         WHERE factchecks.search @@ query.every_word
+         ORDER BY ts_rank_cd(factchecks.search, query.any_word, 1) DESC, factchecks.id DESC
+         LIMIT :candidates
+    ), by_rare_word AS (
+        SELECT factchecks.id FROM factchecks, query
+         WHERE factchecks.search @@ query.rare_words
+         ORDER BY ts_rank_cd(factchecks.search, query.any_word, 1) DESC, factchecks.id DESC
          LIMIT :candidates
     ), by_meaning AS (
         SELECT found.factcheck_id AS id
@@ -147,15 +203,11 @@ _CANDIDATES = sql_text(
                 LIMIT :per_key
                ) AS found
     ), candidates AS (
-        SELECT id FROM by_words UNION SELECT id FROM by_meaning
+        SELECT id FROM by_every_word UNION SELECT id FROM by_rare_word
+        UNION SELECT id FROM by_meaning
     )
-    SELECT factchecks.id, factchecks.key, factchecks.rating_key, factchecks.origin,
-           factchecks.verdict_id, factchecks.claim_id,
-           factchecks.url, factchecks.claim, factchecks.headline, factchecks.rating,
-           factchecks.publisher, factchecks.author, factchecks.claimant, factchecks.licence,
-           factchecks.date, factchecks.claim_date, factchecks.language,
-           factchecks.embedding, factchecks.headline_embedding,
-           ts_rank_cd(factchecks.search, query.words, 1) AS words
+    SELECT factchecks.id, factchecks.embedding,
+           coalesce(ts_rank_cd(factchecks.search, query.any_word, 1), 0) AS words
       FROM candidates JOIN factchecks USING (id), query
      WHERE factchecks.claim_id IS DISTINCT FROM :claim_id
        AND NOT EXISTS (
@@ -164,18 +216,27 @@ _CANDIDATES = sql_text(
               AND claim_matches.factcheck_id = factchecks.id
               AND claim_matches.review = 'rejected')
     """
-).bindparams(bindparam("keys", type_=ARRAY(BigInteger)))
+).bindparams(bindparam("keys", type_=ARRAY(BigInteger)), bindparam("common", type_=ARRAY(Text)))
+# What ranking reads of the candidates kept.
+_CANDIDATE_ROWS = select(
+    FactCheck.id, FactCheck.key, FactCheck.rating_key, FactCheck.origin, FactCheck.verdict_id,
+    FactCheck.claim_id, FactCheck.embedding, FactCheck.headline_embedding,
+    *(getattr(FactCheck, f) for f in STORED_FIELDS),
+).where(FactCheck.id.in_(bindparam("ids", expanding=True)))  # fmt: skip
 
 
 def _vectors(rows: Sequence[Any], column: str) -> np.ndarray:
-    """The candidates' embeddings in `column` (bytea of big-endian float4s), one row each; a
-    row without one reuses its claim embedding."""
-    return np.stack(
-        [
-            np.frombuffer(getattr(row, column) or row.embedding, dtype=">f4").astype(np.float32)
-            for row in rows
-        ]
-    )
+    """The candidates' embeddings in `column`, one row each: as the bytea read by plain SQL
+    (big-endian float4s) or as the floats `service.models.Embedding` reads. A row without one
+    reuses its claim embedding."""
+    vectors = []
+    for row in rows:
+        value = getattr(row, column) or row.embedding
+        if isinstance(value, bytes | memoryview):
+            vectors.append(np.frombuffer(value, dtype=">f4").astype(np.float32))
+        else:
+            vectors.append(np.asarray(value, dtype=np.float32))
+    return np.stack(vectors)
 
 
 def match_vector(
@@ -189,31 +250,41 @@ def match_vector(
 ) -> list[FoundMatch]:
     """Up to `top` stored fact-checks matching `text` (embedded as `vector`), best first.
 
-    `claim_id`, for a stored claim: its own desk fact-check and the fact-checks a reviewer
-    rejected for it are left out.
+    Of the candidates, the `candidates` (MatchSettings) nearest by their claim's embedding
+    and the as many best by words are ranked, as the offline matcher takes the best of each
+    view. `claim_id`, for a stored claim: its own desk fact-check and the fact-checks a
+    reviewer rejected for it are left out.
     """
     query = np.asarray(vector, dtype=np.float32)
-    rows = session.execute(
+    found = session.execute(
         _CANDIDATES,
         {
             "text": text,
+            "common": sorted(common_lexemes(session)),
             "keys": query_keys(query, keys_to_look_up(collection_size(session, "factchecks"))),
             "candidates": matching.settings.candidates,
             "per_key": FACTCHECKS_PER_KEY,
             "claim_id": claim_id or 0,  # 0: no claim (ids start at 1)
         },
     ).all()
-    if not rows:
+    if not found:
         return []
-    claim = _vectors(rows, "embedding") @ query
-    headline = _vectors(rows, "headline_embedding") @ query
-    words = np.asarray([row.words for row in rows], dtype=np.float64)
+    words = np.asarray([row.words for row in found], dtype=np.float64)
     best = float(words.max())
-    words = words / best if best > 0 else words
-    order, features = candidate_features(claim, headline, words)
+    count = matching.settings.candidates
+    by_meaning = np.argsort(-(_vectors(found, "embedding") @ query), kind="stable")[:count]
+    by_words = np.argsort(-words, kind="stable")[:count]
+    kept = {found[i].id: float(words[i]) for i in np.union1d(by_meaning, by_words)}
+    rows = session.execute(_CANDIDATE_ROWS, {"ids": list(kept)}).all()
+    scores = np.asarray([kept[row.id] for row in rows], dtype=np.float64)
+    order, features = candidate_features(
+        _vectors(rows, "embedding") @ query,
+        _vectors(rows, "headline_embedding") @ query,
+        scores / best if best > 0 else scores,
+    )
     ordered = [rows[i] for i in order]
     query_details = details(text)
-    found = rank(
+    ranked = rank(
         features,
         matching.model,
         matching.settings,
@@ -222,7 +293,7 @@ def match_vector(
         verification=lambda i: verify(query_details, details(ordered[i].claim)),
     )
     by_key = {row.key: row for row in ordered}
-    return [FoundMatch(by_key[m.factcheck.key].id, by_key[m.factcheck.key], m) for m in found]
+    return [FoundMatch(by_key[m.factcheck.key].id, by_key[m.factcheck.key], m) for m in ranked]
 
 
 def match_text(

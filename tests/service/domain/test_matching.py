@@ -238,3 +238,22 @@ def test_claims_stored_before_an_import_are_matched_against_it(sessions, encoder
         assert session.get(FactCheck, match.factcheck_id).key == IRAQ.key
         # Stored, not announced: claim.matched is for newly processed claims.
         assert session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
+
+
+def test_a_word_in_most_fact_checks_finds_no_candidates_by_itself(sessions, encoder, engine):
+    from service.domain import matching
+
+    records = [
+        Record(key=f"https://checks.example.org/says/{n}", claim=f"Says item {n} costs {n} pounds.")
+        for n in range(600)
+    ]
+    imported(sessions, encoder, [*records, IRAQ])
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE factchecks")
+    matching._common_lexemes.clear()
+    with session_scope(sessions) as session:
+        common = matching.common_lexemes(session)
+        assert common == {"say", "item", "cost", "pound"}
+        query = "Says the invasion of Iraq killed a million civilians."
+        (found,) = match_text(session, [query], encoder.encode([query]), MATCHING, top=3)
+    assert found[0].match.factcheck.key == IRAQ.key
