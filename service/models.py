@@ -548,6 +548,8 @@ class ClaimMatch(Base):
     review: Mapped[str | None] = mapped_column(String(10))
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When `claim.matched` announced it (set once, in the transaction that emits it).
+    announced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
 

@@ -26,7 +26,6 @@ from service.auth import require
 from service.domain import Unprocessable
 from service.domain import factchecks as factchecks_domain
 from service.domain import matching as domain
-from service.jsonio import loads_request
 from workers.matching.records import FORMATS, parse_factchecks
 
 factchecks_blp = Blueprint("factchecks", __name__, description="Fact-checks, ours and imported")
@@ -77,14 +76,17 @@ def import_factchecks() -> dict[str, Any]:
     imported. 422 when no record could be read. At most 1,000 records a request (the CLI's
     `factcheck import-factchecks` takes files of any size).
     """
-    text, file_format = _import_text(loads_request(request.get_data(cache=True) or b"null"))
+    # The app's JSON provider: malformed JSON is 400, what it refuses as the views do.
+    text, file_format = _import_text(request.get_json())
     try:
         report = parse_factchecks(text, file_format)
     except ValueError as error:
         raise Unprocessable(str(error)) from None
     errors = [{"location": e.location, "message": e.message} for e in report.errors]
     if not report.records:
-        raise Unprocessable("No fact-check could be read.", errors={"records": errors})
+        raise Unprocessable(
+            "No fact-check could be read.", errors={"records": [str(e) for e in report.errors]}
+        )
     if len(report.records) > MAX_IMPORT_RECORDS:
         raise Unprocessable(
             f"{len(report.records)} records: at most {MAX_IMPORT_RECORDS} a request; "

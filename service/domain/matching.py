@@ -39,8 +39,10 @@ from sqlalchemy.types import BigInteger, Text
 
 from service.domain import Actor, Conflict, load, not_found
 from service.domain.audit import record
-from service.domain.factchecks import CREATED, STORED_FIELDS, factcheck_record, store_desk_factcheck
+from service.domain.factchecks import STORED_FIELDS, factcheck_record, store_desk_factcheck
 from service.domain.outbox import complete
+from service.domain.publishing import claim_selectors
+from service.domain.similar_claims import MEANING_CANDIDATES
 from service.domain.webhooks import emit, verdict_event
 from service.models import Article, Claim, ClaimMatch, FactCheck, User, Verdict
 from service.vocabulary import ALERT_RATINGS, MATCH_REVIEWS, NON_CLAIM_KINDS
@@ -323,9 +325,8 @@ def match_claims(
     outbox_id: int | None = None,
 ) -> int:
     """Match the check-worthy claims of an article revision and store what a reviewer would be
-    shown; emit `claim.matched` for each new "match" with a fact-check rated false, mostly
-    false or misleading. Safe to run again: a stored match is updated, never duplicated, and
-    only a match stored for the first time is announced. Returns the matches stored."""
+    shown (`store_matches`, which announces). Safe to run again: a stored match is updated,
+    never duplicated, and announced once. Returns the matches stored."""
     if not complete(session, outbox_id):
         return 0  # a re-delivery of work already done
     article = session.get(Article, article_id)
@@ -345,19 +346,15 @@ def match_claims(
         .options(undefer(Claim.embedding))
         .order_by(Claim.id)
     ).all()
-    stored = 0
-    for claim in claims:
-        found = store_matches(session, claim, matching)
-        stored += len(found)
-        for new in (f for f in found if f[1]):
-            _announce(session, article, claim, new[0])
-    return stored
+    return sum(len(store_matches(session, claim, matching)) for claim in claims)
 
 
-def store_matches(
-    session: Session, claim: Claim, matching: Matching
-) -> list[tuple[FoundMatch, bool]]:
-    """Match one claim and store its shown matches: [(match, stored for the first time)]."""
+def store_matches(session: Session, claim: Claim, matching: Matching) -> list[FoundMatch]:
+    """Match one claim and store its shown matches; emit `claim.matched` for a "match" with
+    an imported fact-check rated false, mostly false or misleading, once per claim and
+    fact-check however often and by whichever task it is found (the claim newly processed, or
+    re-matched after an import). The desk's own verdicts are announced as `verdict.repeated`.
+    """
     assert claim.embedding is not None
     found = [
         m
@@ -398,14 +395,39 @@ def store_matches(
             for c in ("confidence", "decision", "reason", "agrees", "disagrees")
         }
         | {"updated_at": func.now()},
-    ).returning(ClaimMatch.factcheck_id, CREATED)
-    created = {row.factcheck_id: row.created for row in session.execute(upsert)}
-    return [(m, bool(created.get(m.factcheck_id))) for m in found]
+    )
+    session.execute(upsert)
+    for alert in found:
+        if _first_alert(session, claim, alert):
+            _announce(session, claim, alert)
+    return found
 
 
-def _announce(session: Session, article: Article, claim: Claim, found: FoundMatch) -> None:
-    if found.match.decision != "match" or found.factcheck.rating_key not in ALERT_RATINGS:
-        return
+def _first_alert(session: Session, claim: Claim, found: FoundMatch) -> bool:
+    """Whether this match is one to announce that was not announced yet (marked so now)."""
+    row = found.factcheck
+    if not (
+        found.match.decision == "match"
+        and row.rating_key in ALERT_RATINGS
+        and row.origin == "imported"
+    ):
+        return False
+    marked = session.execute(
+        update(ClaimMatch)
+        .where(
+            ClaimMatch.claim_id == claim.id,
+            ClaimMatch.factcheck_id == found.factcheck_id,
+            ClaimMatch.announced_at.is_(None),
+        )
+        .values(announced_at=func.now())
+        .returning(ClaimMatch.claim_id)
+    ).first()
+    return marked is not None
+
+
+def _announce(session: Session, claim: Claim, found: FoundMatch) -> None:
+    article = session.get(Article, claim.article_id)
+    assert article is not None
     emit(
         session,
         "claim.matched",
@@ -415,27 +437,12 @@ def _announce(session: Session, article: Article, claim: Claim, found: FoundMatc
             "revision": claim.revision,
             "claim_id": claim.id,
             "claim_text": claim.text,
-            "target": claim_target(claim),
+            "target": claim_selectors(claim),
             "confidence": round(found.match.confidence, 4),
             "reason": found.match.reason,
             "factcheck": factcheck_view(found.factcheck) | {"id": found.factcheck_id},
         },
     )
-
-
-def claim_target(claim: Claim) -> dict[str, Any]:
-    """Both W3C selectors of a claim's span: the quote with its context, and the offsets."""
-    return {
-        "selector": [
-            {
-                "type": "TextQuoteSelector",
-                "exact": claim.text,
-                "prefix": claim.prefix,
-                "suffix": claim.suffix,
-            },
-            {"type": "TextPositionSelector", "start": claim.start, "end": claim.end},
-        ]
-    }
 
 
 def factcheck_view(row: Any) -> dict[str, Any]:
@@ -471,40 +478,28 @@ CLAIMS_PER_KEY = READ_CAP
 NEAR_CLAIM_COSINE = 0.7
 NEAR_CLAIMS = 50
 
-_NEAR_CLAIMS = sql_text(
-    """
-    SELECT DISTINCT ON (found.claim_id) found.claim_id, found.embedding
-      FROM unnest(CAST(:keys AS bigint[])) AS wanted(key)
-     CROSS JOIN LATERAL (
-           SELECT claim_embedding_keys.claim_id, claims.embedding
-             FROM claim_embedding_keys
-             JOIN claims ON claims.id = claim_embedding_keys.claim_id
-             JOIN articles ON articles.id = claims.article_id
-            WHERE claim_embedding_keys.key = wanted.key
-              AND claims.id <> :claim_id
-              AND (claims.revision = articles.revision OR claims.orphaned)
-            ORDER BY claim_embedding_keys.claim_id DESC
-            LIMIT :per_key
-           ) AS found
-    """
-).bindparams(bindparam("keys", type_=ARRAY(BigInteger)))
-
 
 def claims_near(
-    session: Session, vector: Sequence[float], *, exclude_claim_id: int | None = None
+    session: Session, vector: Sequence[float], *, exclude_article_id: int | None = None
 ) -> list[int]:
     """The stored claims nearest `vector` by meaning (current revisions and orphaned reviewer
-    work), at least NEAR_CLAIM_COSINE near, the NEAR_CLAIMS nearest: a bounded read."""
+    work, of other articles than `exclude_article_id`), at least NEAR_CLAIM_COSINE near, the
+    NEAR_CLAIMS nearest: a bounded read."""
     query = np.asarray(vector, dtype=np.float32)
-    rows = session.execute(
-        _NEAR_CLAIMS,
-        {"keys": query_keys(query), "claim_id": exclude_claim_id or 0, "per_key": CLAIMS_PER_KEY},
+    found = session.execute(
+        MEANING_CANDIDATES,
+        {
+            "keys": query_keys(query),
+            "article_id": exclude_article_id or 0,
+            "per_key": CLAIMS_PER_KEY,
+        },
     ).all()
+    rows = [r for r in {row.id: row for row in found}.values() if r.embedding is not None]
     if not rows:
         return []
     cosines = _vectors(rows, "embedding") @ query
     order = np.argsort(-cosines, kind="stable")[:NEAR_CLAIMS]
-    return [int(rows[i].claim_id) for i in order if cosines[i] >= NEAR_CLAIM_COSINE]
+    return [int(rows[i].id) for i in order if cosines[i] >= NEAR_CLAIM_COSINE]
 
 
 def rematch_near(
@@ -515,8 +510,7 @@ def rematch_near(
     outbox_id: int | None = None,
 ) -> int:
     """Match again the claims near new or changed fact-checks, so claims processed before an
-    import get their matches too (stored, never announced: claim.matched is for newly
-    processed claims). Returns the claims matched again."""
+    import get their matches (and alerts) too. Returns the claims matched again."""
     if not complete(session, outbox_id):
         return 0
     factchecks = session.execute(
@@ -574,10 +568,11 @@ def find_repeats(
         select(FactCheck).where(FactCheck.id == factcheck_id).options(undefer(FactCheck.embedding))
     )
     assert factcheck is not None
-    claim_ids = claims_near(session, factcheck.embedding, exclude_claim_id=factcheck.claim_id)
+    # Repeats elsewhere: the article that published the verdict is left out.
+    claim_ids = claims_near(session, factcheck.embedding, exclude_article_id=original.article_id)
     repeats = []
     for claim in _claims_with_embeddings(session, claim_ids):
-        for found, _ in store_matches(session, claim, matching):
+        for found in store_matches(session, claim, matching):
             if found.factcheck_id == factcheck.id and found.match.decision == "match":
                 article = session.get(Article, claim.article_id)
                 assert article is not None
@@ -588,7 +583,7 @@ def find_repeats(
                         "article_url": article.url,
                         "revision": claim.revision,
                         "claim_text": claim.text,
-                        "target": claim_target(claim),
+                        "target": claim_selectors(claim),
                         "confidence": round(found.match.confidence, 4),
                         "reason": found.match.reason,
                     }

@@ -330,8 +330,12 @@ def _published_verdicts(session: Session, claim_ids: Sequence[int]) -> dict[int,
 
 
 def _target(source: str, claim: Claim) -> dict[str, Any]:
+    return {"source": source, **claim_selectors(claim)}
+
+
+def claim_selectors(claim: Claim) -> dict[str, Any]:
+    """Both W3C selectors of a claim's span: the quote with its context, and the offsets."""
     return {
-        "source": source,
         "selector": [
             {
                 "type": "TextQuoteSelector",

@@ -135,7 +135,7 @@ def similar_claims(
     if not words and not meaning:
         return [], own
     found = {}
-    for statement, keys in ((_CANDIDATES, words), (_MEANING_CANDIDATES, meaning)):
+    for statement, keys in ((_CANDIDATES, words), (MEANING_CANDIDATES, meaning)):
         if keys:
             parameters = {
                 "keys": keys,
@@ -188,43 +188,36 @@ def _source_of(session: Session, claim: Claim) -> str | None:
 
 # Each lookup key's newest claims of other articles that a queue reader could reach, read
 # backwards along the primary key (key, claim_id): it stops after CANDIDATES_PER_KEY.
-_CANDIDATES = sql_text(
-    """
-    SELECT found.*
-      FROM unnest(similarity_lookup_keys(CAST(:keys AS bigint[]))) AS wanted(key)
-     CROSS JOIN LATERAL (
-           SELECT claims.id, claims.article_id, claims.text, claims.status, claims.embedding,
-                  claims.created_at, articles.source
-             FROM claim_similarity_keys AS sharing
-             JOIN claims ON claims.id = sharing.claim_id
-             JOIN articles ON articles.id = claims.article_id
-            WHERE sharing.key = wanted.key
-              AND claims.article_id <> :article_id
-              AND (claims.revision = articles.revision OR claims.orphaned)
-            ORDER BY sharing.claim_id DESC
-            LIMIT :per_key
-           ) AS found
-    """
-).bindparams(bindparam("keys", type_=ARRAY(BigInteger)))
-# The same along the embedding keys (workers.matching.lsh, migration 0019).
-_MEANING_CANDIDATES = sql_text(
-    """
-    SELECT found.*
-      FROM unnest(CAST(:keys AS bigint[])) AS wanted(key)
-     CROSS JOIN LATERAL (
-           SELECT claims.id, claims.article_id, claims.text, claims.status, claims.embedding,
-                  claims.created_at, articles.source
-             FROM claim_embedding_keys AS sharing
-             JOIN claims ON claims.id = sharing.claim_id
-             JOIN articles ON articles.id = claims.article_id
-            WHERE sharing.key = wanted.key
-              AND claims.article_id <> :article_id
-              AND (claims.revision = articles.revision OR claims.orphaned)
-            ORDER BY sharing.claim_id DESC
-            LIMIT :per_key
-           ) AS found
-    """
-).bindparams(bindparam("keys", type_=ARRAY(BigInteger)))
+def _sharing_a_key(rows_table: str, lookup: str) -> Any:
+    """Each lookup key's newest claims of other articles that a queue reader could reach,
+    read backwards along the primary key (key, claim_id) of `rows_table`: it stops after
+    `per_key`. `lookup` gives the keys to look up from the bound `keys`."""
+    return sql_text(
+        f"""
+        SELECT found.*
+          FROM unnest({lookup}) AS wanted(key)
+         CROSS JOIN LATERAL (
+               SELECT claims.id, claims.article_id, claims.text, claims.status,
+                      claims.embedding, claims.created_at, articles.source
+                 FROM {rows_table} AS sharing
+                 JOIN claims ON claims.id = sharing.claim_id
+                 JOIN articles ON articles.id = claims.article_id
+                WHERE sharing.key = wanted.key
+                  AND claims.article_id <> :article_id
+                  AND (claims.revision = articles.revision OR claims.orphaned)
+                ORDER BY sharing.claim_id DESC
+                LIMIT :per_key
+               ) AS found
+        """  # noqa: S608 (the two tables and lookups below, never input)
+    ).bindparams(bindparam("keys", type_=ARRAY(BigInteger)))
+
+
+# Near copies by words (migration 0010), with the one key only exact copies share.
+_CANDIDATES = _sharing_a_key(
+    "claim_similarity_keys", "similarity_lookup_keys(CAST(:keys AS bigint[]))"
+)
+# The same claim by meaning: the embedding keys (workers.matching.lsh, migration 0019).
+MEANING_CANDIDATES = _sharing_a_key("claim_embedding_keys", "CAST(:keys AS bigint[])")
 
 
 _PUBLISHED = select(Verdict.claim_id, Verdict.id, Verdict.rating).where(

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 from sqlalchemy import text
 
-from service.app import create_app
 from service.client import verify_webhook
 from tests.factories import article_payload, mark_reviewed, publish_verdict, wait_until
-from tests.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.e2e
 
@@ -25,18 +22,6 @@ FALSE_CHECK = {
     "sdLicense": "CC BY 4.0",
 }
 REPEATED = "The national debt tripled to 90 trillion dollars under the last government."
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def local(settings):
-    return create_app(replace(settings, webhook_allow_private=True)).test_client()
 
 
 def events(receiver, secret, name):

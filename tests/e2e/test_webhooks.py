@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import replace
 
 import pytest
 from sqlalchemy import text
 
-from service.app import create_app
 from service.client import verify_webhook
 from tests.factories import article_payload, wait_until
-from tests.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.e2e
 
@@ -24,18 +21,6 @@ WORKER_ENV = {
     # which a loaded CI machine could otherwise turn into a second request this test counts.
     "FACTCHECK_WEBHOOK_TIMEOUT": "15",
 }
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def local(settings):
-    return create_app(replace(settings, webhook_allow_private=True)).test_client()
 
 
 def verifies(secret, received):

@@ -11,7 +11,8 @@
   without extensions). Triggers keep them equal to `factchecks.keys` and
   `claims.embedding_keys`, as migrations 0010 and 0012 do for the similarity keys.
 - `claim_matches`: the fact-checks found for a claim, with the matcher's confidence,
-  decision and reason, and a reviewer's confirmation or rejection.
+  decision and reason, a reviewer's confirmation or rejection, and when `claim.matched`
+  announced it (once).
 
 Revision ID: 0019
 Revises: 0018
@@ -178,6 +179,7 @@ def upgrade() -> None:
         sa.Column("review", sa.String(10)),
         sa.Column("reviewed_by", sa.BigInteger, sa.ForeignKey("users.id", ondelete="SET NULL")),
         sa.Column("reviewed_at", sa.DateTime(timezone=True)),
+        sa.Column("announced_at", sa.DateTime(timezone=True)),
         sa.Column(
             "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
         ),

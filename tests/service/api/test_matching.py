@@ -76,6 +76,8 @@ def test_csv_imports_and_nothing_readable_is_422(client, admin_headers):
     refused = client.post("/api/v1/factchecks", json=[{"url": "x"}], headers=admin_headers)
     assert refused.status_code == 422
     assert refused.mimetype == "application/problem+json"
+    (why,) = refused.get_json()["errors"]["records"]
+    assert why.startswith("index 0: ")
 
 
 @pytest.mark.parametrize("case", HARD_CASES, ids=lambda case: f"{case.name}-{case.guard}")

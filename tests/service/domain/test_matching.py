@@ -218,6 +218,8 @@ def test_claims_stored_before_an_import_are_matched_against_it(sessions, encoder
     from service.models import OutboxMessage
     from service.vocabulary import REMATCH_TASK
 
+    with session_scope(sessions) as session:
+        make_subscription(session, events=("claim.matched",))
     body = f"The senator spoke on Tuesday. {IRAQ.claim}"
     article_id, revision, _ = processed_article(sessions, body)
     with session_scope(sessions) as session:
@@ -236,8 +238,11 @@ def test_claims_stored_before_an_import_are_matched_against_it(sessions, encoder
     with session_scope(sessions) as session:
         (match,) = session.scalars(select(ClaimMatch).where(ClaimMatch.decision == "match")).all()
         assert session.get(FactCheck, match.factcheck_id).key == IRAQ.key
-        # Stored, not announced: claim.matched is for newly processed claims.
-        assert session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
+        # Announced once, whichever task found it first.
+        match_claims(session, article_id, revision, MATCHING)
+        (delivery,) = session.scalars(select(WebhookDelivery)).all()
+        assert delivery.payload["data"]["factcheck"]["url"] == IRAQ.url
+        assert match.announced_at is not None
 
 
 def test_a_word_in_most_fact_checks_finds_no_candidates_by_itself(sessions, encoder, engine):
