@@ -734,6 +734,7 @@ def _sql_agreement(database_url: str, queries: np.ndarray, expected: list[list[i
                     matching._CANDIDATES,
                     {
                         "text": "",
+                        "common": [],
                         "keys": query_keys(query),
                         "candidates": 0,
                         "per_key": matching.FACTCHECKS_PER_KEY,

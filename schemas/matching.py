@@ -84,6 +84,11 @@ class MatchSchema(ma.Schema):
     reason = ma.fields.String(required=True)
     agrees = ma.fields.List(ma.fields.String(), required=True)
     disagrees = ma.fields.List(ma.fields.String(), required=True)
+    refused_by = ma.fields.List(
+        ma.fields.String(),
+        required=True,
+        metadata={"description": "The guards that disagree: number, unit, date, entity, negation"},
+    )
     rating = ma.fields.String(allow_none=True)
     publisher = ma.fields.String(allow_none=True)
     licence = ma.fields.String(allow_none=True)

@@ -70,8 +70,7 @@ def evaluate_set(
         for match in found[:10]:
             if match.factcheck.key in wanted:
                 seen += 1
-                for reason in match.disagrees:
-                    refusals[reason.split(":", 1)[0]] += 1
+                refusals.update(match.refused_by)
     return ours, baseline, refusals, seen
 
 
@@ -87,7 +86,7 @@ def evaluate_hard_cases() -> list[tuple[str, bool, str]]:
         if case.guard is None:
             passed = first and best.decision in ("match", "suggest")
         else:
-            passed = first and best.decision == "refused" and best.reason.startswith(case.guard)
+            passed = first and best.decision == "refused" and case.guard in best.refused_by
         results.append((case.name, passed, f"{best.decision} {best.confidence:.3f}: {best.reason}"))
     return results
 

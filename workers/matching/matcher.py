@@ -149,6 +149,8 @@ class Match:
     agrees: tuple[str, ...] = ()
     disagrees: tuple[str, ...] = ()
     scores: Mapping[str, float] = field(default_factory=dict)
+    # The guards that disagreed ("number", "date", ...), one a reason of `disagrees`.
+    refused_by: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The match as the CLI and API print it."""
@@ -162,6 +164,7 @@ class Match:
             "reason": self.reason,
             "agrees": list(self.agrees),
             "disagrees": list(self.disagrees),
+            "refused_by": list(self.refused_by),
             "rating": record.rating,
             "publisher": record.publisher,
             "licence": record.licence,
@@ -323,6 +326,7 @@ def decide(
         agrees=tuple(finding.agreements),
         disagrees=tuple(d.reason for d in finding.disagreements),
         scores={name: float(value) for name, value in scores.items()},
+        refused_by=tuple(d.guard for d in finding.disagreements),
     )
 
 

@@ -98,7 +98,7 @@ def test_a_paraphrase_is_found_and_each_guard_refuses_with_its_reason(
         assert best["decision"] in {"suggest", "match"}, best
     else:
         assert best["decision"] == "refused", best
-        assert best["disagrees"], best
+        assert best["refused_by"] == [case.guard], best
         assert best["reason"] == best["disagrees"][0]
 
 
