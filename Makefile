@@ -54,9 +54,13 @@ bench: $(DEV_STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.extract
 
+# The last step matches through PostgreSQL as the service does, beside the offline matcher
+# (bench/matching_quality.py, some 9 minutes here): in a scratch database on the server of
+# TEST_DATABASE_URL or DATABASE_URL, else in embedded Postgres; one line says when it is skipped.
 eval: $(DEV_STAMP)
 	$(BIN)/python -m workers.extraction.evaluate
 	$(BIN)/python -m workers.matching.evaluate
+	$(BIN)/python -m bench.matching_quality
 
 train: $(DEV_STAMP)
 	$(BIN)/python -m workers.extraction.train

@@ -850,14 +850,18 @@ def _private_runtime_dir() -> None:
 
 
 @contextlib.contextmanager
-def infrastructure(workdir: Path) -> Iterator[Infrastructure]:
+def scratch_database(
+    base: str | None, workdir: Path, prefix: str = "factcheck_bench"
+) -> Iterator[tuple[str, str]]:
+    """A fresh database built by the migrations, and what it is: `prefix_<random>` on the
+    server of `base` (dropped at the end), or embedded Postgres under `workdir` when `base` is
+    None (stopped at the end)."""
     from service.config import redact_url
-    from service.embedded import ensure_database, start_postgres, start_redis, stop_postgres
+    from service.embedded import ensure_database, start_postgres, stop_postgres
     from service.migrations import upgrade
 
-    name = f"factcheck_bench_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with contextlib.ExitStack() as stack:
-        base = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
         if base:
             ensure_database(base, name)
             stack.callback(_drop_database, base, name)
@@ -870,7 +874,17 @@ def infrastructure(workdir: Path) -> Iterator[Infrastructure]:
             stack.callback(stop_postgres, server)
             postgres = "embedded postgres (pgserver)"
         upgrade(database_url)
+        yield database_url, postgres
 
+
+@contextlib.contextmanager
+def infrastructure(workdir: Path) -> Iterator[Infrastructure]:
+    from service.config import redact_url
+    from service.embedded import start_redis
+
+    base = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    with contextlib.ExitStack() as stack:
+        database_url, postgres = stack.enter_context(scratch_database(base, workdir))
         broker = os.environ.get("BENCH_BROKER_URL") or os.environ.get("TEST_BROKER_URL")
         if broker:
             broker_url = _bench_redis_url(broker)

@@ -23,7 +23,7 @@ from workers.extraction.evaluate import calibration_errors
 from workers.matching.clef import RetrievalSet, load_retrieval_set
 from workers.matching.matcher import CONFIDENCE_MODEL, FEATURES, ConfidenceModel, FactCheckIndex
 
-__all__ = ["candidate_rows", "fit", "main"]
+__all__ = ["candidate_rows", "fit", "fit_model", "main", "model_file"]
 
 FIT_SET = ("clef2020", "train")
 CHECK_SET = ("clef2020", "dev")
@@ -47,38 +47,61 @@ def candidate_rows(index: FactCheckIndex, data: RetrievalSet) -> tuple[np.ndarra
     return np.vstack(features), np.concatenate(labels)
 
 
-def fit(root: Path | None = None) -> dict[str, object]:
-    """The fitted model and its dev measurements, as written to confidence.json."""
+def fit_model(features: np.ndarray, labels: np.ndarray) -> ConfidenceModel:
+    """The logistic regression of 0/1 `labels` on rows of FEATURES, as the confidence model."""
     from sklearn.linear_model import LogisticRegression
 
-    train = load_retrieval_set(*FIT_SET, root=root)
-    unfitted = ConfidenceModel(coef=(0.0,) * len(FEATURES), intercept=0.0)
-    index = FactCheckIndex(train.corpus, model=unfitted)
-    x_train, y_train = candidate_rows(index, train)
     regression = LogisticRegression(C=REGULARISATION, max_iter=1000)
-    regression.fit(x_train, y_train)
-    model = ConfidenceModel(
+    regression.fit(features, labels)
+    return ConfidenceModel(
         coef=tuple(float(c) for c in regression.coef_[0]),
         intercept=float(regression.intercept_[0]),
     )
-    dev = load_retrieval_set(*CHECK_SET, root=root)
-    x_dev, y_dev = candidate_rows(index, dev)
-    p_dev = model.confidence(x_dev)
-    brier, ece = calibration_errors(y_dev, p_dev)
+
+
+def model_file(
+    model: ConfidenceModel,
+    fitted_on: str,
+    labels: np.ndarray,
+    checked_on: str,
+    dev_features: np.ndarray,
+    dev_labels: np.ndarray,
+) -> dict[str, object]:
+    """What confidence.json holds: the coefficients, what they were fitted on (`labels` the
+    training rows' labels) and their Brier score and ECE on the rows of `checked_on`."""
+    brier, ece = calibration_errors(dev_labels, model.confidence(dev_features))
     return {
         "features": list(FEATURES),
         "coef": [round(c, 6) for c in model.coef],
         "intercept": round(model.intercept, 6),
-        "fitted_on": f"{FIT_SET[0]} {FIT_SET[1]} qrels: {len(train.queries)} queries, "
-        f"{len(y_train)} candidates, {int(y_train.sum())} relevant",
+        "fitted_on": f"{fitted_on}, {len(labels)} candidates, {int(labels.sum())} relevant",
         "checked_on": {
-            "set": f"{CHECK_SET[0]} {CHECK_SET[1]}",
-            "candidates": len(y_dev),
-            "relevant": int(y_dev.sum()),
+            "set": checked_on,
+            "candidates": len(dev_labels),
+            "relevant": int(dev_labels.sum()),
             "brier": round(brier, 4),
             "expected_calibration_error": round(ece, 4),
         },
     }
+
+
+def fit(root: Path | None = None) -> dict[str, object]:
+    """The fitted model and its dev measurements, as written to confidence.json."""
+    train = load_retrieval_set(*FIT_SET, root=root)
+    unfitted = ConfidenceModel(coef=(0.0,) * len(FEATURES), intercept=0.0)
+    index = FactCheckIndex(train.corpus, model=unfitted)
+    x_train, y_train = candidate_rows(index, train)
+    model = fit_model(x_train, y_train)
+    dev = load_retrieval_set(*CHECK_SET, root=root)
+    x_dev, y_dev = candidate_rows(index, dev)
+    return model_file(
+        model,
+        f"{FIT_SET[0]} {FIT_SET[1]} qrels: {len(train.queries)} queries",
+        y_train,
+        f"{CHECK_SET[0]} {CHECK_SET[1]}",
+        x_dev,
+        y_dev,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
