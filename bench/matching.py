@@ -651,10 +651,12 @@ def _recall(
     label: str, queries: np.ndarray, kept: Collection, index: KeyIndex, cap: int
 ) -> tuple[Recall, list[list[int]]]:
     """Recall of `queries`, and each one's candidate ids under the cap."""
+    from service.domain.matching import keys_to_look_up
     from workers.matching.lsh import NEAR_COSINE, query_keys
 
     result = Recall(label, len(queries))
     capped_sets: list[list[int]] = []
+    count = keys_to_look_up(len(kept.claims))  # as match_vector looks up at this size
     for query in queries:
         scores = np.maximum(kept.claims @ query, kept.headlines @ query)
         exact = np.argsort(-scores, kind="stable")[:TOP]
@@ -663,7 +665,7 @@ def _recall(
         result.wanted += len(wanted)
         result.near += len(near)
         result.best.append(float(scores[exact[0]]))
-        keys = query_keys(query)
+        keys = query_keys(query, count)
         for limit in (cap, None):
             rows = index.candidates(keys, limit) - kept.first_id
             top = set(rows[np.argsort(-scores[rows], kind="stable")[:TOP]].tolist())
@@ -729,13 +731,15 @@ def _sql_agreement(database_url: str, queries: np.ndarray, expected: list[list[i
     agree = 0
     try:
         with engine.connect() as connection:
+            size = connection.scalar(sql_text("SELECT count(*) FROM factchecks"))
+            keys = matching.keys_to_look_up(int(size or 0))
             for query, wanted in zip(queries, expected, strict=True):
                 rows = connection.execute(
                     matching._CANDIDATES,
                     {
                         "text": "",
                         "common": [],
-                        "keys": query_keys(query),
+                        "keys": query_keys(query, keys),
                         "candidates": 0,
                         "per_key": matching.FACTCHECKS_PER_KEY,
                         "claim_id": 0,
@@ -1051,8 +1055,8 @@ def report(
     seconds: float,
 ) -> str:
     from service.domain.factchecks import IMPORT_BATCH
-    from service.domain.matching import FACTCHECKS_PER_KEY
-    from workers.matching.lsh import BANDS, NEAR_COSINE, PROBES, ROWS
+    from service.domain.matching import FACTCHECKS_PER_KEY, keys_to_look_up
+    from workers.matching.lsh import AXES, BANDS, HASHES, NEAR_COSINE
 
     claims = seeded.claims
     steps = {**claims.steps, **seeded.steps}
@@ -1074,8 +1078,9 @@ def report(
         f"pool    {len(src.pool):,} real fact-checks encoded in {src.pool.encode_seconds:.1f} s "
         f"(cached); held-out claims' nearest cosine, median: {in_pool:.3f} among the real pool, "
         f"{in_seeded:.3f} among as many seeded fact-checks",
-        f"lsh     {BANDS} bands x {ROWS} rows, {PROBES} probes a band ({BANDS * (1 + PROBES)} "
-        f"keys a query), at most {FACTCHECKS_PER_KEY} fact-checks a key: {mean:.0f} per key on "
+        f"lsh     cross-polytope, {BANDS} bands of {HASHES} x {AXES} axes, "
+        f"{keys_to_look_up(seeded.factchecks)} keys a query at this size, at most "
+        f"{FACTCHECKS_PER_KEY} fact-checks a key: {mean:.0f} per key on "
         f"average, {largest:,} at most, {crowded:.0%} of keys hold more than the cap",
         f"op      {'name':<15} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'p99/base':>8}  target",
     ]

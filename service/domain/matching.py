@@ -172,11 +172,8 @@ def common_lexemes(session: Session) -> frozenset[str]:
     return common
 
 
-# Candidates by words (the best by `ts_rank_cd` of those with every word of the query, and of
-# those with any of its rarer words) and by meaning (the band keys), each with its claim
-# embedding and its word score against any of the query's words.
-_CANDIDATES = sql_text(
-    """
+# The query's lexemes: every one, and those rarer than the collection's common lexemes.
+_QUERY_WORDS = """
     WITH lexemes AS (
         SELECT lexeme FROM unnest(tsvector_to_array(to_tsvector('english', :text))) AS lexeme
     ), query AS (
@@ -185,18 +182,28 @@ _CANDIDATES = sql_text(
                   FROM lexemes WHERE lexeme <> ALL (CAST(:common AS text[]))) AS rare_words,
                (SELECT CAST(string_agg(quote_literal(lexeme), ' | ') AS tsquery)
                   FROM lexemes) AS any_word
-    ), by_every_word AS (
-        SELECT factchecks.id FROM factchecks, query
+    )
+"""
+# Candidates by words (the best by `ts_rank_cd` of those with every word of the query, and of
+# those with any of its rarer words, with that rank) and by meaning (the band keys), each
+# with its claim embedding.
+_CANDIDATES = sql_text(
+    _QUERY_WORDS  # noqa: S608 (constant SQL joined, nothing from input)
+    + """
+    , by_every_word AS (
+        SELECT factchecks.id, ts_rank_cd(factchecks.search, query.any_word, 1) AS words
+          FROM factchecks, query
          WHERE factchecks.search @@ query.every_word
-         ORDER BY ts_rank_cd(factchecks.search, query.any_word, 1) DESC, factchecks.id DESC
+         ORDER BY words DESC, factchecks.id DESC
          LIMIT :candidates
     ), by_rare_word AS (
-        SELECT factchecks.id FROM factchecks, query
+        SELECT factchecks.id, ts_rank_cd(factchecks.search, query.any_word, 1) AS words
+          FROM factchecks, query
          WHERE factchecks.search @@ query.rare_words
-         ORDER BY ts_rank_cd(factchecks.search, query.any_word, 1) DESC, factchecks.id DESC
+         ORDER BY words DESC, factchecks.id DESC
          LIMIT :candidates
     ), by_meaning AS (
-        SELECT found.factcheck_id AS id
+        SELECT found.factcheck_id AS id, CAST(NULL AS real) AS words
           FROM unnest(CAST(:keys AS bigint[])) AS wanted(key)
          CROSS JOIN LATERAL (
                SELECT factcheck_keys.factcheck_id FROM factcheck_keys
@@ -205,12 +212,13 @@ _CANDIDATES = sql_text(
                 LIMIT :per_key
                ) AS found
     ), candidates AS (
-        SELECT id FROM by_every_word UNION SELECT id FROM by_rare_word
-        UNION SELECT id FROM by_meaning
+        SELECT id, max(words) AS words
+          FROM (SELECT * FROM by_every_word UNION ALL SELECT * FROM by_rare_word
+                UNION ALL SELECT * FROM by_meaning) AS found
+         GROUP BY id
     )
-    SELECT factchecks.id, factchecks.embedding,
-           coalesce(ts_rank_cd(factchecks.search, query.any_word, 1), 0) AS words
-      FROM candidates JOIN factchecks USING (id), query
+    SELECT factchecks.id, factchecks.embedding, candidates.words
+      FROM candidates JOIN factchecks USING (id)
      WHERE factchecks.claim_id IS DISTINCT FROM :claim_id
        AND NOT EXISTS (
            SELECT 1 FROM claim_matches
@@ -219,12 +227,23 @@ _CANDIDATES = sql_text(
               AND claim_matches.review = 'rejected')
     """
 ).bindparams(bindparam("keys", type_=ARRAY(BigInteger)), bindparam("common", type_=ARRAY(Text)))
-# What ranking reads of the candidates kept.
-_CANDIDATE_ROWS = select(
-    FactCheck.id, FactCheck.key, FactCheck.rating_key, FactCheck.origin, FactCheck.verdict_id,
-    FactCheck.claim_id, FactCheck.embedding, FactCheck.headline_embedding,
-    *(getattr(FactCheck, f) for f in STORED_FIELDS),
-).where(FactCheck.id.in_(bindparam("ids", expanding=True)))  # fmt: skip
+# What ranking reads of the candidates kept, with each one's word score against any word of
+# the query (for a candidate found by meaning alone too).
+_CANDIDATE_ROWS = sql_text(
+    _QUERY_WORDS  # noqa: S608 (constant SQL joined, nothing from input)
+    + """
+    SELECT factchecks.id, factchecks.key, factchecks.rating_key, factchecks.origin,
+           factchecks.verdict_id, factchecks.claim_id,
+           factchecks.url, factchecks.claim, factchecks.headline, factchecks.rating,
+           factchecks.publisher, factchecks.author, factchecks.claimant, factchecks.licence,
+           factchecks.date, factchecks.claim_date, factchecks.language,
+           factchecks.embedding, factchecks.headline_embedding,
+           coalesce(ts_rank_cd(factchecks.search, query.any_word, 1), 0) AS words
+      FROM factchecks, query
+     WHERE factchecks.id = ANY (CAST(:ids AS bigint[]))
+     ORDER BY factchecks.id
+    """
+).bindparams(bindparam("ids", type_=ARRAY(BigInteger)), bindparam("common", type_=ARRAY(Text)))
 
 
 def _vectors(rows: Sequence[Any], column: str) -> np.ndarray:
@@ -258,11 +277,12 @@ def match_vector(
     reviewer rejected for it are left out.
     """
     query = np.asarray(vector, dtype=np.float32)
+    common = sorted(common_lexemes(session))
     found = session.execute(
         _CANDIDATES,
         {
             "text": text,
-            "common": sorted(common_lexemes(session)),
+            "common": common,
             "keys": query_keys(query, keys_to_look_up(collection_size(session, "factchecks"))),
             "candidates": matching.settings.candidates,
             "per_key": FACTCHECKS_PER_KEY,
@@ -271,18 +291,17 @@ def match_vector(
     ).all()
     if not found:
         return []
-    words = np.asarray([row.words for row in found], dtype=np.float64)
-    best = float(words.max())
     count = matching.settings.candidates
     by_meaning = np.argsort(-(_vectors(found, "embedding") @ query), kind="stable")[:count]
-    by_words = np.argsort(-words, kind="stable")[:count]
-    kept = {found[i].id: float(words[i]) for i in np.union1d(by_meaning, by_words)}
-    rows = session.execute(_CANDIDATE_ROWS, {"ids": list(kept)}).all()
-    scores = np.asarray([kept[row.id] for row in rows], dtype=np.float64)
+    by_words = [i for i, row in enumerate(found) if row.words is not None]
+    kept = sorted({int(found[i].id) for i in [*by_meaning.tolist(), *by_words]})
+    rows = session.execute(_CANDIDATE_ROWS, {"text": text, "common": common, "ids": kept}).all()
+    words = np.asarray([row.words for row in rows], dtype=np.float64)
+    best = float(words.max())
     order, features = candidate_features(
         _vectors(rows, "embedding") @ query,
         _vectors(rows, "headline_embedding") @ query,
-        scores / best if best > 0 else scores,
+        words / best if best > 0 else words,
     )
     ordered = [rows[i] for i in order]
     query_details = details(text)

@@ -3,7 +3,7 @@
 Every stored claim carries the LSH band keys of its text (`workers.extraction.similarity`),
 written wherever claim text is written; the database copies them, with one more key that
 only exact copies share, into `claim_similarity_keys` (migration 0010). It also carries the
-random-hyperplane band keys of its embedding (`workers.matching.lsh`), copied into
+cross-polytope band keys of its embedding (`workers.matching.lsh`), copied into
 `claim_embedding_keys` (migration 0019). A claim's similar claims are found in two steps:
 candidates, the newest CANDIDATES_PER_KEY claims sharing each key of either kind (a bounded
 read, and the same one on every request), then the exact Jaccard similarity of the texts and
@@ -35,6 +35,10 @@ SIMILAR_LIMIT = 5
 # Claims read per lookup key, newest first: at most 9 x 12 rows (8 band keys and the key
 # of exact copies), however many thousand claims share a stock phrase.
 CANDIDATES_PER_KEY = 12
+# Claims read per embedding key (32 keys a claim), and how many of those near enough in
+# meaning the guards check.
+MEANING_PER_KEY = 4
+GUARDED = 24
 # Similarities are shown, and ranked, at this many decimals.
 SIMILARITY_DECIMALS = 3
 
@@ -135,33 +139,38 @@ def similar_claims(
     if not words and not meaning:
         return [], own
     found = {}
-    for statement, keys in ((_CANDIDATES, words), (MEANING_CANDIDATES, meaning)):
+    for statement, keys, per_key in (
+        (_CANDIDATES, words, CANDIDATES_PER_KEY),
+        (MEANING_CANDIDATES, meaning, MEANING_PER_KEY),
+    ):
         if keys:
-            parameters = {
-                "keys": keys,
-                "article_id": claim.article_id,
-                "per_key": CANDIDATES_PER_KEY,
-            }
+            parameters = {"keys": keys, "article_id": claim.article_id, "per_key": per_key}
             found.update({row.id: row for row in session.execute(statement, parameters)})
     rows = list(found.values())
-    jaccards = jaccard_to(claim.text, [row.text for row in rows])
+    jaccards = [
+        round(j, SIMILARITY_DECIMALS) for j in jaccard_to(claim.text, [r.text for r in rows])
+    ]
     vector = None if claim.embedding is None else np.asarray(claim.embedding, dtype=np.float32)
+    cosines: list[float | None] = [
+        None
+        if vector is None or row.embedding is None
+        else round(float(np.frombuffer(row.embedding, dtype=">f4") @ vector), SIMILARITY_DECIMALS)
+        for row in rows
+    ]
+    # The guards read the nearest by meaning only, at most GUARDED of them (the same text
+    # read once): a claim repeated in hundreds of articles costs no more than a rare one.
+    near = sorted(
+        (i for i, c in enumerate(cosines) if c is not None and c >= min_cosine),
+        key=lambda i: -(cosines[i] or 0.0),
+    )[:GUARDED]
     query = details(claim.text)
-    accepted = []
-    for jaccard, row in zip(jaccards, rows, strict=True):
-        jaccard = round(jaccard, SIMILARITY_DECIMALS)
-        cosine = None
-        if vector is not None and row.embedding is not None:
-            cosine = round(
-                float(np.frombuffer(row.embedding, dtype=">f4") @ vector), SIMILARITY_DECIMALS
-            )
-        same_meaning = (
-            cosine is not None
-            and cosine >= min_cosine
-            and not verify(query, details(row.text)).refused
-        )
-        if jaccard >= min_jaccard or same_meaning:
-            accepted.append((max(jaccard, cosine or 0.0), jaccard, cosine, row))
+    refused = {text: verify(query, details(text)).refused for text in {rows[i].text for i in near}}
+    same_meaning = {i for i in near if not refused[rows[i].text]}
+    accepted = [
+        (max(jaccard, cosine or 0.0), jaccard, cosine, row)
+        for i, (jaccard, cosine, row) in enumerate(zip(jaccards, cosines, rows, strict=True))
+        if jaccard >= min_jaccard or i in same_meaning
+    ]
     accepted.sort(key=lambda found: (-found[0], -found[3].id))
     best = accepted[:limit]
     published = _published_ratings(session, [row.id for *_, row in best], scale)
