@@ -5,7 +5,7 @@
   record is known by its `key` (its review URL, or `id:<value>` for research sets without
   URLs), so importing it again updates it in place. `search` is its words for full-text
   search; `embedding` and `headline_embedding` the engine's sentence embeddings; `keys` the
-  random-hyperplane band keys of both (workers.matching.lsh).
+  cross-polytope band keys of both (workers.matching.lsh).
 - `factcheck_keys` and `claim_embedding_keys`: one row per (key, id), read newest first per
   key through the primary key, for the vector search (a bounded read on a stock PostgreSQL
   without extensions). Triggers keep them equal to `factchecks.keys` and
