@@ -88,14 +88,21 @@ def keys_to_look_up(collection_size: int) -> int:
     return int(min(MAX_QUERY_KEYS, max(QUERY_KEYS, TARGET_ROWS_READ / per_key)))
 
 
+# The planner's estimate (as of the last ANALYZE) or the live rows the statistics count
+# (kept as rows are written), whichever is larger: a bulk import is seen at once.
 _ESTIMATED_ROWS = sql_text(
-    "SELECT CASE WHEN reltuples >= 0 THEN reltuples::bigint END FROM pg_class "
-    "WHERE oid = CAST(:table AS regclass)"
+    """
+    SELECT CASE WHEN pg_class.reltuples >= 0 OR stats.n_live_tup > 0
+                THEN greatest(pg_class.reltuples::bigint, coalesce(stats.n_live_tup, 0)) END
+      FROM pg_class LEFT JOIN pg_stat_user_tables AS stats ON stats.relid = pg_class.oid
+     WHERE pg_class.oid = CAST(:table AS regclass)
+    """
 )
 
 
 def collection_size(session: Session, table: str) -> int:
-    """The planner's estimate of a table's rows, counted when it has none yet (a new table)."""
+    """About how many rows a table holds, from the statistics; counted when there are none
+    yet (a new table)."""
     estimate = session.scalar(_ESTIMATED_ROWS, {"table": table})
     if estimate is None:
         estimate = session.scalar(sql_text(f"SELECT count(*) FROM {table}"))  # noqa: S608
