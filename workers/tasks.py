@@ -25,8 +25,8 @@ from service.domain.extraction import (
     start_extraction,
     store_claims,
 )
+from service.domain.factchecks import DeskPublisher
 from service.domain.matching import (
-    DeskPublisher,
     Matching,
     find_repeats,
     match_claims,

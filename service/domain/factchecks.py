@@ -10,8 +10,8 @@ updates it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ from workers.matching.lsh import embedding_keys
 __all__ = [
     "IMPORT_BATCH",
     "STORED_FIELDS",
+    "DeskPublisher",
     "ImportResult",
     "desk_key",
     "factcheck_record",
@@ -40,15 +41,10 @@ __all__ = [
     "store_desk_factcheck",
 ]
 
-# What a record keeps, beside its key: FactCheck's fields as workers.matching.records reads them.
-STORED_FIELDS = (
-    "url", "claim", "headline", "rating", "publisher", "author", "claimant", "licence",
-    "date", "claim_date", "language",
-)  # fmt: skip
+# What a record keeps, beside its key: the fields of workers.matching.records' FactCheck.
+STORED_FIELDS = tuple(f.name for f in fields(fact_records.FactCheck) if f.name != "key")
 # Records encoded and written per transaction by the CLI import.
 IMPORT_BATCH = 256
-# The publisher and licence the desk's own fact-checks carry unless configured.
-DESK_PUBLISHER = "the desk"
 # In a RETURNING of INSERT ... ON CONFLICT DO UPDATE: true for a row created, false for one
 # updated (an updated row's xmax is the updating transaction).
 CREATED: Any = literal_column("(xmax = 0)").label("created")
@@ -168,37 +164,41 @@ def desk_key(claim_id: int) -> str:
     return f"desk:claim:{claim_id}"
 
 
+@dataclass(frozen=True)
+class DeskPublisher:
+    """How the desk's own fact-checks are described: their URL (with `{id}` for the verdict
+    id, as FACTCHECK_CLAIMREVIEW_URL), publisher, licence and the rating scale's labels."""
+
+    url_template: str | None
+    publisher: str
+    licence: str | None
+    labels: Mapping[str, str]
+
+
 def store_desk_factcheck(
-    session: Session,
-    verdict: Verdict,
-    claim: Claim,
-    *,
-    url: str | None,
-    publisher: str | None,
-    licence: str | None,
-    label_of: Callable[[str], str | None],
-) -> int | None:
-    """Make the desk's published `verdict` of `claim` a fact-check (or update it); its id.
+    session: Session, verdict: Verdict, claim: Claim, desk: DeskPublisher
+) -> FactCheck | None:
+    """Make the desk's published `verdict` of `claim` a fact-check (or update it).
 
     The claim's stored embedding is reused: nothing is encoded. None when the claim has none
     (stored before the engine embedded claims): it cannot be matched by meaning.
     """
-    embedding = session.scalar(select(Claim.embedding).where(Claim.id == claim.id))
+    embedding = claim.embedding
     if embedding is None:
         return None
     key = desk_key(claim.id)
     row: dict[str, Any] = {
         "key": key,
         "origin": "desk",
-        "url": url,
+        "url": desk.url_template.format(id=verdict.id) if desk.url_template else None,
         "claim": claim.text,
         "headline": None,
-        "rating": label_of(verdict.rating) or verdict.rating,
+        "rating": desk.labels.get(verdict.rating, verdict.rating),
         "rating_key": verdict.rating,
-        "publisher": publisher or DESK_PUBLISHER,
+        "publisher": desk.publisher,
         "author": verdict.author,
         "claimant": claim.speaker,
-        "licence": licence,
+        "licence": desk.licence,
         "date": verdict.published_at.date().isoformat() if verdict.published_at else None,
         "claim_date": None,
         "language": claim.language,
@@ -209,8 +209,8 @@ def store_desk_factcheck(
         "headline_embedding": None,
         "keys": _keys(embedding, None),
     }
-    written = _upsert(session, [row])
-    return written[key][0]
+    factcheck_id, _ = _upsert(session, [row])[key]
+    return session.get(FactCheck, factcheck_id)
 
 
 def get_factcheck(session: Session, factcheck_id: int) -> FactCheck:

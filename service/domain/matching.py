@@ -24,7 +24,7 @@ desk's own fact-check of itself.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -39,7 +39,12 @@ from sqlalchemy.types import BigInteger, Text
 
 from service.domain import Actor, Conflict, load, not_found
 from service.domain.audit import record
-from service.domain.factchecks import STORED_FIELDS, factcheck_record, store_desk_factcheck
+from service.domain.factchecks import (
+    STORED_FIELDS,
+    DeskPublisher,
+    factcheck_record,
+    store_desk_factcheck,
+)
 from service.domain.outbox import complete
 from service.domain.publishing import claim_selectors
 from service.domain.similar_claims import MEANING_CANDIDATES
@@ -59,7 +64,6 @@ from workers.matching.verification import details, verify
 __all__ = [
     "FACTCHECKS_PER_KEY",
     "STORED_MATCHES",
-    "DeskPublisher",
     "FoundMatch",
     "Matching",
     "claim_matches",
@@ -452,23 +456,24 @@ def _first_alert(session: Session, claim: Claim, found: FoundMatch) -> bool:
 
 
 def _announce(session: Session, claim: Claim, found: FoundMatch) -> None:
+    fact = factcheck_view(found.factcheck) | {"id": found.factcheck_id}
+    emit(session, "claim.matched", _claim_matched(session, claim, found) | {"factcheck": fact})
+
+
+def _claim_matched(session: Session, claim: Claim, found: FoundMatch) -> dict[str, Any]:
+    """What the alerts say of a claim that matched: where it is, its span, how sure, why."""
     article = session.get(Article, claim.article_id)
     assert article is not None
-    emit(
-        session,
-        "claim.matched",
-        {
-            "article_id": article.id,
-            "article_url": article.url,
-            "revision": claim.revision,
-            "claim_id": claim.id,
-            "claim_text": claim.text,
-            "target": claim_selectors(claim),
-            "confidence": round(found.match.confidence, 4),
-            "reason": found.match.reason,
-            "factcheck": factcheck_view(found.factcheck) | {"id": found.factcheck_id},
-        },
-    )
+    return {
+        "claim_id": claim.id,
+        "article_id": claim.article_id,
+        "article_url": article.url,
+        "revision": claim.revision,
+        "claim_text": claim.text,
+        "target": claim_selectors(claim),
+        "confidence": round(found.match.confidence, 4),
+        "reason": found.match.reason,
+    }
 
 
 def factcheck_view(row: Any) -> dict[str, Any]:
@@ -481,20 +486,6 @@ def factcheck_view(row: Any) -> dict[str, Any]:
 
 
 # ---- a published verdict repeated in the archive ----------------------------------------------
-
-
-@dataclass(frozen=True)
-class DeskPublisher:
-    """How the desk's own fact-checks are described: their URL (with `{id}` for the verdict
-    id, as FACTCHECK_CLAIMREVIEW_URL), publisher, licence and the rating scale's labels."""
-
-    url_template: str | None
-    publisher: str
-    licence: str | None
-    labels: Mapping[str, str]
-
-    def label_of(self, key: str) -> str | None:
-        return self.labels.get(key)
 
 
 # Claims read per embedding key when looking for the claims near a fact-check.
@@ -579,41 +570,19 @@ def find_repeats(
         return []  # superseded since: its correction's own task takes over
     original = session.get(Claim, verdict.claim_id)
     assert original is not None
-    factcheck_id = store_desk_factcheck(
-        session,
-        verdict,
-        original,
-        url=desk.url_template.format(id=verdict.id) if desk.url_template else None,
-        publisher=desk.publisher,
-        licence=desk.licence,
-        label_of=desk.label_of,
-    )
-    if factcheck_id is None:
+    factcheck = store_desk_factcheck(session, verdict, original, desk)
+    if factcheck is None:
         return []  # a claim without an embedding cannot be matched by meaning
-    factcheck = session.scalar(
-        select(FactCheck).where(FactCheck.id == factcheck_id).options(undefer(FactCheck.embedding))
-    )
-    assert factcheck is not None
+    assert original.embedding is not None
     # Repeats elsewhere: the article that published the verdict is left out.
-    claim_ids = claims_near(session, factcheck.embedding, exclude_article_id=original.article_id)
-    repeats = []
+    claim_ids = claims_near(session, original.embedding, exclude_article_id=original.article_id)
+    repeats: list[dict[str, Any]] = []
     for claim in _claims_with_embeddings(session, claim_ids):
-        for found in store_matches(session, claim, matching):
-            if found.factcheck_id == factcheck.id and found.match.decision == "match":
-                article = session.get(Article, claim.article_id)
-                assert article is not None
-                repeats.append(
-                    {
-                        "claim_id": claim.id,
-                        "article_id": claim.article_id,
-                        "article_url": article.url,
-                        "revision": claim.revision,
-                        "claim_text": claim.text,
-                        "target": claim_selectors(claim),
-                        "confidence": round(found.match.confidence, 4),
-                        "reason": found.match.reason,
-                    }
-                )
+        repeats.extend(
+            _claim_matched(session, claim, found)
+            for found in store_matches(session, claim, matching)
+            if found.factcheck_id == factcheck.id and found.match.decision == "match"
+        )
     if repeats:
         emit(
             session,

@@ -7,9 +7,8 @@ from sqlalchemy import func, select
 
 from service.db import session_scope
 from service.domain import Conflict
-from service.domain.factchecks import import_factchecks
+from service.domain.factchecks import DeskPublisher, import_factchecks
 from service.domain.matching import (
-    DeskPublisher,
     Matching,
     claim_matches,
     find_repeats,
