@@ -264,6 +264,7 @@ def import_corpus(sessions: sessionmaker[Session], index: FactCheckIndex) -> flo
     # is once autovacuum has analysed the table.
     with session_scope(sessions) as session:
         session.execute(sql_text("ANALYZE factchecks"))
+    matching_module.forget_collection_stats()
     return time.perf_counter() - started
 
 

@@ -148,7 +148,8 @@ class FoundMatch:
 # A lexeme in more fact-checks than this is too common to find candidates by ("says" is in
 # half of PolitiFact's): an OR over it would rank that many rows, or most of the collection.
 COMMON_LEXEME_ROWS = 500
-COMMON_LEXEMES_TTL_SECONDS = 300.0
+# A bulk import is seen within this long.
+COLLECTION_STATS_TTL_SECONDS = 30.0
 
 _COMMON_LEXEMES = sql_text(
     """
@@ -158,29 +159,49 @@ _COMMON_LEXEMES = sql_text(
      WHERE schemaname = current_schema() AND tablename = 'factchecks' AND attname = 'search'
     """
 )
-_common_lexemes: dict[str, tuple[float, frozenset[str]]] = {}
 
 
-def common_lexemes(session: Session) -> frozenset[str]:
-    """The lexemes of more than COMMON_LEXEME_ROWS fact-checks, by the statistics ANALYZE
-    keeps (autovacuum refreshes them as imports change the table); read again every few
-    minutes. None before the table is first analyzed, nor in a small collection."""
+@dataclass(frozen=True)
+class CollectionStats:
+    """What sizes a query against the fact-checks: about how many there are, and which
+    lexemes are too common to find candidates by."""
+
+    size: int
+    common: frozenset[str]
+
+
+_collection_stats: dict[str, tuple[float, CollectionStats]] = {}
+
+
+def forget_collection_stats() -> None:
+    """Read the fact-checks' statistics afresh on the next query (after a bulk change)."""
+    _collection_stats.clear()
+
+
+def collection_stats(session: Session) -> CollectionStats:
+    """The fact-checks' CollectionStats, read again every COLLECTION_STATS_TTL_SECONDS (two
+    catalogue reads, not two on every query). The common lexemes: those of more than
+    COMMON_LEXEME_ROWS fact-checks, by the statistics ANALYZE keeps (autovacuum refreshes
+    them as imports change the table); none before the table is first analyzed, nor in a
+    small collection."""
     database = str(session.get_bind().engine.url)
     now = time.monotonic()
-    cached = _common_lexemes.get(database)
-    if cached is not None and now - cached[0] < COMMON_LEXEMES_TTL_SECONDS:
+    cached = _collection_stats.get(database)
+    if cached is not None and now - cached[0] < COLLECTION_STATS_TTL_SECONDS:
         return cached[1]
+    size = collection_size(session, "factchecks")
     row = session.execute(_COMMON_LEXEMES).first()
     common: frozenset[str] = frozenset()
     if row is not None and row.lexemes:
         # The element shares are followed by their minimum, maximum and the null share.
         shares = row.shares[: len(row.lexemes)]
-        least = COMMON_LEXEME_ROWS / max(collection_size(session, "factchecks"), 1)
+        least = COMMON_LEXEME_ROWS / max(size, 1)
         common = frozenset(
             lexeme for lexeme, share in zip(row.lexemes, shares, strict=True) if share > least
         )
-    _common_lexemes[database] = (now, common)
-    return common
+    stats = CollectionStats(size, common)
+    _collection_stats[database] = (now, stats)
+    return stats
 
 
 # The query's lexemes: every one, and those rarer than the collection's common lexemes.
@@ -288,13 +309,14 @@ def match_vector(
     reviewer rejected for it are left out.
     """
     query = np.asarray(vector, dtype=np.float32)
-    common = sorted(common_lexemes(session))
+    stats = collection_stats(session)
+    common = sorted(stats.common)
     found = session.execute(
         _CANDIDATES,
         {
             "text": text,
             "common": common,
-            "keys": query_keys(query, keys_to_look_up(collection_size(session, "factchecks"))),
+            "keys": query_keys(query, keys_to_look_up(stats.size)),
             "candidates": matching.settings.candidates,
             "per_key": FACTCHECKS_PER_KEY,
             "claim_id": claim_id or 0,  # 0: no claim (ids start at 1)

@@ -254,10 +254,11 @@ def test_a_word_in_most_fact_checks_finds_no_candidates_by_itself(sessions, enco
     imported(sessions, encoder, [*records, IRAQ])
     with engine.begin() as connection:
         connection.exec_driver_sql("ANALYZE factchecks")
-    matching._common_lexemes.clear()
+    matching.forget_collection_stats()
     with session_scope(sessions) as session:
-        common = matching.common_lexemes(session)
+        common = matching.collection_stats(session).common
         assert common == {"say", "item", "cost", "pound"}
         query = "Says the invasion of Iraq killed a million civilians."
         (found,) = match_text(session, [query], encoder.encode([query]), MATCHING, top=3)
+    matching.forget_collection_stats()  # the next test's collection is not this one
     assert found[0].match.factcheck.key == IRAQ.key
