@@ -105,6 +105,7 @@ from bench.review import (
     _get_json,
     _one,
     _plan_summary,
+    add_load_arguments,
     create_reviewer_token,
     measure,
     profile_requests,
@@ -1148,24 +1149,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--matched", type=float, default=0.2, help="share of claims with stored matches"
     )
-    parser.add_argument("--requests", type=int, default=2000, help="requests per operation")
-    parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients")
-    parser.add_argument("--api-workers", type=int, default=2, help="gunicorn workers per app")
-    parser.add_argument("--warmup", type=int, default=200, help="warm-up requests per operation")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating measured rounds")
-    parser.add_argument(
-        "--op-seconds",
-        type=float,
-        default=120,
-        help="time budget per operation (all rounds; the warm-up gets one round's share)",
-    )
-    parser.add_argument(
-        "--no-profile",
-        dest="profile",
-        action="store_false",
-        help="skip the in-process cProfile of operations above target",
-    )
-    parser.add_argument("--timeout", type=float, default=600, help="seconds allowed per load")
+    add_load_arguments(parser)
     args = parser.parse_args(argv)
     for name in (
         "articles", "claims", "factchecks", "pool", "queries", "imports", "requests",

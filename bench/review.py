@@ -1194,12 +1194,8 @@ def report(
     return "\n".join(lines)
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.review", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--articles", type=int, default=100_000, help="articles to seed")
-    parser.add_argument("--claims", type=int, default=1_000_000, help="claims to seed")
+def add_load_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of a load at N clients, as `measure` runs it (also bench.matching's)."""
     parser.add_argument("--requests", type=int, default=2000, help="requests per operation")
     parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients")
     parser.add_argument("--api-workers", type=int, default=2, help="gunicorn workers per app")
@@ -1218,6 +1214,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="skip the in-process cProfile of operations above target",
     )
     parser.add_argument("--timeout", type=float, default=600, help="seconds allowed per load")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.review", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--articles", type=int, default=100_000, help="articles to seed")
+    parser.add_argument("--claims", type=int, default=1_000_000, help="claims to seed")
+    add_load_arguments(parser)
     args = parser.parse_args(argv)
     for name in ("articles", "claims", "requests", "clients", "api_workers", "rounds"):
         if getattr(args, name) < 1:

@@ -321,3 +321,13 @@ class PageSchema(FastDumpSchema):
         allow_none=True,
         metadata={"description": "Pass as `cursor` for the next page; null on the last page"},
     )
+
+
+class TextOrSentencesSchema(ma.Schema):
+    """A body giving exactly one of `text` (a document) or `sentences` (already split): the
+    subclass declares both fields, with its own limits."""
+
+    @ma.validates_schema
+    def exactly_one_input(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if ("text" in data) == ("sentences" in data):
+            raise ma.ValidationError("Send exactly one of `text` or `sentences`.", "_schema")

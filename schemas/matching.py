@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import marshmallow as ma
 
-from schemas.common import DEFAULT_LIMIT, ID_PART, MAX_LIMIT, Cursor, nonblank_text
+from schemas.common import (
+    DEFAULT_LIMIT,
+    ID_PART,
+    MAX_LIMIT,
+    Cursor,
+    TextOrSentencesSchema,
+    nonblank_text,
+)
 from service.vocabulary import FACTCHECK_ORIGINS, MATCH_DECISIONS, MATCH_REVIEWS
 
 # Records one POST /factchecks may carry; larger collections go through the CLI.
@@ -96,7 +101,7 @@ class MatchSchema(ma.Schema):
     scores = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())
 
 
-class MatchQuerySchema(ma.Schema):
+class MatchQuerySchema(TextOrSentencesSchema):
     """Exactly one of `text` (its check-worthy claims are matched) or `sentences`."""
 
     class Meta:
@@ -113,11 +118,6 @@ class MatchQuerySchema(ma.Schema):
         validate=ma.validate.Range(min=1, max=MAX_TOP),
         metadata={"description": "Matches per query, weak ones included"},
     )
-
-    @ma.validates_schema
-    def exactly_one_input(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if ("text" in data) == ("sentences" in data):
-            raise ma.ValidationError("Send exactly one of `text` or `sentences`.", "_schema")
 
 
 class MatchResultSchema(ma.Schema):

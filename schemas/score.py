@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import marshmallow as ma
 
 from schemas.claims import ExtractedClaimSchema
-from schemas.common import Pattern, nonblank_text
+from schemas.common import Pattern, TextOrSentencesSchema, nonblank_text
 
 MAX_TEXT = 1_000_000
 MAX_SENTENCES = 1_000
 MAX_SENTENCE = 5_000
 
 
-class ScoreInSchema(ma.Schema):
+class ScoreInSchema(TextOrSentencesSchema):
     """Exactly one of `text` (a document to segment) or `sentences` (already split)."""
 
     class Meta:
@@ -30,11 +28,6 @@ class ScoreInSchema(ma.Schema):
         validate=Pattern(r"^[a-z]{2,3}$"),
         metadata={"description": "ISO 639 code; detected when absent"},
     )
-
-    @ma.validates_schema
-    def exactly_one_input(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if ("text" in data) == ("sentences" in data):
-            raise ma.ValidationError("Send exactly one of `text` or `sentences`.", "_schema")
 
 
 class ScoreOutSchema(ma.Schema):
