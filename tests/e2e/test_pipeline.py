@@ -340,6 +340,9 @@ def test_a_killed_worker_restarted_under_its_name_resumes_its_work_at_once(
 
     restarted = start_worker(**slow_return)
     wait_until(lambda: status_of(engine, article["id"]) == "processed", 60, "reprocessing")
+    # The worker logs the task's outcome after its commit (and after publishing what the
+    # commit promised, such as the claims' matching): the log may trail the status.
+    wait_until(lambda: outcomes(restarted), 30, "the task's outcome in the worker's log")
     assert b"re-sent 1 message(s)" in restarted.log_path.read_bytes()
     assert list(outcomes(restarted).values()) == ["processed"]
     assert len(spans(engine, article["id"])) == len(extract(article_payload()["body"]))
