@@ -28,6 +28,7 @@ from service.api.verdicts import ratings_blp
 from service.api.webhooks import blp as webhooks_blp
 from service.config import Settings
 from service.db import commit, discard, make_engine, make_session_factory
+from service.desk import install_desk
 from service.domain.outbox import PUBLISHER_KEY
 from service.errors import ProblemApi, body_over_limit, problem, register_error_handlers
 from service.json_provider import OrjsonProvider
@@ -180,6 +181,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.spec.components.schemas["ClaimPatch"]["minProperties"] = 1
     api.spec.components.schemas["VerdictPatch"]["minProperties"] = 1
     register_error_handlers(app)
+    install_desk(app)
     return app
 
 

@@ -83,12 +83,18 @@ def _bearer_token() -> str | None:
 # Per request, not on `g`: a test (or a CLI command) holding an app context would share `g`
 # between the requests it makes.
 _CALLER = "factcheck.caller"
+# Who is signed in to the desk (service.desk.sessions puts it there when it opens the
+# request's session): the desk's pages are called by a session, never by a bearer token.
+DESK_CALLER = "factcheck.desk_caller"
 
 
 def caller() -> Principal | None:
     """Whom the request's bearer token belongs to (None without a valid token), looked up
     once per request: the rate limiter keys on it before the view checks its permission."""
     environ = request.environ
+    if DESK_CALLER in environ:
+        desk: Principal | None = environ[DESK_CALLER]
+        return desk
     if _CALLER not in environ:
         token = _bearer_token()
         services = current_app.extensions["factcheck"]
@@ -102,7 +108,11 @@ def caller() -> Principal | None:
 
 
 def token_key() -> str:
-    """The request's token as a rate-limit key: a prefix of its digest, never the token."""
+    """The request's token as a rate-limit key: a prefix of its digest, never the token; on
+    the desk, the signed-in user's (all their sessions count as one token)."""
+    desk = request.environ.get(DESK_CALLER)
+    if desk is not None:
+        return f"desk-user-{desk.user_id}"
     token = _bearer_token()
     return hash_token(token)[:32] if token else ""
 

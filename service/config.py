@@ -262,6 +262,11 @@ class Settings:
     rate_limit_storage_url: str | None = None
     # Reverse proxies in front of the API that append to X-Forwarded-For (0: trust none).
     trusted_proxies: int = 0
+    # The reviewer desk's sessions: how long one lasts unused, and at most.
+    desk_idle_minutes: int = 120
+    desk_session_hours: int = 12
+    # The key the desk signs CSRF tokens with; None: the one migration 0020 made.
+    desk_signing_key: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -362,9 +367,18 @@ class Settings:
             submit_quota=_rate(env, "FACTCHECK_SUBMIT_QUOTA", default.submit_quota, single=True),
             rate_limit_storage_url=_rate_storage(env, "FACTCHECK_RATELIMIT_STORAGE_URL"),
             trusted_proxies=_int(env, "FACTCHECK_TRUSTED_PROXIES", default.trusted_proxies, 0),
+            desk_idle_minutes=_int(
+                env, "FACTCHECK_DESK_IDLE_MINUTES", default.desk_idle_minutes, 1
+            ),
+            desk_session_hours=_int(
+                env, "FACTCHECK_DESK_SESSION_HOURS", default.desk_session_hours, 1
+            ),
+            desk_signing_key=env.get("FACTCHECK_DESK_SIGNING_KEY") or None,
         )
         if settings.admin_token is not None and len(settings.admin_token) < 24:
             raise ConfigError("FACTCHECK_ADMIN_TOKEN must be at least 24 characters long")
+        if settings.desk_signing_key is not None and len(settings.desk_signing_key) < 32:
+            raise ConfigError("FACTCHECK_DESK_SIGNING_KEY must be at least 32 characters long")
         for name, seconds in (
             ("FACTCHECK_DB_POOL_TIMEOUT", settings.db_pool_timeout_seconds),
             ("FACTCHECK_HEADER_TIMEOUT", settings.header_timeout_seconds),
@@ -394,7 +408,7 @@ class Settings:
         out: dict[str, object] = {}
         for field in fields(self):
             value = getattr(self, field.name)
-            if field.name == "admin_token" and value:
+            if field.name in ("admin_token", "desk_signing_key") and value:
                 value = "***"
             elif field.name.endswith("_url") and isinstance(value, str):
                 value = redact_url(value)

@@ -57,6 +57,11 @@ _DOMAIN_STATUS: dict[type[DomainError], int] = {
 }
 
 
+def domain_status(error: DomainError) -> int:
+    """The HTTP status a domain error answers with (the API's and the desk's)."""
+    return _DOMAIN_STATUS.get(type(error), 400)
+
+
 class ProblemSchema(ma.Schema):
     """RFC 9457 problem details, with `errors` (field -> messages) for validation failures.
 
@@ -195,8 +200,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError) -> Response:
-        status = _DOMAIN_STATUS.get(type(error), 400)
-        return problem(status, error.detail, title=error.title, extensions=error.extra)
+        return problem(
+            domain_status(error), error.detail, title=error.title, extensions=error.extra
+        )
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(error: RateLimitExceeded) -> Response:

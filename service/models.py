@@ -557,3 +557,52 @@ class ClaimMatch(Base):
         CheckConstraint(f"decision IN {MATCH_DECISIONS!r}", name="decision"),
         CheckConstraint(f"review IS NULL OR review IN {MATCH_REVIEWS!r}", name="review"),
     )
+
+
+class DeskSession(Base):
+    """A browser session of the reviewer desk, known by the digest of its cookie's value.
+
+    Before sign-in it holds only its CSRF token (`data`); signed in, it names the user and
+    the token it was opened with (None for a sign-in link), and ends with either.
+    """
+
+    __tablename__ = "desk_sessions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    api_token_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_tokens.id", ondelete="CASCADE")
+    )
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=sql_text("'{}'::jsonb"))
+    created_at: Mapped[datetime] = _now()
+    seen_at: Mapped[datetime] = _now()
+    # Idle expiry, moved on as the session is used but never past `ends_at`.
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DeskLoginLink(Base):
+    """A one-time sign-in link (`factcheck users login-link`), stored as its digest."""
+
+    __tablename__ = "desk_login_links"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = _now()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ServiceKey(Base):
+    """Keys the service makes for itself once (the desk's CSRF signing key)."""
+
+    __tablename__ = "service_keys"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _now()

@@ -58,7 +58,8 @@ def _publisher() -> domain.Publisher:
     return domain.Publisher(settings.organization_name, settings.organization_url)
 
 
-def _claim_review(review: domain.Review) -> dict[str, Any]:
+def claim_review_document(review: domain.Review) -> dict[str, Any]:
+    """A published review as schema.org ClaimReview (the API's and the desk's)."""
     return domain.claim_review(
         review, services().settings.rating_scale, _publisher(), _review_url(review.verdict.id)
     )
@@ -76,7 +77,7 @@ def claim_review(verdict_id: int) -> Response:
     FACTCHECK_CLAIMREVIEW_URL with the verdict id, or this endpoint's own URL.
     """
     review = domain.published_review(db(), verdict_id, current_principal().scope)
-    return _json(_claim_review(review), JSON_LD)
+    return _json(claim_review_document(review), JSON_LD)
 
 
 @reviews_blp.route("/claimreviews", methods=["GET"])
@@ -101,7 +102,7 @@ def claim_reviews(query: dict[str, Any]) -> Response:
     next_cursor = (
         encode_cursor(*domain.review_cursor(reviews[-1])) if len(reviews) == limit else None
     )
-    page = {"items": [_claim_review(r) for r in reviews], "next_cursor": next_cursor}
+    page = {"items": [claim_review_document(r) for r in reviews], "next_cursor": next_cursor}
     return _json(page, "application/json")
 
 
@@ -123,37 +124,9 @@ def article_annotations(query: dict[str, Any], article_id: int) -> Response:
     W3C paging: the AnnotationCollection embeds its first page of `limit` claims; a page's
     `next` is the URL of the following one, which comes back as an AnnotationPage alone.
     """
-    endpoint = "annotations.article_annotations"
-    checkworthy = query.get("checkworthy")
-    collection_id = url_for(
-        endpoint, article_id=article_id, checkworthy=checkworthy, _external=True
-    )
-
-    def page_url(after: tuple[int, int, int] | None) -> str:
-        if after is None:
-            return collection_id + "#page1"
-        return url_for(
-            endpoint,
-            article_id=article_id,
-            checkworthy=checkworthy,
-            limit=query["limit"],
-            cursor=encode_cursor(*after),
-            _external=True,
-        )
-
-    collection = domain.annotation_collection(
-        db(),
+    collection = annotation_document(
         article_id,
-        scope=current_principal().scope,
-        publisher=_publisher(),
-        collection_id=collection_id,
-        page_url=page_url,
-        article_url=url_for("articles.get_article", article_id=article_id, _external=True),
-        claim_url=lambda claim_id: url_for("claims.get_claim", claim_id=claim_id, _external=True),
-        verdict_url=lambda verdict_id: url_for(
-            "verdicts.get_verdict", verdict_id=verdict_id, _external=True
-        ),
-        checkworthy=checkworthy,
+        checkworthy=query.get("checkworthy"),
         limit=query["limit"],
         after=query.get("cursor"),
     )
@@ -176,3 +149,47 @@ def import_annotation(annotation: dict[str, Any], article_id: int) -> Any:
         db(), article_id, annotation, current_actor(), services().extractor
     )
     return claim, 201, {"ETag": etag("claim", claim.id, claim.version)}
+
+
+def annotation_document(
+    article_id: int,
+    *,
+    checkworthy: bool | None = None,
+    limit: int,
+    after: tuple[int, int, int] | None = None,
+) -> dict[str, Any]:
+    """The article's W3C AnnotationCollection as the caller may read it (the API's and the
+    desk's), its URLs the API's."""
+    endpoint = "annotations.article_annotations"
+    collection_id = url_for(
+        endpoint, article_id=article_id, checkworthy=checkworthy, _external=True
+    )
+
+    def page_url(position: tuple[int, int, int] | None) -> str:
+        if position is None:
+            return collection_id + "#page1"
+        return url_for(
+            endpoint,
+            article_id=article_id,
+            checkworthy=checkworthy,
+            limit=limit,
+            cursor=encode_cursor(*position),
+            _external=True,
+        )
+
+    return domain.annotation_collection(
+        db(),
+        article_id,
+        scope=current_principal().scope,
+        publisher=_publisher(),
+        collection_id=collection_id,
+        page_url=page_url,
+        article_url=url_for("articles.get_article", article_id=article_id, _external=True),
+        claim_url=lambda claim_id: url_for("claims.get_claim", claim_id=claim_id, _external=True),
+        verdict_url=lambda verdict_id: url_for(
+            "verdicts.get_verdict", verdict_id=verdict_id, _external=True
+        ),
+        checkworthy=checkworthy,
+        limit=limit,
+        after=after,
+    )

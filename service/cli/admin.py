@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,9 @@ from service.config import AppRole, app_role_from_env
 from service.vocabulary import ROLES
 
 USERS_PAGE = 500
+# Where `users login-link` points when FACTCHECK_DESK_URL is not set: `factcheck up`'s address.
+DEFAULT_DESK_URL = "http://127.0.0.1:8000"
+LOGIN_LINK_MINUTES = 15
 
 
 def migrate(url: str, app_role: AppRole | None = None) -> bool:
@@ -216,6 +220,36 @@ def users_disable(name: str, home: Path) -> None:
     with _user_session(home) as session:
         disable_user(session, find_user(session, name).id, actor="cli")
     click.echo(f"disabled {name!r}; its tokens no longer work")
+
+
+@users.command("login-link")
+@click.argument("name")
+@click.option(
+    "--url",
+    "base_url",
+    default=lambda: os.environ.get("FACTCHECK_DESK_URL", DEFAULT_DESK_URL),
+    show_default=f"FACTCHECK_DESK_URL, else {DEFAULT_DESK_URL}",
+    help="Where the service is reached, as the reviewer's browser sees it.",
+)
+@click.option(
+    "--minutes",
+    type=click.IntRange(1, 7 * 24 * 60),
+    default=LOGIN_LINK_MINUTES,
+    show_default=True,
+    help="How long the link works (once).",
+)
+@home_option
+def users_login_link(name: str, base_url: str, minutes: int, home: Path) -> None:
+    """Print a one-time link that signs NAME in to the reviewer desk."""
+    from service.domain.desk_sessions import create_login_link
+    from service.domain.users import find_user
+
+    with _user_session(home) as session:
+        token = create_login_link(
+            session, find_user(session, name), actor="cli", lifetime=timedelta(minutes=minutes)
+        )
+    click.echo(f"a sign-in link for {name!r}, usable once within {minutes} minutes:")
+    click.echo(f"{base_url.rstrip('/')}/desk/login/{token}")
 
 
 COMMANDS = (db, users)

@@ -1,0 +1,142 @@
+"""Flask's session, for the desk only, kept in PostgreSQL (service.domain.desk_sessions).
+
+The cookie holds a random value and nothing else: HttpOnly, SameSite=Strict, Secure when the
+request came over TLS, scoped to the desk's path. Requests outside the desk get no session at
+all, so the JSON API never reads or sets a cookie (and cannot be driven by one).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, Request, Response, current_app
+from flask.sessions import SessionInterface, SessionMixin
+from werkzeug.datastructures import CallbackDict
+
+from service.auth import DESK_CALLER, Principal
+from service.domain import desk_sessions as stored
+from service.domain.desk_sessions import Lifetimes, StoredSession
+
+COOKIE_NAME = "factcheck_desk"
+DESK_PATH = "/desk"
+STATIC_PATH = DESK_PATH + "/static/"
+# A session used again within this many seconds is not written back: its idle expiry moves
+# on at most once a minute, not on every page.
+TOUCH_AFTER_SECONDS = 60
+
+
+class DeskSession(CallbackDict[str, Any], SessionMixin):
+    """The request's session data, with the row it came from and who is signed in."""
+
+    def __init__(self, found: StoredSession | None = None) -> None:
+        def changed(_data: Any) -> None:
+            self.modified = True
+
+        super().__init__(found.data if found else None, changed)
+        self.found = found
+        self.modified = False
+        # Set by `sign_in` and `sign_out`: the next response carries a fresh cookie value
+        # (no session fixation) or none.
+        self.signing_in: stored.SignIn | None = None
+        self.signing_out = False
+
+    @property
+    def principal(self) -> Principal | None:
+        found = self.found
+        if found is None or found.user_id is None or self.signing_out:
+            return None
+        assert found.name is not None
+        assert found.role is not None
+        assert found.organization_id is not None
+        return Principal(found.user_id, found.name, found.role, found.organization_id)
+
+
+class DeskSessions(SessionInterface):
+    def __init__(self, lifetimes: Lifetimes) -> None:
+        self.lifetimes = lifetimes
+
+    def open_session(self, app: Flask, request: Request) -> DeskSession | None:
+        if not _is_desk(request.path):
+            return None  # Flask's null session: nothing is read, nothing is written
+        value = request.cookies.get(COOKIE_NAME)
+        found = None
+        if value:
+            connection = current_app.extensions["factcheck"].session().connection()
+            found = stored.find_session(connection, value)
+        session = DeskSession(found)
+        request.environ[DESK_CALLER] = session.principal
+        return session
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        assert isinstance(session, DeskSession)
+        engine = app.extensions["factcheck"].engine
+        found = session.found
+        with engine.begin() as connection:
+            if session.signing_out or session.signing_in:
+                if found is not None:
+                    stored.end_session(connection, found.id)
+                if session.signing_out:
+                    self._forget(response)
+                    return
+            if session.signing_in is not None:
+                signed = session.signing_in
+                value = stored.create_session(
+                    connection,
+                    dict(session),
+                    self.lifetimes,
+                    user_id=signed.user_id,
+                    api_token_id=signed.api_token_id,
+                )
+                self._remember(response, value)
+            elif found is None:
+                if session.modified and session:
+                    self._remember(
+                        response, stored.create_session(connection, dict(session), self.lifetimes)
+                    )
+            elif session.modified:
+                stored.save_data(connection, found.id, dict(session), self.lifetimes)
+            elif found.seen_seconds_ago > TOUCH_AFTER_SECONDS:
+                stored.touch(connection, found.id, self.lifetimes)
+
+    def _remember(self, response: Response, value: str) -> None:
+        from flask import request
+
+        response.set_cookie(
+            COOKIE_NAME,
+            value,
+            max_age=int(self.lifetimes.most.total_seconds()),
+            path=DESK_PATH,
+            secure=request.is_secure,
+            httponly=True,
+            samesite="Strict",
+        )
+        response.vary.add("Cookie")
+
+    def _forget(self, response: Response) -> None:
+        response.delete_cookie(COOKIE_NAME, path=DESK_PATH, httponly=True, samesite="Strict")
+
+
+def _is_desk(path: str) -> bool:
+    """Whether the path is a desk page (its static files need no session)."""
+    if path.startswith(STATIC_PATH):
+        return False
+    return path == DESK_PATH or path.startswith(DESK_PATH + "/")
+
+
+def lifetimes(idle_minutes: int, most_hours: int) -> Lifetimes:
+    return Lifetimes(idle=timedelta(minutes=idle_minutes), most=timedelta(hours=most_hours))
+
+
+def sign_in(session: SessionMixin, who: stored.SignIn) -> None:
+    """Sign the browser in as `who`: the response carries a new cookie value, the old
+    session (and its value) ends."""
+    assert isinstance(session, DeskSession)
+    session.signing_in = who
+    session.clear()
+
+
+def sign_out(session: SessionMixin) -> None:
+    assert isinstance(session, DeskSession)
+    session.signing_out = True
+    session.clear()
