@@ -9,7 +9,7 @@ PORT ?= 8000
 RUN_STAMP := $(VENV)/.run-stamp
 DEV_STAMP := $(VENV)/.install-stamp
 
-.PHONY: run test lint bench eval train install clean constraints
+.PHONY: run test lint bench eval train install clean constraints browser
 
 $(BIN)/python:
 	@echo "==> creating the virtualenv $(VENV)"
@@ -31,7 +31,22 @@ $(DEV_STAMP): $(RUN_STAMP)
 	$(BIN)/pip install --disable-pip-version-check -e '.[embedded,dev]'
 	@echo "==> building the sentence encoder's fp32 graph too (the tests compare them)"
 	$(BIN)/python -m workers.extraction.encoder build --precision all
+	@$(MAKE) --no-print-directory browser
 	touch $@
+
+# The desk's browser tests drive Debian's Chromium (tests/desk): installed here when missing,
+# where this runs as root with apt-get; elsewhere the tests skip with one line saying why.
+browser:
+	@if [ -n "$$FACTCHECK_CHROMIUM" ] || command -v chromium >/dev/null 2>&1; then \
+	  echo "==> Chromium for the browser tests: $${FACTCHECK_CHROMIUM:-$$(command -v chromium)}"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "==> installing Debian's Chromium for the desk's browser tests"; \
+	  apt-get install -y --no-install-recommends chromium \
+	    || { apt-get update && apt-get install -y --no-install-recommends chromium; } \
+	    || echo "==> Chromium could not be installed: the browser tests will skip"; \
+	else \
+	  echo "==> no Chromium (as root: apt-get install chromium): the browser tests will skip"; \
+	fi
 
 install: $(DEV_STAMP)
 

@@ -308,6 +308,7 @@ def _print_banner(base: str, home: Path, token_file: Path | None) -> None:
     click.echo("")
     click.secho(f"API   {base}/api/v1", bold=True)
     click.secho(f"Docs  {base}/api/v1/docs", bold=True)
+    click.secho(f"Desk  {base}/desk/  (sign in with a user's token)", bold=True)
     if token_file is not None:
         click.echo(
             f"Demo token of the admin user {DEMO_USER!r} (a new one at each start), also in "

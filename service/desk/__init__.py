@@ -6,6 +6,7 @@ optimistic locking (a form carries the version it was read at, as If-Match does)
 in with a personal token or a one-time link into a server-side session
 (`service.desk.sessions`); every form carries a CSRF token (Flask-WTF's CSRFProtect).
 
+- `security`: CSRF protection and its signing key.
 - `sessions`: Flask's session, kept in PostgreSQL, for desk paths only.
 - `views`: the pages and the forms' actions.
 - `forms`: form fields to the API's shapes, validated by the API's schemas.
@@ -15,25 +16,20 @@ in with a personal token or a one-time link into a server-side session
 from __future__ import annotations
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
 
+from service.desk.security import csrf
 from service.desk.sessions import DeskSessions, lifetimes
-from service.domain.desk_sessions import csrf_key
-
-csrf = CSRFProtect()
+from service.desk.views import blp
 
 
 def install_desk(app: Flask) -> None:
     """Serve the desk at /desk/ on `app` (whose services are installed)."""
-    from service.desk.views import blp
-
-    services = app.extensions["factcheck"]
-    settings = services.settings
+    settings = app.extensions["factcheck"].settings
     app.session_interface = DeskSessions(
         lifetimes(settings.desk_idle_minutes, settings.desk_session_hours)
     )
     app.config.update(
-        # None: read from the database on the desk's first request (`signing_key`).
+        # None: read from the database on the desk's first request (`security.signing_key`).
         WTF_CSRF_SECRET_KEY=settings.desk_signing_key,
         # Checked by the desk's own blueprint, so the JSON API (bearer tokens, no cookies)
         # is left alone.
@@ -43,14 +39,3 @@ def install_desk(app: Flask) -> None:
     )
     csrf.init_app(app)
     app.register_blueprint(blp)
-
-
-def signing_key(app: Flask) -> str:
-    """The key CSRF tokens are signed with: FACTCHECK_DESK_SIGNING_KEY, else the database's (read
-    once per process, so creating the app needs no database)."""
-    key: str | None = app.config.get("WTF_CSRF_SECRET_KEY")
-    if key is None:
-        with app.extensions["factcheck"].engine.begin() as connection:
-            key = csrf_key(connection)
-        app.config["WTF_CSRF_SECRET_KEY"] = key
-    return key

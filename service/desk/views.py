@@ -32,12 +32,13 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
+import service.desk.forms as forms
 from schemas.common import encode_cursor
 from service.api import current_actor, db, read_db, services
 from service.api.publishing import annotation_document, claim_review_document
 from service.auth import Principal, caller
-from service.desk import csrf, forms, signing_key
 from service.desk.render import Mark, marked_body
+from service.desk.security import csrf, signing_key
 from service.desk.sessions import sign_in, sign_out
 from service.domain import DomainError, PreconditionFailed, publishing
 from service.domain import desk as desk_reads
@@ -200,8 +201,8 @@ def _csrf_refused(error: CSRFError) -> tuple[str, int]:
     return _refusal(
         400,
         "Form refused",
-        "The form was not sent from a desk page of this session (its CSRF token was "
-        f"{error.description.rstrip('.').lower()}); reload the page and try again.",
+        f"{error.description} A form is taken only from a desk page of this session: "
+        "reload the page and try again.",
     )
 
 
