@@ -70,16 +70,18 @@ class DeskSessions(SessionInterface):
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, DeskSession)
-        engine = app.extensions["factcheck"].engine
         found = session.found
-        with engine.begin() as connection:
-            if session.signing_out or session.signing_in:
-                if found is not None:
-                    stored.end_session(connection, found.id)
-                if session.signing_out:
-                    self._forget(response)
-                    return
-            if session.signing_in is not None:
+        changing = session.signing_in is not None or session.signing_out
+        if not changing and _nothing_to_write(session):
+            return
+        # In a transaction of its own: the request's has been committed (or rolled back)
+        # by the time Flask saves the session.
+        with app.extensions["factcheck"].engine.begin() as connection:
+            if changing and found is not None:
+                stored.end_session(connection, found.id)
+            if session.signing_out:
+                self._forget(response)
+            elif session.signing_in is not None:
                 signed = session.signing_in
                 value = stored.create_session(
                     connection,
@@ -90,13 +92,11 @@ class DeskSessions(SessionInterface):
                 )
                 self._remember(response, value)
             elif found is None:
-                if session.modified and session:
-                    self._remember(
-                        response, stored.create_session(connection, dict(session), self.lifetimes)
-                    )
+                value = stored.create_session(connection, dict(session), self.lifetimes)
+                self._remember(response, value)
             elif session.modified:
                 stored.save_data(connection, found.id, dict(session), self.lifetimes)
-            elif found.seen_seconds_ago > TOUCH_AFTER_SECONDS:
+            else:
                 stored.touch(connection, found.id, self.lifetimes)
 
     def _remember(self, response: Response, value: str) -> None:
@@ -115,6 +115,14 @@ class DeskSessions(SessionInterface):
 
     def _forget(self, response: Response) -> None:
         response.delete_cookie(COOKIE_NAME, path=DESK_PATH, httponly=True, samesite="Strict")
+
+
+def _nothing_to_write(session: DeskSession) -> bool:
+    """No row to make (nothing kept before sign-in), or a session used a moment ago whose
+    data did not change."""
+    if session.found is None:
+        return not (session.modified and session)
+    return not session.modified and session.found.seen_seconds_ago <= TOUCH_AFTER_SECONDS
 
 
 def _is_desk(path: str) -> bool:

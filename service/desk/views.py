@@ -11,6 +11,7 @@ for a stale form what changed since it was read.
 from __future__ import annotations
 
 import functools
+import hmac
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -234,7 +235,8 @@ def login_with_token() -> Any:
     found = stored.sign_in_with_token(db(), token) if token else None
     if found is None:
         refused = "That token is not valid (unknown, revoked, or its user is disabled)."
-        if token and services().settings.admin_token == token:
+        admin_token = services().settings.admin_token
+        if token and admin_token and hmac.compare_digest(admin_token, token):
             refused = "The bootstrap admin token cannot sign in: use a user's own token."
         return render_template("login.html", next=target, error=refused), 401
     sign_in(session, found)
