@@ -287,3 +287,8 @@ def test_every_page_reads_on_a_phone(open_page, people, article, engine):
     ana.context.clear_cookies()
     ana.goto("/desk/login")
     accessible(ana)
+    ana.goto("/desk/login/fcl_not-a-link")  # a link's page (spent only by its button)
+    accessible(ana)
+    ana.get_by_role("button", name="Sign in").click()
+    ana.get_by_text("This sign-in link is not valid").wait_for()
+    accessible(ana)
