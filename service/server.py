@@ -77,14 +77,14 @@ SECRET_NAME = re.compile(
 )
 _PARAMETER = re.compile(r"(^|[?&;])([^=&;#?\s]+)=([^&;#\s]*)")
 # API tokens (service.auth) and webhook secrets (service.domain.webhooks), wherever they appear.
-_PREFIXED_SECRET = re.compile(r"\b(fct|whsec)_[A-Za-z0-9_%-]+")
+_PREFIXED_SECRET = re.compile(r"\b(fct|fcl|whsec)_[A-Za-z0-9_%-]+")
 
 
 def redact_secrets(text: str) -> str:
     """`text` (a URL, a query string, a request line) with secret values replaced by ***.
 
-    A query parameter is secret by its name (SECRET_NAME, percent-decoded); an API token or
-    webhook secret is recognised by its prefix, in any parameter or header.
+    A query parameter is secret by its name (SECRET_NAME, percent-decoded); an API token, desk
+    sign-in link or webhook secret is recognised by its prefix, in any parameter or header.
     """
 
     def parameter(match: re.Match[str]) -> str:

@@ -104,14 +104,22 @@ def queue_query(args: Mapping[str, str]) -> dict[str, Any]:
     return _load(QueueQuerySchema(unknown=ma.EXCLUDE), data)
 
 
+def whole_number(raw: str) -> int | None:
+    """`raw` as a whole number if it is one in ASCII digits ("²" is a digit to Python, not
+    a number), else None."""
+    raw = raw.strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+
+
 def version(form: Mapping[str, str], field: str = "version") -> int | None:
     """The version a form was read at (what If-Match would name), None if it has none."""
     raw = form.get(field, "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    found = whole_number(raw)
+    if found is None:
         raise FormInvalid({field: ["Not a valid version."]})
-    return int(raw)
+    return found
 
 
 def span(form: Mapping[str, str], body: str) -> tuple[int, int]:
@@ -121,10 +129,10 @@ def span(form: Mapping[str, str], body: str) -> tuple[int, int]:
     quote = form.get("quote", "")
     start_raw, end_raw = form.get("start", "").strip(), form.get("end", "").strip()
     if start_raw or end_raw:
-        if not (start_raw.isdigit() and end_raw.isdigit()):
+        start, end = whole_number(start_raw), whole_number(end_raw)
+        if start is None or end is None:
             raise FormInvalid({"start": ["Give both offsets as whole numbers, or neither."]})
-        start, end = int(start_raw), int(end_raw)
-        if quote.strip() and body[start:end] != quote:
+        if quote.strip() and _lines(body[start:end]) != _lines(quote):
             raise Unprocessable(
                 f"The text at {start}-{end} is {body[start:end][:200]!r}, not the text quoted; "
                 "select it again."
@@ -132,12 +140,20 @@ def span(form: Mapping[str, str], body: str) -> tuple[int, int]:
         return start, end
     if not quote.strip():
         raise FormInvalid({"quote": ["Select the text in the article, or type it exactly."]})
-    first = body.find(quote)
-    if first < 0:
-        raise Unprocessable("That text does not appear in the article; copy it exactly.")
-    if body.find(quote, first + 1) >= 0:
-        raise Unprocessable(
-            f"That text appears {body.count(quote)} times in the article: select the one "
-            "you mean (or give its start and end offsets)."
-        )
-    return first, first + len(quote)
+    # A browser sends a textarea's line breaks as CR LF; the body has its own.
+    for written in dict.fromkeys((quote, _lines(quote), _lines(quote).replace("\n", "\r\n"))):
+        first = body.find(written)
+        if first < 0:
+            continue
+        if body.find(written, first + 1) >= 0:
+            raise Unprocessable(
+                f"That text appears {body.count(written)} times in the article: select the "
+                "one you mean (or give its start and end offsets)."
+            )
+        return first, first + len(written)
+    raise Unprocessable("That text does not appear in the article; copy it exactly.")
+
+
+def _lines(text: str) -> str:
+    """`text` with every line break as LF (a form's CR LF, a body's CR LF or CR)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")

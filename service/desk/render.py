@@ -40,7 +40,9 @@ def marked_body(
     covering: list[Mark] = []  # the claims over the piece at hand (cuts include every end)
     following = 0
     for left, right in pairwise(cuts):
-        text = escape(body[left:right])
+        # A CR is written as a reference: the HTML parser folds a literal CR LF into LF,
+        # which would shift every offset after it.
+        text = str(escape(body[left:right])).replace("\r", "&#13;")
         covering = [m for m in covering if m.end > left]
         while following < len(spans) and spans[following].start <= left:
             covering.append(spans[following])

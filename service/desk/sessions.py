@@ -7,16 +7,21 @@ all, so the JSON API never reads or sets a cookie (and cannot be driven by one).
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
 from flask import Flask, Request, Response, current_app
+from flask import request as current_request
 from flask.sessions import SessionInterface, SessionMixin
+from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import CallbackDict
 
 from service.auth import DESK_CALLER, Principal
 from service.domain import desk_sessions as stored
 from service.domain.desk_sessions import Lifetimes, StoredSession
+
+log = logging.getLogger(__name__)
 
 COOKIE_NAME = "factcheck_desk"
 DESK_PATH = "/desk"
@@ -36,6 +41,8 @@ class DeskSession(CallbackDict[str, Any], SessionMixin):
         super().__init__(found.data if found else None, changed)
         self.found = found
         self.modified = False
+        # The database error that kept the session from being read, if one did.
+        self.unavailable: DBAPIError | None = None
         # Set by `sign_in` and `sign_out`: the next response carries a fresh cookie value
         # (no session fixation) or none.
         self.signing_in: stored.SignIn | None = None
@@ -61,21 +68,35 @@ class DeskSessions(SessionInterface):
             return None  # Flask's null session: nothing is read, nothing is written
         value = request.cookies.get(COOKIE_NAME)
         found = None
+        unavailable = None
         if value:
-            connection = current_app.extensions["factcheck"].session().connection()
-            found = stored.find_session(connection, value)
+            try:
+                connection = current_app.extensions["factcheck"].session().connection()
+                found = stored.find_session(connection, value)
+            except DBAPIError as error:
+                # Raised by the desk's first handler, where the app's error handlers answer
+                # 503 as for any request the database cannot serve.
+                unavailable = error
         session = DeskSession(found)
+        session.unavailable = unavailable
         request.environ[DESK_CALLER] = session.principal
         return session
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, DeskSession)
-        found = session.found
         changing = session.signing_in is not None or session.signing_out
-        if not changing and _nothing_to_write(session):
+        if session.unavailable is not None or (not changing and _nothing_to_write(session)):
             return
         # In a transaction of its own: the request's has been committed (or rolled back)
-        # by the time Flask saves the session.
+        # by the time Flask saves the session, so a failure here cannot undo the request's
+        # work; it is logged, and the browser keeps the session it had (or none).
+        try:
+            self._write(app, session, response, changing)
+        except DBAPIError:
+            log.exception("the desk session could not be saved")
+
+    def _write(self, app: Flask, session: DeskSession, response: Response, changing: bool) -> None:
+        found = session.found
         with app.extensions["factcheck"].engine.begin() as connection:
             if changing and found is not None:
                 stored.end_session(connection, found.id)
@@ -100,14 +121,12 @@ class DeskSessions(SessionInterface):
                 stored.touch(connection, found.id, self.lifetimes)
 
     def _remember(self, response: Response, value: str) -> None:
-        from flask import request
-
         response.set_cookie(
             COOKIE_NAME,
             value,
             max_age=int(self.lifetimes.most.total_seconds()),
             path=DESK_PATH,
-            secure=request.is_secure,
+            secure=current_request.is_secure,
             httponly=True,
             samesite="Strict",
         )

@@ -50,8 +50,9 @@ from service.domain.claims import lifecycle, queue
 from service.domain.claims.detail import claim_detail
 from service.domain.claims.spans import add_claim
 from service.domain.matching import review_match
+from service.domain.users import hash_token
 from service.errors import domain_status
-from service.models import Article, Verdict
+from service.models import Article, User, Verdict
 from service.vocabulary import (
     CLAIM_KINDS,
     CLAIM_STATUSES,
@@ -140,6 +141,9 @@ def open_to_all(view: F) -> F:
 
 @blp.before_request
 def _protect_forms() -> None:
+    unavailable = getattr(session, "unavailable", None)
+    if unavailable is not None:
+        raise unavailable  # the app's handlers answer 503 (the database is away)
     signing_key(current_app)
     if request.method == "POST":
         csrf.protect()
@@ -148,6 +152,9 @@ def _protect_forms() -> None:
 @blp.after_request
 def _private(response: Response) -> Response:
     # Pages show desk work and carry CSRF tokens: never kept by a shared cache or framed.
+    # (The script and the style sheet are cached as Flask serves static files.)
+    if request.endpoint == "desk.static":
+        return response
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault(
@@ -236,9 +243,12 @@ def login_with_token() -> Any:
     if found is None:
         refused = "That token is not valid (unknown, revoked, or its user is disabled)."
         admin_token = services().settings.admin_token
-        if token and admin_token and hmac.compare_digest(admin_token, token):
+        if admin_token and hmac.compare_digest(hash_token(admin_token), hash_token(token)):
             refused = "The bootstrap admin token cannot sign in: use a user's own token."
         return render_template("login.html", next=target, error=refused), 401
+    refused_role = _without_desk_pages(found)
+    if refused_role:
+        return render_template("login.html", next=target, error=refused_role), 403
     sign_in(session, found)
     flash(f"Signed in as {found.name}.")
     return redirect(target, 303)
@@ -258,9 +268,21 @@ def use_login_link(token: str) -> Any:
     if found is None:
         error = "This sign-in link is not valid: it was used, it expired, or it never existed."
         return render_template("login.html", next=None, error=error), 401
+    refused_role = _without_desk_pages(found)
+    if refused_role:
+        return render_template("login.html", next=None, error=refused_role), 403
     sign_in(session, found)
     flash(f"Signed in as {found.name}.")
     return redirect(url_for("desk.queue_page"), 303)
+
+
+def _without_desk_pages(who: stored.SignIn) -> str | None:
+    """Why `who` may not sign in, if their role reads none of the desk's pages (a newsroom
+    token is a machine client of the API: it may not read the queue)."""
+    role = db().scalar(select(User.role).where(User.id == who.user_id))
+    if role in PERMISSIONS["claims:read"]:
+        return None
+    return f"The {role} role may not claims:read, so the desk has no page for it: use the API."
 
 
 @blp.route("/logout", methods=["POST"])
@@ -335,10 +357,12 @@ def claim(claim_id: int) -> str:
     )
     article = get_article(db(), detail["article_id"])
     others = list_claims(db(), article.id, limit=settings.max_article_claims)
-    marks = [Mark(c.id, c.start, c.end, c.checkworthy) for c in others]
+    own = Mark(claim_id, detail["start"], detail["end"], detail["checkworthy"])
+    # The claim itself, even past the first max_article_claims of a very long article.
+    marks = [own, *(Mark(c.id, c.start, c.end, c.checkworthy) for c in others if c.id != claim_id)]
     if detail["revision"] != article.revision or detail["orphaned"]:
         body = _revision_body(article, detail["revision"])
-        marks = [Mark(claim_id, detail["start"], detail["end"], detail["checkworthy"])]
+        marks = [own]  # the claims of that revision are not the article's any more
     else:
         body = article.body
     events = _latest_history(claim_id)
@@ -360,8 +384,7 @@ def claim(claim_id: int) -> str:
         status_actions=STATUS_ACTIONS[detail["status"]],
         scale=settings.rating_scale,
         stances=STANCES,
-        evidence_rows=range(forms.EVIDENCE_ROWS),
-        evidence_fields=forms.EVIDENCE_FIELDS,
+        blank_evidence_rows=forms.EVIDENCE_ROWS,
         reviews=MATCH_REVIEWS,
     )
 
@@ -429,7 +452,8 @@ def _update(claim_id: int, changes: dict[str, Any]) -> Any:
 @blp.route("/claims/<int:claim_id>/take", methods=["POST"])
 @needs("claims:review")
 def take(claim_id: int) -> ResponseReturnValue:
-    _checked_claim(claim_id)
+    # As the API's take: no version is needed, taking a claim someone holds is refused.
+    _acting_on(claim_id)
     lifecycle.take_claim(db(), claim_id, current_actor())
     if request.form.get("from") == "queue":
         flash(f"You took claim {claim_id}.")
@@ -449,10 +473,10 @@ def release(claim_id: int) -> ResponseReturnValue:
 @blp.route("/claims/<int:claim_id>/assign", methods=["POST"])
 @needs("claims:review")
 def assign(claim_id: int) -> ResponseReturnValue:
-    raw = request.form.get("assignee_id", "").strip()
-    if not raw.isdigit():
+    assignee = forms.whole_number(request.form.get("assignee_id", ""))
+    if assignee is None:
         raise forms.FormInvalid({"assignee_id": ["Choose whom to assign it to."]})
-    _update(claim_id, {"assignee_id": int(raw)})
+    _update(claim_id, {"assignee_id": assignee})
     return _back_to_claim(claim_id, "Assigned.")
 
 
@@ -629,7 +653,7 @@ def editor() -> str:
 def _cursor(raw: str | None, parts: int) -> tuple[int, ...] | None:
     if not raw:
         return None
-    values = raw.split(".")
-    if len(values) != parts or not all(v.isdigit() and len(v) <= 18 for v in values):
+    values = [forms.whole_number(value) for value in raw.split(".")]
+    if len(values) != parts or None in values:
         raise forms.FormInvalid({"cursor": ["Not a valid cursor; follow the page's links."]})
-    return tuple(int(v) for v in values)
+    return tuple(v for v in values if v is not None)

@@ -135,7 +135,8 @@ class AwaitingClaim:
 def awaiting_publication(
     session: Session, *, limit: int, after: tuple[int, int, int] | None = None
 ) -> list[AwaitingClaim]:
-    """Reviewed claims of current revisions, disagreements first, then the longest waiting.
+    """Reviewed claims of current revisions (and orphaned ones), disagreements first, then
+    the longest waiting.
 
     Reviewers disagree when their ratings differ, each counted by their last own verdict
     (as the claim's agreement counts them). Keyset paging on (agreeing, updated_at, id);
@@ -177,7 +178,11 @@ def awaiting_publication(
         )
         .join(ratings, ratings.c.claim_id == Claim.id)
         .join(Article, Article.id == Claim.article_id)
-        .where(Claim.status == "reviewed", Claim.revision == Article.revision)
+        # Current claims, and orphaned reviewer work (which may still be published).
+        .where(
+            Claim.status == "reviewed",
+            or_(Claim.revision == Article.revision, Claim.orphaned.is_(True)),
+        )
         .order_by(ratings.c.agreeing, Claim.updated_at, Claim.id)
         .limit(limit)
     )

@@ -6,13 +6,13 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from service.domain import Conflict, InvalidState, NotFound, load
 from service.domain.audit import record
 from service.domain.organizations import find_or_create_organization
-from service.models import DESK_ORGANIZATION, ApiToken, User
+from service.models import DESK_ORGANIZATION, ApiToken, DeskSession, User
 from service.vocabulary import ROLES
 
 TOKEN_PREFIX = "fct_"  # noqa: S105 (a marker, not a secret)
@@ -135,21 +135,31 @@ def _revoke_all(session: Session, user_id: int) -> int:
     return result.rowcount or 0  # type: ignore[attr-defined]
 
 
+def _end_desk_sessions(session: Session, user_id: int) -> None:
+    """Sign the user out of the desk everywhere (sessions opened with a sign-in link hang on
+    no token, so revoking tokens alone would leave them)."""
+    session.execute(delete(DeskSession).where(DeskSession.user_id == user_id))
+
+
 def rotate_token(session: Session, user_id: int, *, actor: str) -> IssuedToken:
-    """A new token for the user; every older token stops working at once."""
+    """A new token for the user; every older token stops working at once, and every desk
+    session of the user ends."""
     user = get_user(session, user_id)
     if user.disabled_at is not None:
         raise InvalidState(f"User {user.name!r} is disabled.")
     revoked = _revoke_all(session, user.id)
+    _end_desk_sessions(session, user.id)
     token = issue_token(session, user)
     record(session, actor, "token.rotated", "user", user.id, after={"revoked": revoked})
     return IssuedToken(user.id, user.name, user.role, token, user.organization.name)
 
 
 def disable_user(session: Session, user_id: int, *, actor: str) -> User:
-    """Disable a user and revoke every token; their past work stays attributed to them."""
+    """Disable a user, revoke every token and end every desk session; their past work stays
+    attributed to them."""
     user = get_user(session, user_id)
     revoked = _revoke_all(session, user.id)
+    _end_desk_sessions(session, user.id)
     if user.disabled_at is None:
         user.disabled_at = func.now()
     session.flush()

@@ -62,6 +62,23 @@ def new_user(sessions: Any, role: str, organization: str | None = None) -> Issue
         )
 
 
+def session_of(app: Flask, sessions: Any, role: str) -> Desk:
+    """A desk session of a new user of `role` made in the database, as sign-in makes one:
+    for roles the sign-in page turns away, whose pages must refuse them all the same."""
+    from datetime import timedelta
+
+    from service.desk.sessions import COOKIE_NAME, DESK_PATH
+    from service.domain.desk_sessions import Lifetimes, create_session
+
+    user = new_user(sessions, role)
+    lifetimes = Lifetimes(timedelta(minutes=5), timedelta(hours=1))
+    with app.extensions["factcheck"].engine.begin() as connection:
+        value = create_session(connection, {}, lifetimes, user_id=user.user_id)
+    client = app.test_client()
+    client.set_cookie(COOKIE_NAME, value, path=DESK_PATH)
+    return Desk(client, user)
+
+
 def sign_in(app: Flask, sessions: Any, role: str, organization: str | None = None) -> Desk:
     """A new user of `role`, signed in to the desk with its token in a client of its own."""
     user = new_user(sessions, role, organization)

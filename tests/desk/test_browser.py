@@ -292,3 +292,53 @@ def test_every_page_reads_on_a_phone(open_page, people, article, engine):
     ana.get_by_role("button", name="Sign in").click()
     ana.get_by_text("This sign-in link is not valid").wait_for()
     accessible(ana)
+
+
+def test_offsets_from_a_selection_hold_in_a_body_with_windows_line_breaks(
+    open_page, people, client, sessions
+):
+    """The body's CR LF stays two code points in the page, as in the stored body."""
+    from service.db import session_scope
+    from service.domain.extraction import store_claims
+    from tests.conftest import ADMIN_TOKEN
+    from tests.factories import article_payload
+    from workers.extraction.engine import extract
+
+    body = "Prices rose 5% in May.\r\nWages fell 2% in June.\r\n\r\nRents doubled since 2019."
+    created = client.post(
+        "/api/v1/articles",
+        json=article_payload(body=body),
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    ).get_json()
+    with session_scope(sessions) as session:
+        store_claims(session, created["id"], 1, extract(body))
+    ana = open_page(people["ana"])
+    ana.goto(f"/desk/articles/{created['id']}")
+    ana.get_by_text("Add a claim the engine missed").click()
+    ana.evaluate(
+        """() => {
+            const body = document.querySelector('[data-article-body]');
+            const range = document.createRange();
+            range.selectNodeContents(body);
+            const text = range.toString();
+            const at = text.indexOf('Rents doubled');
+            const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+            let node, seen = 0;
+            while ((node = walker.nextNode())) {
+                if (seen + node.data.length > at) {
+                    range.setStart(node, at - seen);
+                    range.setEnd(node, at - seen + 'Rents doubled'.length);
+                    break;
+                }
+                seen += node.data.length;
+            }
+            window.getSelection().removeAllRanges();
+            window.getSelection().addRange(range);
+            body.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+        }"""
+    )
+    start = body.index("Rents doubled")
+    assert ana.locator("#add-start").input_value() == str(start)
+    ana.get_by_role("button", name="Add claim").click()
+    ana.get_by_text("The claim is added, scored and typed.").wait_for()
+    assert ana.locator("blockquote[data-claim-text]").inner_text() == "Rents doubled"

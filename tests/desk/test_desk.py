@@ -18,7 +18,7 @@ from service.desk.sessions import COOKIE_NAME
 from service.domain import desk_sessions
 from service.domain.users import disable_user, find_user, list_tokens, revoke_token
 from tests.conftest import ADMIN_TOKEN
-from tests.desk.helpers import csrf_of, new_user, sign_in
+from tests.desk.helpers import csrf_of, new_user, session_of, sign_in
 from tests.policy import ALLOWED, ROLES
 
 # The desk's routes and the permission each needs, written by hand (never read from the
@@ -129,8 +129,9 @@ def test_a_desk_view_declaring_no_permission_cannot_be_registered():
 def test_desk_role_matrix(
     app, sessions, article, claim_id, verdict_id, method, path, permission, role
 ):
-    """Each role may do on the desk exactly what its token may do through the API."""
-    desk = sign_in(app, sessions, role)
+    """Each role may do on the desk exactly what its token may do through the API (a
+    newsroom, which the sign-in page turns away, is refused page by page all the same)."""
+    desk = session_of(app, sessions, role) if role == "newsroom" else sign_in(app, sessions, role)
     url = _path(path, article, claim_id, verdict_id)
     if method == "GET":
         response = desk.get(url)
@@ -518,3 +519,145 @@ def test_expired_sessions_are_purged_a_batch_at_a_time(engine):
         connection.execute(text("UPDATE desk_sessions SET expires_at = now() - interval '1 s'"))
         assert desk_sessions.purge_expired(connection, batch=3) == 3
         assert desk_sessions.purge_expired(connection, batch=3) == 2
+
+
+def test_a_role_without_desk_pages_is_turned_away_at_sign_in(app, sessions):
+    user = new_user(sessions, "newsroom")
+    client = app.test_client()
+    page = client.get("/desk/login")
+    response = client.post("/desk/login", data={"token": user.token, "csrf_token": csrf_of(page)})
+    assert response.status_code == 403
+    assert "The newsroom role may not claims:read" in response.get_data(as_text=True)
+    assert client.get("/desk/").status_code == 302
+
+
+def test_rotating_the_token_ends_a_session_a_sign_in_link_opened(app, sessions):
+    from service.domain.users import rotate_token
+
+    user = new_user(sessions, "reviewer")
+    with session_scope(sessions) as session:
+        link = desk_sessions.create_login_link(
+            session, find_user(session, user.name), actor="test", lifetime=timedelta(minutes=5)
+        )
+    client = app.test_client()
+    page = client.get(f"/desk/login/{link}")
+    client.post(f"/desk/login/{link}", data={"csrf_token": csrf_of(page)})
+    assert client.get("/desk/").status_code == 200
+    with session_scope(sessions) as session:
+        rotate_token(session, user.user_id, actor="test")
+    assert client.get("/desk/").status_code == 302
+
+
+@pytest.mark.parametrize("value", ["²", "-1", "1.5", "9" * 30])
+def test_numbers_a_form_cannot_hold_are_refused_not_crashed_on(app, sessions, claim_id, value):
+    desk = sign_in(app, sessions, "editor")
+    form = desk.claim_form(claim_id)
+    for changed in ({"version": value}, {"assignee_id": value}):
+        response = desk.post(f"/desk/claims/{claim_id}/assign", form | changed)
+        assert response.status_code == 400, response.get_data(as_text=True)
+    assert desk.get(f"/desk/editor?waiting={value}.1.1").status_code == 400
+
+
+def test_a_pasted_token_that_is_not_ascii_is_refused_plainly(client):
+    page = client.get("/desk/login")
+    response = client.post("/desk/login", data={"token": "fct_é²", "csrf_token": csrf_of(page)})
+    assert response.status_code == 401
+
+
+def test_a_quote_sent_with_a_forms_line_breaks_finds_its_span(app, sessions, client):
+    from service.domain.extraction import store_claims
+    from tests.factories import article_payload
+    from workers.extraction.engine import extract
+
+    body = "Prices rose 5% in May.\nWages fell 2% in June.\n\nRents doubled since 2019."
+    created = client.post(
+        "/api/v1/articles",
+        json=article_payload(body=body),
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    ).get_json()
+    with session_scope(sessions) as session:
+        store_claims(session, created["id"], 1, extract(body))
+    desk = sign_in(app, sessions, "reviewer")
+    quote = "in May.\r\nWages fell"  # as a browser sends a textarea's text
+    start = body.index("in May.")
+    with_offsets = desk.post(
+        f"/desk/articles/{created['id']}/claims",
+        {"quote": quote, "start": str(start), "end": str(start + len("in May.\nWages fell"))},
+    )
+    assert with_offsets.status_code == 303, with_offsets.get_data(as_text=True)
+    typed = desk.post(
+        f"/desk/articles/{created['id']}/claims", {"quote": "2% in June.\r\n\r\nRents"}
+    )
+    assert typed.status_code == 303, typed.get_data(as_text=True)
+
+
+def test_an_orphaned_reviewed_claim_waits_for_publication_too(app, sessions, claim_id, engine):
+    editor = sign_in(app, sessions, "editor")
+    editor.post(f"/desk/claims/{claim_id}/take", editor.claim_form(claim_id))
+    editor.post(f"/desk/claims/{claim_id}/verdicts", {"rating": "false", "summary": "No."})
+    editor.post(
+        f"/desk/claims/{claim_id}/status", editor.claim_form(claim_id) | {"status": "reviewed"}
+    )
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE claims SET orphaned = true WHERE id = :c"), {"c": claim_id})
+        connection.execute(
+            text(
+                "UPDATE articles SET revision = revision + 1 "
+                "WHERE id = (SELECT article_id FROM claims WHERE id = :c)"
+            ),
+            {"c": claim_id},
+        )
+    page = editor.get("/desk/editor").get_data(as_text=True)
+    assert f"/desk/claims/{claim_id}" in page
+
+
+def test_a_correction_from_the_desk_may_replace_the_evidence(app, sessions, claim_id, engine):
+    editor = sign_in(app, sessions, "editor")
+    editor.post(f"/desk/claims/{claim_id}/take", editor.claim_form(claim_id))
+    editor.post(
+        f"/desk/claims/{claim_id}/verdicts",
+        {
+            "rating": "false",
+            "summary": "No.",
+            "evidence-0-url": "https://old.example/a",
+            "evidence-0-stance": "refutes",
+        },
+    )
+    editor.post(
+        f"/desk/claims/{claim_id}/status", editor.claim_form(claim_id) | {"status": "reviewed"}
+    )
+    with engine.connect() as connection:
+        verdict_id = connection.scalar(
+            text("SELECT id FROM verdicts WHERE claim_id = :c"), {"c": claim_id}
+        )
+    assert editor.post(f"/desk/verdicts/{verdict_id}/publish").status_code == 303
+    page = editor.get(f"/desk/claims/{claim_id}").get_data(as_text=True)
+    assert 'value="https://old.example/a"' in page  # the correction form starts from it
+    corrected = editor.post(
+        f"/desk/verdicts/{verdict_id}/correct",
+        {
+            "rating": "mostly-false",
+            "summary": "Mostly not.",
+            "reason": "A better source.",
+            "evidence-0-url": "https://new.example/b",
+            "evidence-0-stance": "refutes",
+        },
+    )
+    assert corrected.status_code == 303, corrected.get_data(as_text=True)
+    with engine.connect() as connection:
+        urls = connection.scalars(
+            text(
+                "SELECT e.url FROM evidence e JOIN verdicts v ON v.id = e.verdict_id "
+                "WHERE v.claim_id = :c AND v.status = 'published'"
+            ),
+            {"c": claim_id},
+        ).all()
+    assert urls == ["https://new.example/b"]
+
+
+def test_the_desks_script_and_style_sheet_may_be_cached(client):
+    response = client.get("/desk/static/desk.js")
+    response.close()
+    assert response.status_code == 200
+    assert response.headers.get("Cache-Control") != "no-store"
+    assert "Set-Cookie" not in response.headers

@@ -24,6 +24,8 @@ from service.server import redact_secrets
         ("/x?cursor=fct_Ab-9_z&q=1", "/x?cursor=fct_***&q=1"),
         ("/hooks/whsec_Zx%2Dy/ping", "/hooks/whsec_***/ping"),
         ("Bearer fct_abcDEF123", "Bearer fct_***"),
+        # A desk sign-in link, in its request line and in the Referer of its page's assets.
+        ("GET /desk/login/fcl_Ab-9_z HTTP/1.1", "GET /desk/login/fcl_*** HTTP/1.1"),
         (
             "https://example.org/?next=%2F&token=t#frag",
             "https://example.org/?next=%2F&token=***#frag",

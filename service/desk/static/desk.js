@@ -80,9 +80,11 @@
     });
   }
 
+  // Rows are named evidence-N-field; their ids carry the form's prefix.
   function evidenceRows(form) {
     var holder = form.querySelector("[data-evidence-rows]");
     if (!holder) return;
+    var prefix = holder.getAttribute("data-prefix") || "";
     var button = document.createElement("button");
     button.type = "button";
     button.textContent = "Add another evidence row";
@@ -91,13 +93,15 @@
       var next = rows.length;
       var copy = rows[rows.length - 1].cloneNode(true);
       copy.querySelector("legend").textContent = "Evidence " + (next + 1);
-      copy.querySelectorAll("[id]").forEach(function (field) {
-        field.id = field.id.replace(/^evidence-\d+-/, "evidence-" + next + "-");
+      copy.querySelectorAll("[name]").forEach(function (field) {
         field.name = field.name.replace(/^evidence-\d+-/, "evidence-" + next + "-");
-        if (field.tagName !== "SELECT") field.value = "";
+        field.id = prefix + field.name;
+        if (field.tagName === "SELECT") field.selectedIndex = 0;
+        else field.value = "";
       });
       copy.querySelectorAll("label[for]").forEach(function (label) {
-        label.htmlFor = label.htmlFor.replace(/^evidence-\d+-/, "evidence-" + next + "-");
+        label.htmlFor = prefix + label.htmlFor.slice(label.htmlFor.indexOf("evidence-"))
+          .replace(/^evidence-\d+-/, "evidence-" + next + "-");
       });
       holder.appendChild(copy);
       copy.querySelector("input").focus();
@@ -110,7 +114,6 @@
     if (table) queueKeys(table);
     var body = document.querySelector("[data-article-body]");
     if (body) selectionForms(body);
-    var verdict = document.querySelector("form[data-verdict-form]");
-    if (verdict) evidenceRows(verdict);
+    document.querySelectorAll("form[data-evidence-form]").forEach(evidenceRows);
   });
 })();
