@@ -860,17 +860,17 @@ def prepare(
             depth = min(DEEP_ROWS, queue - 2 * PAGE)
             score, last_id, next_id = _queue_position(cursor, depth)
             words = []
-            for tier, word in _search_words(cursor, high - low + 1):
+            for tier, term in _search_words(cursor, high - low + 1):
                 cursor.execute(
                     "SELECT count(*) FROM claims WHERE search @@ plainto_tsquery('english', %s)",
-                    (word,),
+                    (term,),
                 )
                 claim_hits = _one(cursor)
                 cursor.execute(
                     "SELECT count(*) FROM articles WHERE search @@ plainto_tsquery('english', %s)",
-                    (word,),
+                    (term,),
                 )
-                words.append(SearchWord(tier, word, claim_hits, _one(cursor), 0))
+                words.append(SearchWord(tier, term, claim_hits, _one(cursor), 0))
             candidates = [rng.randint(low, high) for _ in range(total * 2)]
             cursor.execute(
                 "SELECT id FROM claims WHERE id = ANY(%s) AND status <> 'not_checkworthy'",
@@ -1068,7 +1068,9 @@ def explain_queue(database_url: str, plan: Plan) -> list[str]:
         captured.append((event_args[2], event_args[3]))
 
     event.listen(engine, "before_cursor_execute", capture)
-    cases = [("queue deep", domain.QueueFilter(), _cursor_tuple(plan.deep_cursor))]
+    cases: list[tuple[str, domain.QueueFilter, tuple[int, ...] | None]] = [
+        ("queue deep", domain.QueueFilter(), _cursor_tuple(plan.deep_cursor))
+    ]
     cases += [(f"search {w.tier}", domain.QueueFilter(query=w.word), None) for w in plan.words]
     lines = []
     try:
