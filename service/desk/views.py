@@ -356,15 +356,15 @@ def claim(claim_id: int) -> str:
         min_cosine=settings.similar_min_cosine,
     )
     article = get_article(db(), detail["article_id"])
-    others = list_claims(db(), article.id, limit=settings.max_article_claims)
     own = Mark(claim_id, detail["start"], detail["end"], detail["checkworthy"])
-    # The claim itself, even past the first max_article_claims of a very long article.
-    marks = [own, *(Mark(c.id, c.start, c.end, c.checkworthy) for c in others if c.id != claim_id)]
     if detail["revision"] != article.revision or detail["orphaned"]:
         body = _revision_body(article, detail["revision"])
         marks = [own]  # the claims of that revision are not the article's any more
     else:
         body = article.body
+        others = desk_reads.marks(db(), article.id, article.revision, settings.max_article_claims)
+        # The claim itself, even past the first max_article_claims of a very long article.
+        marks = [own, *(Mark(*row) for row in others if row.id != claim_id)]
     events = _latest_history(claim_id)
     users = [detail["assignee_id"], *(v["author_id"] for v in detail["verdicts"])]
     return render_template(
