@@ -39,8 +39,12 @@ def open_page(browser: Any, live_url: str) -> Iterator[Any]:
     """Factory: a signed-in page of its own browser context (own cookies) for a user."""
     contexts = []
 
-    def open_for(user: Any, *, width: int = 1280) -> Any:
-        context = browser.new_context(base_url=live_url, viewport={"width": width, "height": 900})
+    def open_for(user: Any, *, width: int = 1280, script: bool = True) -> Any:
+        context = browser.new_context(
+            base_url=live_url,
+            viewport={"width": width, "height": 900},
+            java_script_enabled=script,
+        )
         contexts.append(context)
         page = context.new_page()
         page.goto("/desk/login")
@@ -342,3 +346,32 @@ def test_offsets_from_a_selection_hold_in_a_body_with_windows_line_breaks(
     ana.get_by_role("button", name="Add claim").click()
     ana.get_by_text("The claim is added, scored and typed.").wait_for()
     assert ana.locator("blockquote[data-claim-text]").inner_text() == "Rents doubled"
+
+
+def test_the_whole_flow_works_without_javascript(open_page, people, article, engine):
+    """Take, a verdict with two evidence rows, a missed claim typed in, reviewed, published:
+    all with the browser's script turned off."""
+    claim_id = _claim_id(engine, article["id"], "Unemployment fell")
+    ana = open_page(people["ana"], script=False)
+    ana.goto(f"/desk/claims/{claim_id}")
+    ana.get_by_role("button", name="Take", exact=True).click()
+    ana.get_by_text("You took this claim.").wait_for()
+    ana.get_by_label("Rating", exact=True).select_option("false")
+    ana.get_by_label("Summary", exact=True).fill("It was 4.4%.")
+    ana.locator("#evidence-0-url").fill("https://stats.example.gov/a")
+    ana.locator("#evidence-2-url").fill("https://stats.example.gov/b")
+    assert ana.get_by_role("button", name="Add another evidence row").count() == 0
+    ana.get_by_role("button", name="Add verdict").click()
+    ana.get_by_text("Your verdict is added.").wait_for()
+    assert ana.locator("table.evidence a").count() == 2
+    ana.get_by_text("Add a claim the engine missed").click()
+    ana.locator("#add-quote").fill("the lowest since 2001")
+    ana.get_by_role("button", name="Add claim").click()
+    ana.get_by_text("The claim is added, scored and typed.").wait_for()
+    ana.goto(f"/desk/claims/{claim_id}")
+    ana.get_by_role("button", name="Mark reviewed").click()
+    ana.get_by_text("The claim is now reviewed.").wait_for()
+    eve = open_page(people["eve"], script=False)
+    eve.goto(f"/desk/claims/{claim_id}")
+    eve.get_by_role("button", name="Publish this verdict").click()
+    eve.get_by_text("Published.").wait_for()
