@@ -119,8 +119,13 @@ def test_up_demo_serves_processes_and_survives_a_restart(tmp_path):
         assert submitted.returncode == 0, submitted.stderr
         new_id = json.loads(submitted.stdout.splitlines()[-1])["id"]
         assert get_json(f"{base}/api/v1/articles/{new_id}")["source"] == "cli-test"
+        with urllib.request.urlopen(f"{base}/desk/login", timeout=10) as page:  # noqa: S310
+            assert page.headers.get_content_type() == "text/html"
+            assert "HttpOnly" in page.headers["Set-Cookie"]
+            assert b"Sign in to the desk" in page.read()
         output = log.read_text()
         assert f"{base}/api/v1/docs" in output
+        assert f"{base}/desk/" in output
         assert "demo-factchecks.jsonld: 8 created, 0 updated, 0 unchanged" in output
         assert ADMIN_TOKEN not in output, "the token must not be echoed to the log"
     finally:
