@@ -117,8 +117,17 @@ def token_key() -> str:
     return hash_token(token)[:32] if token else ""
 
 
-def require(permission: str) -> Callable[[F], F]:
-    """Refuse the view unless the caller's token grants `permission` (401, then 403)."""
+def guard(
+    permission: str,
+    *,
+    signed_out: Callable[[], Any],
+    refused: Callable[[Principal], Any],
+    mark: str,
+) -> Callable[[F], F]:
+    """Serve the view only to a caller whose role holds `permission`; otherwise answer
+    `signed_out()` (no caller) or `refused(principal)`. The view is marked with the
+    permission under the attribute `mark` (what registration checks). The API's `require`
+    and the desk's `needs` differ only in how they refuse."""
     if permission not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r}")
     roles = PERMISSIONS[permission]
@@ -128,20 +137,37 @@ def require(permission: str) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             principal = caller()
             if principal is None:
-                abort(
-                    401,
-                    message="A valid bearer token is required.",
-                    headers={"WWW-Authenticate": 'Bearer realm="factcheck"'},
-                )
-            elif principal.role not in roles:
-                abort(403, message=f"The {principal.role} role may not {permission}.")
+                return signed_out()
+            if principal.role not in roles:
+                return refused(principal)
             g.principal = principal
             return view(*args, **kwargs)
 
-        wrapper.required_permission = permission  # type: ignore[attr-defined]
+        setattr(wrapper, mark, permission)
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def refusal(principal: Principal, permission: str) -> str:
+    """Why the caller is refused: the same words from the API and the desk."""
+    return f"The {principal.role} role may not {permission}."
+
+
+def require(permission: str) -> Callable[[F], F]:
+    """Refuse the view unless the caller's token grants `permission` (401, then 403)."""
+
+    def signed_out() -> None:
+        abort(
+            401,
+            message="A valid bearer token is required.",
+            headers={"WWW-Authenticate": 'Bearer realm="factcheck"'},
+        )
+
+    def refused(principal: Principal) -> None:
+        abort(403, message=refusal(principal, permission))
+
+    return guard(permission, signed_out=signed_out, refused=refused, mark="required_permission")
 
 
 def public(view: F) -> F:

@@ -96,15 +96,21 @@ def get_claim(claim_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
     rating, publisher, URL, licence, confidence and reason. The ETag header is what PATCH's
     If-Match must send.
     """
+    detail = detail_of(claim_id)
+    return detail, 200, {"ETag": etag("claim", claim_id, detail["version"])}
+
+
+def detail_of(claim_id: int) -> dict[str, Any]:
+    """What GET /claims/{id} shows, with the configured scale and similarity thresholds (the
+    desk's claim page shows the same)."""
     settings = services().settings
-    detail = claim_detail(
+    return claim_detail(
         db(),
         claim_id,
         scale=settings.rating_scale,
         min_jaccard=settings.similar_min_jaccard,
         min_cosine=settings.similar_min_cosine,
     )
-    return detail, 200, {"ETag": etag("claim", claim_id, detail["version"])}
 
 
 @blp.route("/<int:claim_id>", methods=["PATCH"])

@@ -10,7 +10,6 @@ for a stale form what changed since it was read.
 
 from __future__ import annotations
 
-import functools
 import hmac
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -34,10 +33,11 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
 import service.desk.forms as forms
-from schemas.common import encode_cursor
+from schemas.common import MAX_LIMIT, encode_cursor
 from service.api import current_actor, db, read_db, services
+from service.api.claims import detail_of
 from service.api.publishing import annotation_document, claim_review_document
-from service.auth import Principal, caller
+from service.auth import Principal, caller, guard, refusal
 from service.desk.render import Mark, marked_body
 from service.desk.security import csrf, signing_key
 from service.desk.sessions import sign_in, sign_out
@@ -47,12 +47,11 @@ from service.domain import desk_sessions as stored
 from service.domain import verdicts as verdicts_domain
 from service.domain.articles import get_article, list_claims
 from service.domain.claims import lifecycle, queue
-from service.domain.claims.detail import claim_detail
 from service.domain.claims.spans import add_claim
 from service.domain.matching import review_match
 from service.domain.users import hash_token
 from service.errors import domain_status
-from service.models import Article, User, Verdict
+from service.models import User, Verdict
 from service.vocabulary import (
     CLAIM_KINDS,
     CLAIM_STATUSES,
@@ -109,29 +108,16 @@ blp = DeskBlueprint(
 def needs(permission: str) -> Callable[[F], F]:
     """Serve the view only to a signed-in user whose role grants `permission`: others are
     sent to sign in (a page) or refused (an action), 403 if signed in without it."""
-    if permission not in PERMISSIONS:
-        raise ValueError(f"unknown permission {permission!r}")
-    roles = PERMISSIONS[permission]
 
-    def decorate(view: F) -> F:
-        @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            principal = caller()
-            if principal is None:
-                if request.method == "GET":
-                    return redirect(url_for("desk.login", next=_local_path(request.full_path)))
-                return _refusal(401, "Signed out", "Your session has ended: sign in again.")
-            if principal.role not in roles:
-                return _refusal(
-                    403, "Forbidden", f"The {principal.role} role may not {permission}."
-                )
-            g.principal = principal
-            return view(*args, **kwargs)
+    def signed_out() -> ResponseReturnValue:
+        if request.method == "GET":
+            return redirect(url_for("desk.login", next=_local_path(request.full_path)))
+        return _refusal(401, "Signed out", "Your session has ended: sign in again.")
 
-        wrapper.desk_permission = permission  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+    def refused(principal: Principal) -> ResponseReturnValue:
+        return _refusal(403, "Forbidden", refusal(principal, permission))
 
-    return decorate
+    return guard(permission, signed_out=signed_out, refused=refused, mark="desk_permission")
 
 
 def open_to_all(view: F) -> F:
@@ -246,12 +232,7 @@ def login_with_token() -> Any:
         if admin_token and hmac.compare_digest(hash_token(admin_token), hash_token(token)):
             refused = "The bootstrap admin token cannot sign in: use a user's own token."
         return render_template("login.html", next=target, error=refused), 401
-    refused_role = _without_desk_pages(found)
-    if refused_role:
-        return render_template("login.html", next=target, error=refused_role), 403
-    sign_in(session, found)
-    flash(f"Signed in as {found.name}.")
-    return redirect(target, 303)
+    return _signed_in(found, target)
 
 
 @blp.route("/login/<token>", methods=["GET"])
@@ -268,21 +249,22 @@ def use_login_link(token: str) -> Any:
     if found is None:
         error = "This sign-in link is not valid: it was used, it expired, or it never existed."
         return render_template("login.html", next=None, error=error), 401
-    refused_role = _without_desk_pages(found)
-    if refused_role:
-        return render_template("login.html", next=None, error=refused_role), 403
-    sign_in(session, found)
-    flash(f"Signed in as {found.name}.")
-    return redirect(url_for("desk.queue_page"), 303)
+    return _signed_in(found, url_for("desk.queue_page"))
 
 
-def _without_desk_pages(who: stored.SignIn) -> str | None:
-    """Why `who` may not sign in, if their role reads none of the desk's pages (a newsroom
-    token is a machine client of the API: it may not read the queue)."""
+def _signed_in(who: stored.SignIn, target: str) -> ResponseReturnValue:
+    """Sign the browser in as `who` and go on to `target`; refused (403) if their role reads
+    none of the desk's pages (a newsroom token is a machine client of the API: it may not
+    read the queue)."""
     role = db().scalar(select(User.role).where(User.id == who.user_id))
-    if role in PERMISSIONS["claims:read"]:
-        return None
-    return f"The {role} role may not claims:read, so the desk has no page for it: use the API."
+    if role not in PERMISSIONS["claims:read"]:
+        refused = (
+            f"The {role} role may not claims:read, so the desk has no page for it: use the API."
+        )
+        return render_template("login.html", next=None, error=refused), 403
+    sign_in(session, who)
+    flash(f"Signed in as {who.name}.")
+    return redirect(target, 303)
 
 
 @blp.route("/logout", methods=["POST"])
@@ -348,25 +330,18 @@ def _queue_context(args: Mapping[str, str]) -> dict[str, Any]:
 @needs("claims:read")
 def claim(claim_id: int) -> str:
     settings = services().settings
-    detail = claim_detail(
-        db(),
-        claim_id,
-        scale=settings.rating_scale,
-        min_jaccard=settings.similar_min_jaccard,
-        min_cosine=settings.similar_min_cosine,
-    )
+    detail = detail_of(claim_id)
     article = get_article(db(), detail["article_id"])
     own = Mark(claim_id, detail["start"], detail["end"], detail["checkworthy"])
     if detail["revision"] != article.revision or detail["orphaned"]:
-        body = _revision_body(article, detail["revision"])
+        body = desk_reads.revision_body(db(), article, detail["revision"])
         marks = [own]  # the claims of that revision are not the article's any more
     else:
         body = article.body
         others = desk_reads.marks(db(), article.id, article.revision, settings.max_article_claims)
         # The claim itself, even past the first max_article_claims of a very long article.
         marks = [own, *(Mark(*row) for row in others if row.id != claim_id)]
-    events = _latest_history(claim_id)
-    users = [detail["assignee_id"], *(v["author_id"] for v in detail["verdicts"])]
+    events = desk_reads.latest_events(db(), claim_id, HISTORY_SHOWN)
     return render_template(
         "claim.html",
         claim=detail,
@@ -379,7 +354,7 @@ def claim(claim_id: int) -> str:
         ),
         events=events,
         seen=events[-1].id if events else 0,
-        names=desk_reads.user_names(db(), users),
+        names=desk_reads.user_names(db(), [detail["assignee_id"]]),
         assignable=desk_reads.assignable_users(db()) if can("verdicts:publish") else [],
         status_actions=STATUS_ACTIONS[detail["status"]],
         scale=settings.rating_scale,
@@ -387,30 +362,6 @@ def claim(claim_id: int) -> str:
         blank_evidence_rows=forms.EVIDENCE_ROWS,
         reviews=MATCH_REVIEWS,
     )
-
-
-def _revision_body(article: Article, revision: int) -> str:
-    from service.models import ArticleRevision
-
-    body = db().scalar(
-        select(ArticleRevision.body).where(
-            ArticleRevision.article_id == article.id, ArticleRevision.revision == revision
-        )
-    )
-    return body if body is not None else article.body
-
-
-def _latest_history(claim_id: int) -> list[Any]:
-    """The claim's latest HISTORY_SHOWN events, oldest first."""
-    from service.models import AuditEvent
-
-    rows = db().scalars(
-        select(AuditEvent)
-        .where(AuditEvent.entity_type == "claim", AuditEvent.entity_id == claim_id)
-        .order_by(AuditEvent.id.desc())
-        .limit(HISTORY_SHOWN)
-    )
-    return list(reversed(list(rows)))
 
 
 def _acting_on(claim_id: int) -> int | None:
@@ -442,8 +393,9 @@ def _back_to_claim(claim_id: int, message: str) -> ResponseReturnValue:
     return redirect(url_for("desk.claim", claim_id=claim_id), 303)
 
 
-def _update(claim_id: int, changes: dict[str, Any]) -> Any:
-    found = _checked_claim(claim_id)
+def _update(claim_id: int, changes: dict[str, Any], found: Any = None) -> Any:
+    """Apply `changes` to the claim the form read (`found`, if already checked)."""
+    found = found or _checked_claim(claim_id)
     return lifecycle.update_claim(
         db(), claim_id, found.version, changes, current_actor(), extractor=services().extractor
     )
@@ -494,10 +446,9 @@ def change_status(claim_id: int) -> ResponseReturnValue:
 @needs("claims:review")
 def correct_span(claim_id: int) -> ResponseReturnValue:
     found = _checked_claim(claim_id)
-    start, end = forms.span(
-        request.form, _revision_body(get_article(db(), found.article_id), found.revision)
-    )
-    _update(claim_id, {"start": start, "end": end})
+    body = desk_reads.revision_body(db(), get_article(db(), found.article_id), found.revision)
+    start, end = forms.span(request.form, body)
+    _update(claim_id, {"start": start, "end": end}, found)
     return _back_to_claim(claim_id, "The span is corrected and annotated afresh.")
 
 
@@ -596,7 +547,7 @@ def add_span(article_id: int) -> ResponseReturnValue:
 @blp.route("/articles/<int:article_id>/annotations.jsonld", methods=["GET"])
 @needs("articles:read")
 def article_annotations(article_id: int) -> ResponseReturnValue:
-    document = annotation_document(article_id, limit=settings_limit())
+    document = annotation_document(article_id, limit=MAX_LIMIT)
     return _linked_data(document, publishing.ANNOTATION_CONTEXT)
 
 
@@ -605,12 +556,6 @@ def article_annotations(article_id: int) -> ResponseReturnValue:
 def claim_review(verdict_id: int) -> ResponseReturnValue:
     review_ = publishing.published_review(db(), verdict_id, g.principal.scope)
     return _linked_data(claim_review_document(review_), None)
-
-
-def settings_limit() -> int:
-    from schemas.common import MAX_LIMIT
-
-    return MAX_LIMIT
 
 
 def _linked_data(document: dict[str, Any], profile: str | None) -> ResponseReturnValue:
@@ -630,8 +575,8 @@ def editor() -> str:
     """Reviewed claims waiting for publication, disagreements first; published verdicts."""
     waiting_after = _cursor(request.args.get("waiting"), 3)
     published_after = _cursor(request.args.get("published"), 2)
-    waiting = desk_reads.awaiting_publication(read_db(), limit=PAGE_SIZE, after=waiting_after)  # type: ignore[arg-type]
-    published = desk_reads.published_verdicts(read_db(), limit=PAGE_SIZE, after=published_after)  # type: ignore[arg-type]
+    waiting = desk_reads.awaiting_publication(read_db(), limit=PAGE_SIZE, after=waiting_after)
+    published = desk_reads.published_verdicts(read_db(), limit=PAGE_SIZE, after=published_after)
     return render_template(
         "editor.html",
         waiting=waiting,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from service.models import (
     Article,
     ArticleRevision,
+    AuditEvent,
     Claim,
     ClaimMatch,
     FactCheck,
@@ -126,6 +127,28 @@ def assignable_users(session: Session) -> list[tuple[int, str]]:
     return [(row.id, row.name) for row in rows]
 
 
+def revision_body(session: Session, article: Article, revision: int) -> str:
+    """The body the article had at `revision` (its current one, if that was not kept)."""
+    body = session.scalar(
+        select(ArticleRevision.body).where(
+            ArticleRevision.article_id == article.id, ArticleRevision.revision == revision
+        )
+    )
+    return body if body is not None else article.body
+
+
+def latest_events(session: Session, claim_id: int, limit: int) -> list[AuditEvent]:
+    """The claim's latest `limit` audit events, oldest first (lifecycle.history pages
+    through all of them from the first)."""
+    rows = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.entity_type == "claim", AuditEvent.entity_id == claim_id)
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return list(reversed(list(rows)))
+
+
 def revisions(session: Session, article_id: int) -> list[Any]:
     """The article's revisions, newest first: number, title, when, content hash."""
     return list(
@@ -160,7 +183,7 @@ class AwaitingClaim:
 
 
 def awaiting_publication(
-    session: Session, *, limit: int, after: tuple[int, int, int] | None = None
+    session: Session, *, limit: int, after: tuple[int, ...] | None = None
 ) -> list[AwaitingClaim]:
     """Reviewed claims of current revisions (and orphaned ones), disagreements first, then
     the longest waiting.
@@ -247,7 +270,7 @@ def _epoch_us(column: Any) -> Any:
 
 
 def published_verdicts(
-    session: Session, *, limit: int, after: tuple[int, int] | None = None
+    session: Session, *, limit: int, after: tuple[int, ...] | None = None
 ) -> list[Any]:
     """Published verdicts, the current ones and the corrected ones, newest publication
     first, each with its claim's text and, for a correction, its reason. Keyset paging on
