@@ -31,10 +31,9 @@ from service.domain.users import create_user
 from service.embedded import RedisServer, ensure_database, start_postgres, start_redis
 from service.migrations import upgrade
 from service.models import DESK_ORGANIZATION
-from tests.factories import BODY, WorkerProcess, article_payload
+from tests.factories import ADMIN_TOKEN, BODY, WorkerProcess, article_payload
 from workers.extraction.engine import extract
 
-ADMIN_TOKEN = "fct_test_admin_" + "x" * 24
 # The audit log refuses DELETE (migration 0011): the tests' cleanup lifts that guard, and
 # only that one, in its own transaction.
 AUDIT_APPEND_ONLY = "audit_log_append_only"

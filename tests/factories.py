@@ -33,6 +33,27 @@ BODY = (
 )
 
 
+# The bootstrap admin token the tests' settings carry.
+ADMIN_TOKEN = "fct_test_admin_" + "x" * 24
+
+
+def processed(client: Any, sessions: Any, body: str) -> int:
+    """An article submitted over the API whose claims the real engine found (stored as a
+    worker stores them); its id."""
+    from service.db import session_scope
+    from service.domain.extraction import store_claims
+    from workers.extraction.engine import extract
+
+    created = client.post(
+        "/api/v1/articles",
+        json=article_payload(body=body),
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    ).get_json()
+    with session_scope(sessions) as session:
+        store_claims(session, created["id"], 1, extract(body))
+    return int(created["id"])
+
+
 def article_payload(**overrides: Any) -> dict[str, Any]:
     """A valid submission; tests override what they are about."""
     payload: dict[str, Any] = {

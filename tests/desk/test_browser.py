@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.desk.helpers import new_user
-from tests.factories import BODY
+from tests.factories import BODY, processed
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SERIOUS = frozenset({"serious", "critical"})
@@ -236,6 +236,8 @@ def test_the_queue_by_keyboard_alone(open_page, people, article, engine):
     assert rows.nth(0).evaluate("link => link === document.activeElement")
     ana.keyboard.press("t")
     ana.get_by_text(re.compile(r"You took claim \d+\.")).wait_for()
+    # The text shows while the page still loads; the keys work once its script has run.
+    ana.wait_for_load_state("load")
     ana.keyboard.press("j")
     ana.keyboard.press("Enter")
     ana.wait_for_url(re.compile(r"/desk/claims/\d+$"))
@@ -302,22 +304,10 @@ def test_offsets_from_a_selection_hold_in_a_body_with_windows_line_breaks(
     open_page, people, client, sessions
 ):
     """The body's CR LF stays two code points in the page, as in the stored body."""
-    from service.db import session_scope
-    from service.domain.extraction import store_claims
-    from tests.conftest import ADMIN_TOKEN
-    from tests.factories import article_payload
-    from workers.extraction.engine import extract
-
     body = "Prices rose 5% in May.\r\nWages fell 2% in June.\r\n\r\nRents doubled since 2019."
-    created = client.post(
-        "/api/v1/articles",
-        json=article_payload(body=body),
-        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-    ).get_json()
-    with session_scope(sessions) as session:
-        store_claims(session, created["id"], 1, extract(body))
+    article_id = processed(client, sessions, body)
     ana = open_page(people["ana"])
-    ana.goto(f"/desk/articles/{created['id']}")
+    ana.goto(f"/desk/articles/{article_id}")
     ana.get_by_text("Add a claim the engine missed").click()
     ana.evaluate(
         """() => {

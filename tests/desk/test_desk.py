@@ -19,6 +19,7 @@ from service.domain import desk_sessions
 from service.domain.users import disable_user, find_user, list_tokens, revoke_token
 from tests.conftest import ADMIN_TOKEN
 from tests.desk.helpers import csrf_of, new_user, session_of, sign_in
+from tests.factories import processed
 from tests.policy import ALLOWED, ROLES
 
 # The desk's routes and the permission each needs, written by hand (never read from the
@@ -471,22 +472,13 @@ def test_the_queue_filters_searches_and_pages(app, sessions, article):
 
 
 def test_the_editors_view_lists_disagreements_first(app, sessions, client, engine):
-    from service.domain.extraction import store_claims
-    from tests.factories import article_payload
-    from workers.extraction.engine import extract
 
     body = "Unemployment fell to 4.1% in May. Crime rose 12% last year, the mayor said."
-    created = client.post(
-        "/api/v1/articles",
-        json=article_payload(body=body),
-        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-    ).get_json()
-    with session_scope(sessions) as session:
-        store_claims(session, created["id"], 1, extract(body))
+    article_id = processed(client, sessions, body)
     with engine.connect() as connection:
         ids = connection.scalars(
             text("SELECT id FROM claims WHERE article_id = :a ORDER BY start"),
-            {"a": created["id"]},
+            {"a": article_id},
         ).all()
     agreeing, split = ids[0], ids[1]
     first, second = sign_in(app, sessions, "reviewer"), sign_in(app, sessions, "reviewer")
@@ -565,29 +557,18 @@ def test_a_pasted_token_that_is_not_ascii_is_refused_plainly(client):
 
 
 def test_a_quote_sent_with_a_forms_line_breaks_finds_its_span(app, sessions, client):
-    from service.domain.extraction import store_claims
-    from tests.factories import article_payload
-    from workers.extraction.engine import extract
 
     body = "Prices rose 5% in May.\nWages fell 2% in June.\n\nRents doubled since 2019."
-    created = client.post(
-        "/api/v1/articles",
-        json=article_payload(body=body),
-        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-    ).get_json()
-    with session_scope(sessions) as session:
-        store_claims(session, created["id"], 1, extract(body))
+    article_id = processed(client, sessions, body)
     desk = sign_in(app, sessions, "reviewer")
     quote = "in May.\r\nWages fell"  # as a browser sends a textarea's text
     start = body.index("in May.")
     with_offsets = desk.post(
-        f"/desk/articles/{created['id']}/claims",
+        f"/desk/articles/{article_id}/claims",
         {"quote": quote, "start": str(start), "end": str(start + len("in May.\nWages fell"))},
     )
     assert with_offsets.status_code == 303, with_offsets.get_data(as_text=True)
-    typed = desk.post(
-        f"/desk/articles/{created['id']}/claims", {"quote": "2% in June.\r\n\r\nRents"}
-    )
+    typed = desk.post(f"/desk/articles/{article_id}/claims", {"quote": "2% in June.\r\n\r\nRents"})
     assert typed.status_code == 303, typed.get_data(as_text=True)
 
 

@@ -12,8 +12,7 @@ from sqlalchemy import text
 from service.app import create_app
 from service.db import session_scope
 from service.domain.extraction import store_claims
-from tests.conftest import ADMIN_TOKEN
-from tests.factories import BODY, article_payload, publish_verdict, queue
+from tests.factories import BODY, article_payload, processed, publish_verdict, queue
 from tests.shared_data import shared_articles
 from workers.extraction.engine import NON_CLAIM_KINDS, default_engine, extract
 from workers.extraction.similarity import similarity_keys
@@ -486,18 +485,6 @@ LONG = (
     "residents from across the district, reporters were told that the council approved a "
     "budget of four million dollars for the city schools on Monday."
 )
-
-
-def processed(client, sessions, body: str) -> int:
-    """A submitted article whose claims the real engine found; its id."""
-    created = client.post(
-        "/api/v1/articles",
-        json=article_payload(body=body),
-        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-    ).get_json()
-    with session_scope(sessions) as session:
-        store_claims(session, created["id"], 1, extract(body))
-    return created["id"]
 
 
 def claims_of(client, headers, article_id: int) -> list[dict[str, Any]]:
